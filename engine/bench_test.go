@@ -1,0 +1,91 @@
+package engine
+
+import (
+	"context"
+	"os"
+	"runtime"
+	"testing"
+)
+
+func loadExample(tb testing.TB, name string) []byte {
+	tb.Helper()
+	b, err := os.ReadFile("../examples/" + name)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+func benchIterations(b *testing.B, example string, threads int) {
+	s, err := Compile(loadExample(b, example))
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Warm up: the first run sizes the event queue.
+	if _, err := s.Run(context.Background(), 0, 1, RunOptions{}); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	r, err := s.Run(context.Background(), 0, b.N, RunOptions{Threads: threads})
+	if err != nil {
+		b.Fatal(err)
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)/secs, "iterations/s")
+	b.ReportMetric(float64(r.Events)/secs, "events/s")
+}
+
+// BenchmarkBMIteration300s is one 300 s Beast Mastery fight on one core.
+func BenchmarkBMIteration300s(b *testing.B) { benchIterations(b, "bm_hunter.json", 1) }
+
+// BenchmarkMMIteration300s is one 300 s Marksmanship fight on one core.
+func BenchmarkMMIteration300s(b *testing.B) { benchIterations(b, "mm_hunter.json", 1) }
+
+// BenchmarkBatch10k runs 10 000 BM iterations on every core.
+func BenchmarkBatch10k(b *testing.B) {
+	s, err := Compile(loadExample(b, "bm_hunter.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	threads := runtime.GOMAXPROCS(0)
+	b.ReportAllocs()
+	var events int64
+	for b.Loop() {
+		r, err := s.Run(context.Background(), 0, 10_000, RunOptions{Threads: threads})
+		if err != nil {
+			b.Fatal(err)
+		}
+		events += r.Events
+	}
+	secs := b.Elapsed().Seconds()
+	b.ReportMetric(float64(b.N)*10_000/secs, "iterations/s")
+	b.ReportMetric(float64(events)/secs, "events/s")
+}
+
+// BenchmarkRotationDecision is one walk of the default BM rotation in the
+// middle of a fight.
+func BenchmarkRotationDecision(b *testing.B) {
+	s, err := Compile(loadExample(b, "bm_hunter.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	st, err := s.getState()
+	if err != nil {
+		b.Fatal(err)
+	}
+	st.reset(1)
+	// Advance into the fight so cooldowns and auras are in a typical mix.
+	for len(st.q.items) > 0 && int64(st.q.items[0].key>>32) < 60_000 {
+		e := st.q.pop()
+		st.now = int64(e.key >> 32)
+		st.handle(&e)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		st.wake = never
+		st.prog.Decide()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "decisions/s")
+}

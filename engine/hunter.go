@@ -1,0 +1,687 @@
+package engine
+
+import "math"
+
+// This file holds what the hunters' spells do: costs, casts, damage,
+// procs, pets. The numbers are in hunter_data.go.
+
+// --- resources ---------------------------------------------------------
+
+// regenRate is the focus regeneration per millisecond now.
+func (st *state) regenRate() float64 {
+	r := st.sim.cfg.Player.Resources.RegenPerSecond * st.haste / 1000
+	if st.auraActive(auTrueshot) {
+		r *= trueshotFocusGain
+	}
+	return r
+}
+
+// settleFocus brings focus up to now at the current regeneration rate.
+func (st *state) settleFocus() {
+	if st.now > st.focusAt {
+		st.focus = math.Min(st.sim.focusMax, st.focus+st.regen*float64(st.now-st.focusAt))
+		st.focusAt = st.now
+	}
+}
+
+// rateChanged must be called around anything that changes haste or
+// regeneration: focus accrued so far uses the old rate.
+func (st *state) recomputeHaste() {
+	st.settleFocus()
+	h := st.sim.haste
+	if st.auraActive(auDireBeast) {
+		h *= 1 + direBeastHaste
+	}
+	if st.auraActive(auSteadyFocus) {
+		h *= 1 + steadyFocusHaste
+	}
+	st.haste = h
+	st.gcd = ms(math.Max(gcdMin, gcdBase/h))
+	for sp := range st.recharge {
+		st.recharge[sp] = st.computeRecharge(spellID(sp))
+	}
+	st.regen = st.regenRate()
+}
+
+func (st *state) gainFocus(v float64) {
+	st.changed = true
+	st.settleFocus()
+	if st.auraActive(auTrueshot) {
+		v *= trueshotFocusGain
+	}
+	st.focus = math.Min(st.sim.focusMax, st.focus+v)
+}
+
+func (st *state) currentFocus() float64 {
+	st.settleFocus()
+	return st.focus
+}
+
+// costOf is what casting sp costs now (negative: what it gives).
+func (st *state) costOf(sp spellID) float64 {
+	c := spells[sp].cost
+	switch sp {
+	case spMultiShot:
+		if st.sim.spec == mm {
+			c = 30 // HK-MM
+		}
+		if st.auraActive(auPreciseShots) {
+			c *= 1 - preciseCostCut
+		}
+	case spArcaneShot:
+		if st.sim.talent[tCrackShot] {
+			c -= crackShotCostCut
+		}
+		if st.auraActive(auPreciseShots) {
+			c *= 1 - preciseCostCut
+		}
+	case spAimedShot:
+		if st.auraActive(auLockAndLoad) {
+			c = 0
+		}
+	}
+	return c
+}
+
+// --- cooldowns ---------------------------------------------------------
+
+// rechargeMs is how long the next charge of sp takes to come back now.
+func (st *state) rechargeMs(sp spellID) int64 { return st.recharge[sp] }
+
+// computeRecharge is rechargeMs from first principles; recomputeHaste
+// caches it for every spell whenever haste or a rate changes.
+func (st *state) computeRecharge(sp spellID) int64 {
+	d := spells[sp].cooldown
+	if spells[sp].hasted {
+		d /= st.haste
+	}
+	if (sp == spAimedShot || sp == spRapidFire) && st.auraActive(auTrueshot) {
+		d /= trueshotRecharge
+	}
+	return max(1, ms(d))
+}
+
+func (st *state) syncCd(sp spellID) *cooldown {
+	c := &st.cds[sp]
+	for c.charges < c.max && st.now >= c.end {
+		c.charges++
+		if c.charges < c.max {
+			c.end += st.rechargeMs(sp)
+		}
+	}
+	return c
+}
+
+func (st *state) useCharge(sp spellID) {
+	c := st.syncCd(sp)
+	if c.charges == c.max {
+		c.end = st.now + st.rechargeMs(sp)
+	}
+	c.charges--
+}
+
+// reduceCd takes d milliseconds off the running recharge of sp.
+func (st *state) reduceCd(sp spellID, d int64) {
+	st.changed = true
+	c := st.syncCd(sp)
+	if c.charges < c.max {
+		c.end -= d
+		st.syncCd(sp)
+	}
+}
+
+// gainCharge gives sp one charge at once (a "reset").
+func (st *state) gainCharge(sp spellID) {
+	st.changed = true
+	c := st.syncCd(sp)
+	if c.charges < c.max {
+		c.charges++
+		if c.charges == c.max {
+			c.end = 0
+		}
+	}
+}
+
+// scaleCd multiplies the remaining recharge time of sp by f.
+func (st *state) scaleCd(sp spellID, f float64) {
+	st.changed = true
+	c := st.syncCd(sp)
+	if c.charges < c.max {
+		c.end = st.now + int64(math.Round(float64(c.end-st.now)*f))
+		st.syncCd(sp)
+	}
+}
+
+// --- auras -------------------------------------------------------------
+
+func (st *state) auraActive(a auraID) bool { return st.auras[a].end > st.now }
+
+func (st *state) auraStacks(a auraID) int {
+	if st.auras[a].end > st.now {
+		return int(st.auras[a].stacks)
+	}
+	return 0
+}
+
+func (st *state) auraRemaining(a auraID) int64 {
+	if r := st.auras[a].end - st.now; r > 0 {
+		return r
+	}
+	return 0
+}
+
+// applyAura applies or refreshes a: a refresh adds stacks up to the
+// maximum and restarts the duration.
+func (st *state) applyAura(a auraID, stacks int8, dur int64) {
+	st.changed = true
+	au := &st.auras[a]
+	if au.end > st.now {
+		au.stacks = min(au.stacks+stacks, int8(auras[a].stacks))
+	} else {
+		au.stacks = min(stacks, int8(auras[a].stacks))
+		au.gen++
+	}
+	au.end = st.now + dur
+}
+
+// applyDot applies a periodic effect with the pandemic rule: a refresh
+// keeps up to 30% of the duration that was left.
+func (st *state) applyDot(a auraID, dur int64) {
+	au := &st.auras[a]
+	if au.end > st.now {
+		au.end = st.now + dur + min(au.end-st.now, int64(float64(dur)*pandemicShare))
+		return
+	}
+	au.gen++
+	au.stacks = 1
+	au.end = st.now + dur
+	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: int16(a), gen: au.gen})
+}
+
+func (st *state) consumeStack(a auraID) {
+	au := &st.auras[a]
+	if au.end > st.now {
+		au.stacks--
+		if au.stacks <= 0 {
+			au.end = st.now
+		}
+	}
+}
+
+// applyTimedAura applies an aura whose start and end change haste, regen
+// or recharge rates, with an expiry event.
+func (st *state) applyTimedAura(a auraID, dur int64) {
+	au := &st.auras[a]
+	was := au.end > st.now
+	st.settleFocus()
+	au.gen++
+	au.stacks = 1
+	au.end = st.now + dur
+	st.schedule(au.end, event{kind: evAuraExpire, a: int16(a), gen: au.gen})
+	if !was {
+		st.auraStarted(a)
+	}
+}
+
+func (st *state) auraStarted(a auraID) {
+	st.recomputeHaste()
+	if a == auTrueshot {
+		st.scaleCd(spAimedShot, 1/trueshotRecharge)
+		st.scaleCd(spRapidFire, 1/trueshotRecharge)
+	}
+}
+
+func (st *state) auraExpired(a auraID) {
+	st.changed = true
+	// The aura's end is now, so it already reads as inactive; focus up to
+	// now was earned at the old rate.
+	st.recomputeHaste()
+	if a == auTrueshot {
+		st.scaleCd(spAimedShot, trueshotRecharge)
+		st.scaleCd(spRapidFire, trueshotRecharge)
+	}
+}
+
+// --- damage ------------------------------------------------------------
+
+func (st *state) healthPct() float64 {
+	return 1 - float64(st.now)/float64(st.end)
+}
+
+// playerMult is the multiplier on all of the hunter's own damage.
+func (st *state) playerMult() float64 {
+	m := st.sim.playerMult
+	if st.auraActive(auBestialWrath) {
+		m *= 1 + bwDamage
+	}
+	return m
+}
+
+// petMult is the multiplier on pet damage.
+func (st *state) petMult() float64 {
+	m := st.sim.petMult
+	if st.auraActive(auBestialWrath) {
+		m *= 1 + bwDamage
+	}
+	return m
+}
+
+func (st *state) critChance() float64 {
+	return st.sim.crit + thrillCrit*float64(st.auraStacks(auThrillOfTheHunt))
+}
+
+// hit deals one hit of base damage (before crit, versatility and armor)
+// to the primary target and returns the damage done and whether it crit.
+func (st *state) hit(ab abilityID, base float64, sc school, critBonus, critDmgBonus float64) (float64, bool) {
+	d := base * st.sim.vers
+	if sc == physical {
+		d *= st.sim.armorMult
+	}
+	crit := st.rng.float() < st.critChance()+critBonus
+	if crit {
+		d *= critMultiplier * (1 + critDmgBonus)
+	}
+	st.dmg[ab] += d
+	return d, crit
+}
+
+// --- casting -------------------------------------------------------------
+
+func (st *state) canCast(sp spellID) bool {
+	d := &spells[sp]
+	if d.cooldown > 0 {
+		c := st.syncCd(sp)
+		if c.charges == 0 {
+			st.wake = min(st.wake, c.end)
+			return false
+		}
+	}
+	if sp == spKillShot && st.healthPct() >= executeHealth {
+		st.wake = min(st.wake, int64(float64(st.end)*(1-executeHealth))+1)
+		return false
+	}
+	cost := st.costOf(sp)
+	if cost > 0 {
+		f := st.currentFocus()
+		if f < cost {
+			if st.regen > 0 {
+				st.wake = min(st.wake, st.now+int64(math.Ceil((cost-f)/st.regen)))
+			}
+			return false
+		}
+	}
+	return true
+}
+
+func (st *state) canAfford(sp spellID, extra float64) bool {
+	need := extra
+	if sp < numSpells {
+		need += max(0, st.costOf(sp))
+	}
+	f := st.currentFocus()
+	if f >= need {
+		return true
+	}
+	if st.regen > 0 {
+		st.wake = min(st.wake, st.now+int64(math.Ceil((need-f)/st.regen)))
+	}
+	return false
+}
+
+func (st *state) gcdMs() int64 { return st.gcd }
+
+func (st *state) castMs(sp spellID) int64 {
+	d := &spells[sp]
+	switch {
+	case d.channel > 0:
+		return ms(d.channel / st.haste)
+	case d.cast == 0:
+		return 0
+	}
+	t := d.cast / st.haste
+	if sp == spAimedShot {
+		if st.auraActive(auLockAndLoad) {
+			return 0
+		}
+		if st.auraActive(auTrueshot) {
+			t *= 1 - trueshotAimedCast
+		}
+		if st.auraActive(auStreamline) {
+			t *= 1 - streamlineCast
+		}
+	}
+	return ms(t)
+}
+
+// startCast begins sp: pays its cost, uses a charge, starts the GCD and
+// either resolves it at once or schedules the end of its cast or channel.
+func (st *state) startCast(sp spellID) {
+	d := &spells[sp]
+	cost := st.costOf(sp)
+	ct := st.castMs(sp)
+	if sp == spAimedShot && st.auraActive(auLockAndLoad) {
+		st.auras[auLockAndLoad].end = st.now
+	}
+	st.settleFocus()
+	if cost >= 0 {
+		st.focus -= cost
+	} else {
+		st.gainFocus(-cost)
+	}
+	if d.cooldown > 0 {
+		st.useCharge(sp)
+	}
+	if !d.offGCD {
+		st.gcdEnd = st.now + st.gcdMs()
+	}
+	st.casts[d.ability]++
+	switch {
+	case d.channel > 0:
+		st.castEnd = st.now + ct
+		st.channelGen++
+		st.channelShot(sp, rapidFireShots)
+	case ct > 0:
+		st.castEnd = st.now + ct
+		st.schedule(st.castEnd, event{kind: evCastDone, a: int16(sp)})
+	default:
+		st.execute(sp)
+	}
+	st.busyUntil = max(st.gcdEnd, st.castEnd)
+	if sp == spSteadyShot {
+		st.steadyInRow++
+	} else if !d.offGCD {
+		st.steadyInRow = 0
+	}
+}
+
+func (st *state) finishCast(sp spellID) { st.execute(sp) }
+
+// channelShot fires one shot of a channel and schedules the next.
+func (st *state) channelShot(sp spellID, left int) {
+	st.rapidFireShot()
+	if left > 1 {
+		interval := (st.castEnd - st.now) / int64(left-1)
+		if left-1 == 0 || interval <= 0 {
+			interval = 1
+		}
+		st.schedule(st.now+interval, event{kind: evChannelTick, a: int16(sp), b: int16(left - 1), gen: st.channelGen})
+		return
+	}
+	if st.sim.talent[tStreamline] {
+		st.applyAura(auStreamline, 1, ms(streamlineDur))
+	}
+}
+
+// execute resolves sp's effects.
+func (st *state) execute(sp spellID) {
+	s := st.sim
+	ap := s.ap
+	switch sp {
+	case spKillCommand:
+		st.killCommand()
+	case spBarbedShot:
+		m := st.playerMult()
+		if s.talent[tWarOrders] {
+			m *= 1 + warOrdersDmg
+			if st.rng.chance(warOrdersReset) {
+				st.gainCharge(spKillCommand)
+			}
+		}
+		st.hit(abBarbedShot, spells[sp].coef*ap*m, physical, 0, 0)
+		dur := barbedDotDuration
+		if s.talent[tSavagery] {
+			dur += savageryBarbedExt
+		}
+		st.applyDot(auBarbedShot, ms(dur))
+		st.applyAura(auFrenzy, 1, ms(frenzyDuration))
+		st.schedule(st.now+ms(barbedTick), event{kind: evFocusTick, b: barbedFocusTicks})
+		if s.talent[tBarbedWrath] {
+			st.reduceCd(spBestialWrath, ms(barbedWrathCut))
+		}
+		if s.talent[tThrillOfTheHunt] {
+			st.applyAura(auThrillOfTheHunt, 1, ms(thrillDuration))
+		}
+	case spCobraShot:
+		st.hit(abCobraShot, spells[sp].coef*ap*st.playerMult(), physical, 0, 0)
+		st.reduceCd(spKillCommand, ms(cobraKcReduction))
+		if s.talent[tKillerCobra] && st.auraActive(auBestialWrath) {
+			st.gainCharge(spKillCommand)
+		}
+	case spBestialWrath:
+		st.applyAura(auBestialWrath, 1, ms(bwDuration))
+		if s.talent[tScentOfBlood] {
+			st.gainCharge(spBarbedShot)
+			st.gainCharge(spBarbedShot)
+		}
+	case spCallOfTheWild:
+		st.applyAura(auCallOfTheWild, 1, ms(cotwDuration))
+		st.cotwSummon(int(cotwDuration / cotwSummonEvery))
+		st.cotwSummon(0)
+	case spDireBeast:
+		st.summonDireBeast()
+	case spMultiShot:
+		m := st.playerMult()
+		coef := spells[sp].coef
+		if s.spec == mm {
+			coef = 0.4 // WL-MMc
+			if st.auraActive(auPreciseShots) {
+				m *= 1 + preciseDmg
+				st.consumeStack(auPreciseShots)
+			}
+		}
+		for range s.targets {
+			st.hit(abMultiShot, coef*ap*m, physical, 0, 0)
+		}
+		if s.spec == bm {
+			st.applyAura(auBeastCleave, 1, ms(beastCleaveDur))
+		}
+	case spKillShot:
+		var critBonus, critDmg float64
+		if s.talent[tKillerAccuracy] {
+			critBonus, critDmg = killerAccuracyCrit, killerAccuracyCrit
+		}
+		st.hit(abKillShot, spells[sp].coef*ap*st.playerMult(), physical, critBonus, critDmg)
+	case spAimedShot:
+		m := st.playerMult()
+		if s.talent[tCarefulAim] && st.healthPct() > carefulAimHealth {
+			m *= 1 + carefulAimDmg
+		}
+		if s.talent[tFocusedAim] {
+			m *= 1 + focusedAimDmg
+		}
+		if st.auraActive(auStreamline) {
+			st.auras[auStreamline].end = st.now
+		}
+		st.hit(abAimedShot, spells[sp].coef*ap*m, physical, 0, 0)
+		st.applyAura(auPreciseShots, preciseStacks, ms(preciseDuration))
+		if s.talent[tSurgingShots] && st.rng.chance(surgingShotsReset) {
+			st.gainCharge(spRapidFire)
+		}
+	case spArcaneShot:
+		m := st.playerMult()
+		if st.auraActive(auPreciseShots) {
+			m *= 1 + preciseDmg
+			st.consumeStack(auPreciseShots)
+		}
+		st.hit(abArcaneShot, spells[sp].coef*ap*m, magic, 0, 0)
+	case spSteadyShot:
+		st.hit(abSteadyShot, spells[sp].coef*ap*st.playerMult(), physical, 0, 0)
+		if s.talent[tImprovedSteadyShot] {
+			st.gainFocus(steadyShotFocus)
+		}
+		if s.talent[tSteadyFocus] && st.steadyInRow >= 2 {
+			st.steadyInRow = 0
+			st.applyTimedAura(auSteadyFocus, ms(steadyFocusDur))
+		}
+	case spTrueshot:
+		st.applyTimedAura(auTrueshot, ms(trueshotDuration))
+	}
+}
+
+func (st *state) rapidFireShot() {
+	s := st.sim
+	m := st.playerMult()
+	if s.talent[tStreamline] {
+		m *= 1 + streamlineDmg
+	}
+	if s.talent[tSurgingShots] {
+		m *= 1 + surgingShotsDmg
+	}
+	if s.talent[tFocusedAim] {
+		m *= 1 + focusedAimDmg
+	}
+	st.hit(abRapidFire, spells[spRapidFire].coef*s.ap*m, physical, 0, 0)
+	st.gainFocus(rapidFireFocus)
+}
+
+func (st *state) killCommand() {
+	s := st.sim
+	m := st.petMult()
+	if s.talent[tKillerInstinct] && st.healthPct() < killerInstinctPct {
+		m *= 1 + killerInstinctDmg
+	}
+	if s.talent[tAlphaPredator] {
+		m *= 1 + alphaPredatorDmg
+	}
+	if s.talent[tSavagery] {
+		m *= 1 + savageryKcDmg
+	}
+	base := kcCoef * s.petAp * m
+	st.hit(abKillCommand, base, physical, 0, 0)
+	if s.talent[tAnimalCompanion] {
+		st.casts[abCompanionKillCommand]++
+		st.hit(abCompanionKillCommand, base, physical, 0, 0)
+	}
+	if s.talent[tDireCommand] && st.rng.chance(direCommandChance) {
+		st.summonDireBeast()
+	}
+}
+
+// --- auto attacks and pets --------------------------------------------
+
+func (st *state) autoShot() {
+	s := st.sim
+	w := s.cfg.Player.WeaponDmg
+	base := w[0] + (w[1]-w[0])*st.rng.float() + s.ap/apPerWeaponDps*s.cfg.Player.WeaponSpeed
+	st.casts[abAutoShot]++
+	_, crit := st.hit(abAutoShot, base*st.playerMult(), physical, 0, 0)
+	if crit && s.talent[tWildCall] && st.rng.chance(wildCallChance) {
+		st.gainCharge(spBarbedShot)
+	}
+	if s.talent[tLockAndLoad] && st.rng.chance(lockAndLoadChance) {
+		st.applyAura(auLockAndLoad, 1, ms(lockAndLoadDur))
+	}
+	st.schedule(st.now+ms(s.cfg.Player.WeaponSpeed/st.haste), event{kind: evAutoShot})
+}
+
+func (st *state) summon(slot int, kind petKind, dur int64) {
+	p := &st.pets[slot]
+	p.kind, p.active = kind, true
+	p.gen++
+	p.expires = 0
+	if dur > 0 {
+		p.expires = st.now + dur
+	}
+	st.schedule(st.now, event{kind: evPetMelee, a: int16(slot), gen: p.gen})
+	if kind == petMain {
+		st.schedule(st.now, event{kind: evPetBasic, a: int16(slot), gen: p.gen})
+	}
+}
+
+// summonTemp puts a temporary pet into a free slot; when every slot is
+// taken the summon fizzles (it cannot happen with the game's durations).
+func (st *state) summonTemp(kind petKind, dur int64) {
+	for i := slotCompanion + 1; i < maxPets; i++ {
+		p := &st.pets[i]
+		if !p.active || p.expires <= st.now {
+			st.summon(i, kind, dur)
+			return
+		}
+	}
+}
+
+func (st *state) summonDireBeast() {
+	st.summonTemp(petDireBeast, ms(direBeastDuration))
+	st.applyTimedAura(auDireBeast, ms(direBeastDuration))
+}
+
+// cotwSummon summons one Call of the Wild pet (left > 0 schedules the
+// next), cutting Kill Command's and Barbed Shot's recharge by half.
+func (st *state) cotwSummon(left int) {
+	st.summonTemp(petCallOfTheWild, ms(cotwPetDuration))
+	st.scaleCd(spKillCommand, 1-cotwCdCut)
+	st.scaleCd(spBarbedShot, 1-cotwCdCut)
+	if left > 1 {
+		st.schedule(st.now+ms(cotwSummonEvery), event{kind: evSummon, b: int16(left - 1)})
+	}
+}
+
+func (st *state) petAlive(slot int, gen uint32) *pet {
+	p := &st.pets[slot]
+	if !p.active || p.gen != gen {
+		return nil
+	}
+	if p.expires != 0 && st.now >= p.expires {
+		p.active = false
+		return nil
+	}
+	return p
+}
+
+func (st *state) petMelee(slot int, gen uint32) {
+	p := st.petAlive(slot, gen)
+	if p == nil {
+		return
+	}
+	s := st.sim
+	m := st.petMult()
+	var ab abilityID
+	var ap float64
+	switch p.kind {
+	case petMain:
+		ab, ap = abPetMelee, s.petAp
+	case petDireBeast:
+		ab, ap = abDireBeastMelee, s.ap*direBeastApShare
+	default:
+		ab, ap = abCallOfTheWildMelee, s.petAp
+	}
+	st.casts[ab]++
+	d, _ := st.hit(ab, petMeleeCoef*ap*m, physical, 0, 0)
+	speed := petSwing / st.haste
+	if p.kind == petMain {
+		// The Animal Companion swings with the main pet: both share the
+		// owner's haste and Frenzy, so one event serves both.
+		if s.talent[tAnimalCompanion] {
+			st.casts[abCompanionMelee]++
+			c, _ := st.hit(abCompanionMelee, petMeleeCoef*ap*m, physical, 0, 0)
+			d += c
+		}
+		if s.targets > 1 && st.auraActive(auBeastCleave) {
+			st.dmg[abBeastCleave] += d * beastCleaveShare * float64(s.targets-1)
+		}
+		speed /= 1 + frenzyHaste*float64(st.auraStacks(auFrenzy))
+	}
+	st.schedule(st.now+ms(speed), event{kind: evPetMelee, a: int16(slot), gen: gen})
+}
+
+func (st *state) petBasic(slot int, gen uint32) {
+	if st.petAlive(slot, gen) == nil {
+		return
+	}
+	st.casts[abPetBasic]++
+	st.hit(abPetBasic, petBasicCoef*st.sim.petAp*st.petMult(), physical, 0, 0)
+	st.schedule(st.now+ms(petBasicCd), event{kind: evPetBasic, a: int16(slot), gen: gen})
+}
+
+func (st *state) dotTick(a auraID, gen uint32) {
+	au := &st.auras[a]
+	if au.gen != gen || st.now > au.end {
+		return
+	}
+	m := st.playerMult()
+	if st.sim.talent[tWarOrders] {
+		m *= 1 + warOrdersDmg
+	}
+	st.hit(abBarbedShotDot, barbedDotCoef*st.sim.ap*m, physical, 0, 0)
+	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: int16(a), gen: gen})
+}

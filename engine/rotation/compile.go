@@ -1,0 +1,733 @@
+package rotation
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+)
+
+// Kind is the type of an expression's value.
+type Kind uint8
+
+// Kinds of values.
+const (
+	Number Kind = iota + 1
+	Boolean
+)
+
+func (k Kind) String() string {
+	if k == Boolean {
+		return "condition (true/false)"
+	}
+	return "number"
+}
+
+// Value is what a path resolves to: a getter of the right kind, or a
+// constant known at compile time (talents, spell costs).
+type Value struct {
+	Kind  Kind
+	Num   func() float64 // Kind == Number and !Const
+	Bool  func() bool    // Kind == Boolean and !Const
+	Const bool
+	N     float64 // constant number
+	B     bool    // constant condition
+}
+
+// ConstNumber returns a constant number value.
+func ConstNumber(v float64) Value { return Value{Kind: Number, Const: true, N: v} }
+
+// ConstBool returns a constant condition value.
+func ConstBool(v bool) Value { return Value{Kind: Boolean, Const: true, B: v} }
+
+// NumberOf returns a number value read by get.
+func NumberOf(get func() float64) Value { return Value{Kind: Number, Num: get} }
+
+// BoolOf returns a condition value read by get.
+func BoolOf(get func() bool) Value { return Value{Kind: Boolean, Bool: get} }
+
+func (v Value) num() func() float64 {
+	if v.Const {
+		c := v.N
+		return func() float64 { return c }
+	}
+	return v.Num
+}
+
+func (v Value) cond() func() bool {
+	if v.Const {
+		c := v.B
+		return func() bool { return c }
+	}
+	return v.Bool
+}
+
+// Env is the simulator's side of compilation: it resolves dotted paths and
+// spell names to slots, and answers whether a spell can be cast now.
+// Resolve and Spell return *UnknownNameError for names that do not exist.
+type Env interface {
+	Resolve(path string) (Value, error)
+	Spell(name string) (int, error)
+	// CanCast reports whether spell id can be started now (off cooldown,
+	// affordable, usable on the target).
+	CanCast(id int) bool
+	// CanAfford reports whether the player has the resources for spell id
+	// (or, for id < 0, nothing) plus extra.
+	CanAfford(id int, extra float64) bool
+}
+
+// DecisionKind says what the rotation chose to do.
+type DecisionKind uint8
+
+// Decision kinds.
+const (
+	// Idle: nothing can be done now; decide again when something changes.
+	Idle DecisionKind = iota
+	// Cast: start casting Decision.Spell.
+	Cast
+	// Wait: do nothing for Decision.Seconds.
+	Wait
+)
+
+// Decision is the outcome of one walk of the rotation.
+type Decision struct {
+	Kind    DecisionKind
+	Spell   int
+	Seconds float64
+}
+
+type step struct {
+	kind    ActionKind
+	cond    func() bool
+	spell   int
+	list    int
+	slot    int
+	op      string
+	value   func() float64
+	until   func() bool
+	seconds float64
+	extra   float64
+}
+
+// Program is a compiled rotation bound to one Env. It is not safe for
+// concurrent use: compile one per simulating goroutine.
+type Program struct {
+	env   Env
+	main  []step
+	lists [][]step
+	slots []float64
+	init  []float64
+	// Casts lists the spell ids a cast action of the rotation may start, in
+	// first-use order.
+	Casts []int
+}
+
+// Reset returns every variable to its initial value; call it at the start
+// of each iteration.
+func (p *Program) Reset() { copy(p.slots, p.init) }
+
+// Decide walks the rotation once and returns what to do now.
+func (p *Program) Decide() Decision {
+	d, _ := p.run(p.main)
+	return d
+}
+
+// run executes steps; stop reports that the walk ends here (something was
+// chosen, or a wait_until, pool or run ended it).
+func (p *Program) run(steps []step) (d Decision, stop bool) {
+	for i := range steps {
+		s := &steps[i]
+		if s.cond != nil && !s.cond() {
+			continue
+		}
+		switch s.kind {
+		case ActCast:
+			if p.env.CanCast(s.spell) {
+				return Decision{Kind: Cast, Spell: s.spell}, true
+			}
+		case ActCall:
+			if d, stop := p.run(p.lists[s.list]); stop {
+				return d, true
+			}
+		case ActRun:
+			d, _ := p.run(p.lists[s.list])
+			return d, true
+		case ActSet:
+			p.slots[s.slot] = s.value()
+		case ActModify:
+			p.modify(s)
+		case ActWait:
+			return Decision{Kind: Wait, Seconds: s.seconds}, true
+		case ActWaitUntil:
+			if !s.until() {
+				return Decision{}, true
+			}
+		case ActPool:
+			if !p.env.CanAfford(s.spell, s.extra) {
+				return Decision{}, true
+			}
+		}
+	}
+	return Decision{}, false
+}
+
+func (p *Program) modify(s *step) {
+	v := &p.slots[s.slot]
+	switch s.op {
+	case "reset":
+		*v = p.init[s.slot]
+	case "set":
+		*v = s.value()
+	case "add":
+		*v += s.value()
+	case "sub":
+		*v -= s.value()
+	case "mul":
+		*v *= s.value()
+	case "div":
+		*v /= s.value()
+	case "min":
+		*v = math.Min(*v, s.value())
+	case "max":
+		*v = math.Max(*v, s.value())
+	}
+}
+
+type compiledVar struct {
+	v  Value
+	ok bool
+}
+
+type compiler struct {
+	env      Env
+	r        *Rotation
+	problems Problems
+	vars     map[string]int // index into r.Variables
+	slotOf   map[string]int
+	lists    map[string]int
+	inlining map[string]bool
+	// compiled caches each computed variable's value (and whether it
+	// compiled), so a chain of variables that each use the previous one
+	// several times compiles in linear, not exponential, time.
+	compiled map[string]compiledVar
+	prog     *Program
+	casts    map[int]bool
+}
+
+func (c *compiler) addf(path, format string, args ...any) {
+	c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Compile resolves and type-checks r against env and returns a Program
+// bound to env, or every problem found as Problems.
+func Compile(r *Rotation, env Env) (*Program, error) {
+	c := &compiler{
+		env: env, r: r,
+		vars: map[string]int{}, slotOf: map[string]int{}, lists: map[string]int{},
+		inlining: map[string]bool{}, compiled: map[string]compiledVar{}, prog: &Program{env: env}, casts: map[int]bool{},
+	}
+	for i, v := range r.Variables {
+		c.vars[v.Name] = i
+		if n, ok := v.Expr.(*Num); ok {
+			c.slotOf[v.Name] = len(c.prog.init)
+			c.prog.init = append(c.prog.init, n.V)
+		}
+	}
+	c.prog.slots = make([]float64, len(c.prog.init))
+	copy(c.prog.slots, c.prog.init)
+	for i, l := range r.Lists {
+		c.lists[l.Name] = i
+	}
+	c.checkListCycles()
+	for _, v := range r.Variables {
+		if _, slot := c.slotOf[v.Name]; !slot {
+			c.compile(v.Expr) // report problems in unused computed variables too
+		}
+	}
+	c.prog.lists = make([][]step, len(r.Lists))
+	for i, l := range r.Lists {
+		c.prog.lists[i] = c.steps(l.Actions)
+	}
+	c.prog.main = c.steps(r.Actions)
+	if len(c.problems) > 0 {
+		return nil, c.problems
+	}
+	return c.prog, nil
+}
+
+// checkListCycles refuses lists that call themselves, directly or not:
+// their walk would never end.
+func (c *compiler) checkListCycles() {
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := make([]int, len(c.r.Lists))
+	var visit func(i int) bool
+	visit = func(i int) bool {
+		state[i] = active
+		for _, a := range c.r.Lists[i].Actions {
+			if a.Kind != ActCall && a.Kind != ActRun {
+				continue
+			}
+			j, ok := c.lists[a.Name]
+			if !ok {
+				continue
+			}
+			if state[j] == active {
+				c.addf(a.Path, "list %q calls itself through %q; the rotation would never finish a decision", a.Name, c.r.Lists[i].Name)
+				return false
+			}
+			if state[j] == unseen && !visit(j) {
+				return false
+			}
+		}
+		state[i] = done
+		return true
+	}
+	for i := range c.r.Lists {
+		if state[i] == unseen && !visit(i) {
+			return
+		}
+	}
+}
+
+func (c *compiler) listNames() []string {
+	names := make([]string, 0, len(c.lists))
+	for n := range c.lists {
+		names = append(names, n)
+	}
+	return names
+}
+
+func (c *compiler) slotNames() []string {
+	names := make([]string, 0, len(c.slotOf))
+	for n := range c.slotOf {
+		names = append(names, n)
+	}
+	return names
+}
+
+func (c *compiler) steps(actions []Action) []step {
+	out := make([]step, 0, len(actions))
+	for i, a := range actions {
+		s := step{kind: a.Kind, spell: -1}
+		// A branch whose condition is false at compile time is dropped, but
+		// only after its names are checked: validation must see them all.
+		dead := false
+		if a.If != nil {
+			v, ok := c.condition(a.If)
+			if !ok {
+				continue
+			}
+			dead = v.Const && !v.B
+			if !v.Const {
+				s.cond = v.Bool
+			}
+		}
+		ok := true
+		switch a.Kind {
+		case ActCast:
+			id, err := c.env.Spell(a.Name)
+			if err != nil {
+				c.addf(a.Path+".cast", "%s", err.Error())
+				ok = false
+				break
+			}
+			s.spell = id
+			if !c.casts[id] && !dead {
+				c.casts[id] = true
+				c.prog.Casts = append(c.prog.Casts, id)
+			}
+		case ActCall, ActRun:
+			key := "call"
+			if a.Kind == ActRun {
+				key = "run"
+			}
+			idx, found := c.lists[a.Name]
+			if !found {
+				c.addf(a.Path+"."+key, "%s", (&UnknownNameError{Kind: "list", Name: a.Name, Candidates: c.listNames()}).Error())
+				ok = false
+				break
+			}
+			s.list = idx
+		case ActSet, ActModify:
+			key := "set"
+			if a.Kind == ActModify {
+				key = "modify"
+			}
+			slot, found := c.slotOf[a.Name]
+			if !found {
+				if _, computed := c.vars[a.Name]; computed {
+					c.addf(a.Path+"."+key, "variable %q is computed from an expression and cannot be assigned; declare it with a number, e.g. \"%s\": 0", a.Name, a.Name)
+				} else {
+					c.addf(a.Path+"."+key, "%s", (&UnknownNameError{Kind: "variable", Name: a.Name, Candidates: c.slotNames()}).Error())
+				}
+				ok = false
+				break
+			}
+			s.slot, s.op = slot, a.Op
+			if a.Kind == ActSet {
+				s.op = "set"
+			}
+			if a.Value != nil {
+				v, vok := c.number(a.Value)
+				if !vok {
+					ok = false
+					break
+				}
+				s.value = v.num()
+			}
+		case ActWait:
+			s.seconds = a.Seconds
+		case ActWaitUntil:
+			v, vok := c.condition(a.Value)
+			if !vok {
+				ok = false
+				break
+			}
+			if v.Const && v.B {
+				continue // waiting for something already true does nothing
+			}
+			s.until = v.cond()
+		case ActPool:
+			s.extra = a.Extra
+			s.spell = c.nextCast(actions[i+1:])
+		}
+		if ok && !dead {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// nextCast is the spell of the first cast action in rest, or -1: the spell
+// a pool action saves resources for.
+func (c *compiler) nextCast(rest []Action) int {
+	for _, a := range rest {
+		if a.Kind == ActCast {
+			if id, err := c.env.Spell(a.Name); err == nil {
+				return id
+			}
+			return -1
+		}
+	}
+	return -1
+}
+
+func (c *compiler) condition(e Expr) (Value, bool) {
+	v, ok := c.compile(e)
+	if !ok {
+		return Value{}, false
+	}
+	if v.Kind != Boolean {
+		c.addf(e.exprPath(), "expected a condition (true/false), got a number; compare it, e.g. {\">\": [%s, 0]}", describe(e))
+		return Value{}, false
+	}
+	return v, true
+}
+
+func (c *compiler) number(e Expr) (Value, bool) {
+	v, ok := c.compile(e)
+	if !ok {
+		return Value{}, false
+	}
+	if v.Kind != Number {
+		c.addf(e.exprPath(), "expected a number, got a condition (true/false)")
+		return Value{}, false
+	}
+	return v, true
+}
+
+func describe(e Expr) string {
+	if r, ok := e.(*Ref); ok {
+		return fmt.Sprintf("%q", r.Name)
+	}
+	return "..."
+}
+
+func (c *compiler) compile(e Expr) (Value, bool) {
+	switch x := e.(type) {
+	case *Num:
+		return ConstNumber(x.V), true
+	case *Bool:
+		return ConstBool(x.V), true
+	case *Ref:
+		return c.ref(x)
+	case *Call:
+		return c.call(x)
+	}
+	c.addf(e.exprPath(), "unsupported expression")
+	return Value{}, false
+}
+
+func (c *compiler) ref(r *Ref) (Value, bool) {
+	if !strings.Contains(r.Name, ".") {
+		if slot, ok := c.slotOf[r.Name]; ok {
+			slots := c.prog.slots
+			return NumberOf(func() float64 { return slots[slot] }), true
+		}
+		if i, ok := c.vars[r.Name]; ok {
+			if cv, done := c.compiled[r.Name]; done {
+				return cv.v, cv.ok
+			}
+			if c.inlining[r.Name] {
+				c.addf(r.Path, "variable %q is defined in terms of itself", r.Name)
+				return Value{}, false
+			}
+			c.inlining[r.Name] = true
+			v, ok := c.compile(c.r.Variables[i].Expr)
+			delete(c.inlining, r.Name)
+			c.compiled[r.Name] = compiledVar{v, ok}
+			return v, ok
+		}
+		names := make([]string, 0, len(c.vars))
+		for n := range c.vars {
+			names = append(names, n)
+		}
+		c.addf(r.Path, "%s", (&UnknownNameError{Kind: "variable", Name: r.Name, Candidates: names}).Error())
+		return Value{}, false
+	}
+	v, err := c.env.Resolve(r.Name)
+	if err != nil {
+		var un *UnknownNameError
+		if errors.As(err, &un) {
+			un.In = r.Name
+			c.addf(r.Path, "%s", un.Error())
+		} else {
+			c.addf(r.Path, "%s", err.Error())
+		}
+		return Value{}, false
+	}
+	return v, true
+}
+
+func (c *compiler) call(x *Call) (Value, bool) {
+	args := make([]Value, len(x.Args))
+	wantBool := x.Op == "and" || x.Op == "or" || x.Op == "not"
+	isEq := x.Op == "==" || x.Op == "!="
+	for i, a := range x.Args {
+		v, ok := c.compile(a)
+		if !ok {
+			return Value{}, false
+		}
+		switch {
+		case isEq:
+		case wantBool && v.Kind != Boolean:
+			c.addf(a.exprPath(), "%q needs conditions (true/false), got a number", x.Op)
+			return Value{}, false
+		case !wantBool && v.Kind != Number:
+			c.addf(a.exprPath(), "%q needs numbers, got a condition (true/false)", x.Op)
+			return Value{}, false
+		}
+		args[i] = v
+	}
+	if isEq && args[0].Kind != args[1].Kind {
+		c.addf(x.Path, "%q compares a %s with a %s", x.Op, args[0].Kind, args[1].Kind)
+		return Value{}, false
+	}
+	v := build(x.Op, args)
+	return fold(v), true
+}
+
+// fold evaluates a value whose inputs are all constant.
+func fold(v Value) Value {
+	if v.Const {
+		return v
+	}
+	return v
+}
+
+func allConst(args []Value) bool {
+	for _, a := range args {
+		if !a.Const {
+			return false
+		}
+	}
+	return true
+}
+
+// build makes the value of op applied to args, evaluating it now when every
+// argument is constant.
+func build(op string, args []Value) Value {
+	v := buildDynamic(op, args)
+	if v.Const {
+		return v // already folded (logic with constant operands)
+	}
+	if allConst(args) {
+		if v.Kind == Boolean {
+			return ConstBool(v.Bool())
+		}
+		return ConstNumber(v.Num())
+	}
+	return v
+}
+
+func buildDynamic(op string, args []Value) Value {
+	switch op {
+	case "and", "or", "not":
+		return buildLogic(op, args)
+	case ">", ">=", "<", "<=", "==", "!=":
+		if args[0].Kind == Boolean {
+			a, b := args[0].cond(), args[1].cond()
+			if op == "==" {
+				return BoolOf(func() bool { return a() == b() })
+			}
+			return BoolOf(func() bool { return a() != b() })
+		}
+		return buildCompare(op, args[0], args[1])
+	}
+	return buildArith(op, args)
+}
+
+func buildLogic(op string, args []Value) Value {
+	if op == "not" {
+		if args[0].Const {
+			return ConstBool(!args[0].B)
+		}
+		a := args[0].Bool
+		return BoolOf(func() bool { return !a() })
+	}
+	// Constant operands decide or vanish: false in "and" and true in "or"
+	// decide the whole expression; the others can be dropped.
+	decider := op == "or"
+	var rest []func() bool
+	for _, a := range args {
+		if a.Const {
+			if a.B == decider {
+				return ConstBool(decider)
+			}
+			continue
+		}
+		rest = append(rest, a.Bool)
+	}
+	switch len(rest) {
+	case 0:
+		return ConstBool(!decider)
+	case 1:
+		return BoolOf(rest[0])
+	case 2:
+		a, b := rest[0], rest[1]
+		if op == "and" {
+			return BoolOf(func() bool { return a() && b() })
+		}
+		return BoolOf(func() bool { return a() || b() })
+	}
+	if op == "and" {
+		return BoolOf(func() bool {
+			for _, f := range rest {
+				if !f() {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	return BoolOf(func() bool {
+		for _, f := range rest {
+			if f() {
+				return true
+			}
+		}
+		return false
+	})
+}
+
+func buildCompare(op string, l, r Value) Value {
+	// The common shape "path op constant" compares against a captured
+	// number instead of calling a constant closure.
+	if r.Const && !l.Const {
+		a, c := l.Num, r.N
+		switch op {
+		case ">":
+			return BoolOf(func() bool { return a() > c })
+		case ">=":
+			return BoolOf(func() bool { return a() >= c })
+		case "<":
+			return BoolOf(func() bool { return a() < c })
+		case "<=":
+			return BoolOf(func() bool { return a() <= c })
+		case "==":
+			return BoolOf(func() bool { return a() == c })
+		default:
+			return BoolOf(func() bool { return a() != c })
+		}
+	}
+	a, b := l.num(), r.num()
+	switch op {
+	case ">":
+		return BoolOf(func() bool { return a() > b() })
+	case ">=":
+		return BoolOf(func() bool { return a() >= b() })
+	case "<":
+		return BoolOf(func() bool { return a() < b() })
+	case "<=":
+		return BoolOf(func() bool { return a() <= b() })
+	case "==":
+		return BoolOf(func() bool { return a() == b() })
+	default:
+		return BoolOf(func() bool { return a() != b() })
+	}
+}
+
+func buildArith(op string, args []Value) Value {
+	fs := make([]func() float64, len(args))
+	for i, a := range args {
+		fs[i] = a.num()
+	}
+	switch op {
+	case "floor":
+		a := fs[0]
+		return NumberOf(func() float64 { return math.Floor(a()) })
+	case "ceil":
+		a := fs[0]
+		return NumberOf(func() float64 { return math.Ceil(a()) })
+	case "abs":
+		a := fs[0]
+		return NumberOf(func() float64 { return math.Abs(a()) })
+	case "-":
+		a := fs[0]
+		if len(fs) == 1 {
+			return NumberOf(func() float64 { return -a() })
+		}
+		b := fs[1]
+		return NumberOf(func() float64 { return a() - b() })
+	case "/":
+		a, b := fs[0], fs[1]
+		return NumberOf(func() float64 { return a() / b() })
+	case "%":
+		a, b := fs[0], fs[1]
+		return NumberOf(func() float64 { return math.Mod(a(), b()) })
+	}
+	if len(fs) == 2 {
+		a, b := fs[0], fs[1]
+		switch op {
+		case "+":
+			return NumberOf(func() float64 { return a() + b() })
+		case "*":
+			return NumberOf(func() float64 { return a() * b() })
+		case "min":
+			return NumberOf(func() float64 { return math.Min(a(), b()) })
+		default:
+			return NumberOf(func() float64 { return math.Max(a(), b()) })
+		}
+	}
+	return NumberOf(func() float64 {
+		acc := fs[0]()
+		for _, f := range fs[1:] {
+			x := f()
+			switch op {
+			case "+":
+				acc += x
+			case "*":
+				acc *= x
+			case "min":
+				acc = math.Min(acc, x)
+			default:
+				acc = math.Max(acc, x)
+			}
+		}
+		return acc
+	})
+}

@@ -1,0 +1,72 @@
+package cli
+
+import (
+	"bytes"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/spf13/cobra"
+)
+
+func newRoot(got *string) *cobra.Command {
+	root := &cobra.Command{Use: "tool"}
+	sub := &cobra.Command{
+		Use:  "serve",
+		Args: cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return ApplyEnv(cmd.Flags(), func(k string) (string, bool) {
+				v, ok := map[string]string{"TOOL_LISTEN": ":9000"}[k]
+				return v, ok
+			})
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			*got, _ = cmd.Flags().GetString("listen")
+			return nil
+		},
+	}
+	sub.Flags().String("listen", ":8080", "address to listen on")
+	BindEnv(sub.Flags(), "listen", "TOOL_LISTEN")
+	fail := &cobra.Command{Use: "fail", RunE: func(*cobra.Command, []string) error { return errors.New("database\nunreachable") }}
+	root.AddCommand(sub, fail)
+	return root
+}
+
+func TestEnvFallbackAndPrecedence(t *testing.T) {
+	var got string
+	var stderr bytes.Buffer
+	if code := Run(newRoot(&got), []string{"serve"}, &stderr); code != 0 || got != ":9000" {
+		t.Fatalf("env: code %d listen %q %s", code, got, stderr.String())
+	}
+	if code := Run(newRoot(&got), []string{"serve", "--listen", ":1"}, &stderr); code != 0 || got != ":1" {
+		t.Fatalf("flag wins: code %d listen %q", code, got)
+	}
+	var help bytes.Buffer
+	root := newRoot(&got)
+	root.SetOut(&help)
+	Run(root, []string{"serve", "--help"}, &stderr)
+	if !strings.Contains(help.String(), "(env TOOL_LISTEN)") {
+		t.Fatalf("help does not name the variable:\n%s", help.String())
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	var got string
+	cases := []struct {
+		args []string
+		code int
+		line string
+	}{
+		{[]string{"serve", "--nope"}, 2, "tool: unknown flag: --nope"},
+		{[]string{"serve", "extra"}, 2, "tool: unknown command \"extra\" for \"tool serve\""},
+		{[]string{"fail"}, 1, "tool: database unreachable"},
+	}
+	for _, c := range cases {
+		var stderr bytes.Buffer
+		code := Run(newRoot(&got), c.args, &stderr)
+		first := strings.SplitN(stderr.String(), "\n", 2)[0]
+		if code != c.code || first != c.line {
+			t.Errorf("%v: code %d, first line %q; want %d %q", c.args, code, first, c.code, c.line)
+		}
+	}
+}

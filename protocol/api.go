@@ -1,0 +1,110 @@
+package protocol
+
+// Paths of the node API (PROTOCOL section 3), relative to the sentinel URL.
+const (
+	PathRegister  = "/nodes/register"
+	PathVerify    = "/nodes/verify"
+	PathHeartbeat = "/nodes/heartbeat"
+	PathToken     = "/nodes/token"
+	PathComplete  = "/chunks/complete"
+	PathFail      = "/chunks/fail"
+	PathRelease   = "/chunks/release"
+)
+
+// Node statuses as stored in nodes.status.
+const (
+	NodePending = "pending"
+	NodeOnline  = "online"
+	NodeOffline = "offline"
+)
+
+// Chunk and job statuses as stored in jobs_chunks.status and jobs.status.
+const (
+	StatusPending   = "pending"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+)
+
+// ChunkSize is the largest number of iterations in one chunk.
+const ChunkSize = 1000
+
+// MaxChunkAttempts is how many failed attempts a chunk gets before it and
+// its job are marked failed.
+const MaxChunkAttempts = 3
+
+// RegisterRequest is the body of POST /nodes/register.
+type RegisterRequest struct {
+	Hostname     string `json:"hostname"`
+	TotalCores   int    `json:"totalCores"`
+	EnabledCores int    `json:"enabledCores"`
+	Platform     string `json:"platform"`
+	Version      string `json:"version"`
+}
+
+// RegisterResponse answers POST /nodes/register.
+type RegisterResponse struct {
+	ID        string `json:"id"`
+	ClaimCode string `json:"claimCode"`
+	Claimed   bool   `json:"claimed"`
+}
+
+// NodeInfo answers POST /nodes/verify and POST /nodes/heartbeat. Claimed is
+// always true on verify and absent on heartbeat.
+type NodeInfo struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	MaxParallel int    `json:"maxParallel"`
+	Status      string `json:"status"`
+	Claimed     bool   `json:"claimed,omitempty"`
+}
+
+// HeartbeatRequest is the body of POST /nodes/heartbeat.
+type HeartbeatRequest struct {
+	Status string `json:"status"`
+}
+
+// TokenResponse answers POST /nodes/token.
+type TokenResponse struct {
+	Token     string `json:"token"`
+	ExpiresAt int64  `json:"expiresAt"`
+}
+
+// CompleteRequest is the body of POST /chunks/complete.
+type CompleteRequest struct {
+	ChunkID string      `json:"chunkId"`
+	Result  ChunkResult `json:"result"`
+}
+
+// CompleteResponse answers POST /chunks/complete.
+type CompleteResponse struct {
+	Success          bool `json:"success"`
+	JobComplete      bool `json:"jobComplete"`
+	AlreadyCompleted bool `json:"alreadyCompleted,omitempty"`
+}
+
+// FailRequest is the body of POST /chunks/fail.
+type FailRequest struct {
+	ChunkID string `json:"chunkId"`
+	Error   string `json:"error"`
+}
+
+// FailResponse answers POST /chunks/fail.
+type FailResponse struct {
+	Requeued bool `json:"requeued"`
+}
+
+// ReleaseRequest is the body of POST /chunks/release.
+type ReleaseRequest struct {
+	ChunkID string `json:"chunkId"`
+}
+
+// ReleaseResponse answers POST /chunks/release.
+type ReleaseResponse struct {
+	Released bool `json:"released"`
+}
+
+// ErrorResponse is the body of every node API refusal.
+type ErrorResponse struct {
+	Error string `json:"error"`
+}
