@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"runtime"
+
+	"github.com/spf13/cobra"
+
+	"wowlab/engine"
+	"wowlab/examples"
+	"wowlab/internal/cli"
+)
+
+// simFlags are the settings of the sim command.
+type simFlags struct {
+	config     string
+	spec       string
+	iterations int
+	seed       int64
+	duration   float64
+	threads    int
+	output     string
+}
+
+// maxIterations bounds --iterations: the engine keeps one float per
+// iteration, so this caps memory at a few hundred megabytes.
+const maxIterations = 50_000_000
+
+// maxDuration is the longest fight a config may ask for (shared/ENGINE.md).
+const maxDuration = 3600
+
+func (a *app) newSimCmd() *cobra.Command {
+	var f simFlags
+	cmd := &cobra.Command{
+		Use:   "sim (--config FILE | --spec SPEC) [flags]",
+		Short: "Simulate a config and print DPS statistics",
+		Long: "sim simulates a config document --iterations times and prints the DPS statistics and the\n" +
+			"damage per ability. Give exactly one of --config (a config document, as a node receives it)\n" +
+			"or --spec (the bundled example config of that spec). Iteration g uses seed seed+g, so the\n" +
+			"numbers do not depend on --threads. Ctrl-C cancels the run.",
+		Example: "  engine sim --spec bm-hunter\n" +
+			"  engine sim --spec mm --duration 60 --iterations 5000 --output json\n" +
+			"  engine sim --config my_config.json --seed 7 --output csv",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return a.sim(cmd.Context(), f, cmd.Flags().Changed("seed"), cmd.Flags().Changed("duration"))
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVar(&f.config, "config", "", "config document to simulate (JSON file)")
+	fs.StringVar(&f.spec, "spec", "", "simulate the bundled example config of this spec (beast_mastery, marksmanship or an alias such as bm-hunter, mm)")
+	fs.IntVar(&f.iterations, "iterations", 1000, "number of iterations to simulate")
+	fs.Int64Var(&f.seed, "seed", 0, "base RNG seed, overriding the config's \"seed\" (default: the config's)")
+	fs.Float64Var(&f.duration, "duration", 0, "fight length in seconds, overriding the config's \"duration\" (default: the config's)")
+	fs.IntVar(&f.threads, "threads", 0, "goroutines to simulate on (default: all cores)")
+	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json or csv")
+	cli.BindEnv(fs, "threads", "WOWLAB_ENGINE_THREADS")
+	cli.BindEnv(fs, "output", "WOWLAB_ENGINE_OUTPUT")
+	return cmd
+}
+
+// sim runs the sim command.
+func (a *app) sim(ctx context.Context, f simFlags, seedSet, durationSet bool) error {
+	if (f.config == "") == (f.spec == "") {
+		return cli.Usagef("give exactly one of --config FILE or --spec SPEC")
+	}
+	if f.iterations < 1 || f.iterations > maxIterations {
+		return cli.Usagef("--iterations must be between 1 and %d, got %d", maxIterations, f.iterations)
+	}
+	if f.threads < 0 {
+		return cli.Usagef("--threads must not be negative, got %d", f.threads)
+	}
+	if durationSet && !(f.duration > 0 && f.duration <= maxDuration) {
+		return cli.Usagef("--duration must be more than 0 and at most %d seconds, got %v", maxDuration, f.duration)
+	}
+	write := writerFor(f.output)
+	if write == nil {
+		return cli.Usagef("--output must be text, json or csv, got %q", f.output)
+	}
+	threads := f.threads
+	if threads == 0 {
+		threads = runtime.NumCPU()
+	}
+
+	doc, err := loadConfig(f.config, f.spec)
+	if err != nil {
+		return err
+	}
+	overrides := map[string]any{}
+	if seedSet {
+		overrides["seed"] = f.seed
+	}
+	if durationSet {
+		overrides["duration"] = f.duration
+	}
+	if doc, err = override(doc, overrides); err != nil {
+		return err
+	}
+	sim, err := engine.Compile(doc)
+	if err != nil {
+		return err // a *engine.ConfigError prints as "config: <path>: <msg>"
+	}
+
+	progress := newProgress(a.stderr, f.iterations)
+	start := a.now()
+	res, err := sim.Run(ctx, 0, f.iterations, engine.RunOptions{
+		Threads:   threads,
+		Progress:  progress.Func(),
+		Breakdown: true,
+	})
+	wall := a.now().Sub(start).Seconds()
+	progress.Stop()
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintln(a.stderr, "engine: interrupted, no results")
+			return &cli.ExitError{Code: 130}
+		}
+		return fmt.Errorf("simulate: %w", err)
+	}
+	return write(a.stdout, newReport(sim, res, threads, wall))
+}
+
+// loadConfig reads the config document from path, or the bundled example
+// of spec when path is empty.
+func loadConfig(path, spec string) ([]byte, error) {
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, cli.Usagef("read --config: %w", err)
+		}
+		return b, nil
+	}
+	sp, err := engine.LookupSpec(spec)
+	if err != nil {
+		return nil, cli.Usagef("--spec: %w", err)
+	}
+	name := bundledExample(sp.Name)
+	if name == "" {
+		return nil, cli.Usagef("--spec: no bundled example config for %s; use --config", sp.Name)
+	}
+	b, err := examples.FS.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("bundled example %s: %w", name, err)
+	}
+	return b, nil
+}
+
+// bundledExample names the file in examples.FS that holds the example
+// config of a spec (canonical name), or "" when there is none.
+func bundledExample(spec string) string {
+	switch spec {
+	case "beast_mastery":
+		return "bm_hunter.json"
+	case "marksmanship":
+		return "mm_hunter.json"
+	}
+	return ""
+}
+
+// override sets top-level fields of a config document. A document that is
+// not a JSON object is returned unchanged so that engine.Compile reports
+// it with its own path and message.
+func override(doc []byte, fields map[string]any) ([]byte, error) {
+	if len(fields) == 0 {
+		return doc, nil
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber() // keep every other number exactly as written
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil || m == nil {
+		return doc, nil
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return doc, nil // trailing data: let Compile reject the document
+	}
+	maps.Copy(m, fields)
+	out, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("re-encode config: %w", err)
+	}
+	return out, nil
+}
