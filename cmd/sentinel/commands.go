@@ -1,0 +1,297 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"wowlab/internal/cli"
+	"wowlab/sentinel"
+	"wowlab/sentinel/store"
+)
+
+// osEnv is the process environment; tests pass a map.
+type osEnv struct{}
+
+func (osEnv) LookupEnv(k string) (string, bool) { return os.LookupEnv(k) }
+
+type environment interface {
+	LookupEnv(string) (string, bool)
+}
+
+// options are the flags shared by the commands.
+type options struct {
+	databaseURL  string
+	listen       string
+	jwtSecret    string
+	chunkTimeout time.Duration
+	server       string
+	token        string
+}
+
+func newRoot(env environment) *cobra.Command {
+	o := &options{}
+	root := &cobra.Command{
+		Use:   "sentinel",
+		Short: "WoWLab coordinator: node API, scheduler and aggregation on PostgreSQL",
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return cli.ApplyEnv(cmd.Flags(), env.LookupEnv)
+		},
+	}
+	db := func(c *cobra.Command) {
+		c.Flags().StringVar(&o.databaseURL, "database-url", "", "PostgreSQL connection string")
+		cli.BindEnv(c.Flags(), "database-url", "DATABASE_URL")
+	}
+	user := func(c *cobra.Command) {
+		c.Flags().StringVar(&o.server, "server", "http://localhost:8080", "sentinel URL")
+		cli.BindEnv(c.Flags(), "server", "WOWLAB_SERVER")
+		c.Flags().StringVar(&o.token, "token", "", "user token (from 'sentinel users add')")
+		cli.BindEnv(c.Flags(), "token", "WOWLAB_TOKEN")
+	}
+
+	serve := &cobra.Command{
+		Use: "serve", Short: "Serve the node API, user REST calls, /status and /metrics", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), o, cmd.ErrOrStderr()) },
+	}
+	db(serve)
+	serve.Flags().StringVar(&o.listen, "listen", ":8080", "address to listen on")
+	cli.BindEnv(serve.Flags(), "listen", "SENTINEL_LISTEN")
+	serve.Flags().StringVar(&o.jwtSecret, "jwt-secret", "", "secret signing node tokens (HS256, at least 32 bytes)")
+	cli.BindEnv(serve.Flags(), "jwt-secret", "SENTINEL_JWT_SECRET")
+	serve.Flags().DurationVar(&o.chunkTimeout, "chunk-timeout", sentinel.DefaultChunkTimeout, "hard limit on one chunk's run before it is taken back")
+	cli.BindEnv(serve.Flags(), "chunk-timeout", "SENTINEL_CHUNK_TIMEOUT")
+
+	migrate := &cobra.Command{
+		Use: "migrate", Short: "Create or update the database schema", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			st, err := openStore(cmd.Context(), o, false)
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			if err := st.Migrate(cmd.Context()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "database at schema version %d\n", store.LatestSchemaVersion())
+			return nil
+		},
+	}
+	db(migrate)
+
+	users := &cobra.Command{Use: "users", Short: "Manage users"}
+	usersAdd := &cobra.Command{
+		Use: "add NAME", Short: "Create a user and print its id and token (shown once)", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withService(cmd.Context(), o, func(svc *sentinel.Service) error {
+				u, tok, err := svc.AddUser(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "id:    %s\ntoken: %s\n", u.ID, tok)
+				return nil
+			})
+		},
+	}
+	db(usersAdd)
+	users.AddCommand(usersAdd)
+
+	nodes := &cobra.Command{Use: "nodes", Short: "Manage nodes"}
+	nodesList := &cobra.Command{
+		Use: "list", Short: "List nodes", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return withService(cmd.Context(), o, func(svc *sentinel.Service) error {
+				ns, err := svc.ListNodes(cmd.Context())
+				if err != nil {
+					return err
+				}
+				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+				fmt.Fprintln(w, "ID\tNAME\tSTATUS\tOWNER\tCLAIM CODE\tCORES\tMAX PARALLEL\tPLATFORM\tVERSION\tLAST SEEN")
+				for _, n := range ns {
+					seen := "-"
+					if !n.LastSeenAt.IsZero() {
+						seen = n.LastSeenAt.UTC().Format(time.RFC3339)
+					}
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", n.ID, n.Name, n.Status, dash(n.UserID),
+						dash(n.ClaimCode), n.TotalCores, n.MaxParallel, n.Platform, n.Version, seen)
+				}
+				return w.Flush()
+			})
+		},
+	}
+	db(nodesList)
+	var claimUser, claimName string
+	var claimMax int
+	nodesClaim := &cobra.Command{
+		Use: "claim CODE", Short: "Give the node with a claim code to a user", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if claimUser == "" {
+				return cli.Usagef("--user is required")
+			}
+			req := sentinel.ClaimRequest{UserID: claimUser, Code: args[0]}
+			if cmd.Flags().Changed("name") {
+				req.Name = &claimName
+			}
+			if cmd.Flags().Changed("max-parallel") {
+				req.MaxParallel = &claimMax
+			}
+			return withService(cmd.Context(), o, func(svc *sentinel.Service) error {
+				n, err := svc.ClaimNode(cmd.Context(), req)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "claimed node %s (%s, max parallel %d)\n", n.ID, n.Name, n.MaxParallel)
+				return nil
+			})
+		},
+	}
+	db(nodesClaim)
+	nodesClaim.Flags().StringVar(&claimUser, "user", "", "id of the user who gets the node (required)")
+	nodesClaim.Flags().StringVar(&claimName, "name", "", "name of the node")
+	nodesClaim.Flags().IntVar(&claimMax, "max-parallel", 0, "most chunks the node runs at once")
+	nodes.AddCommand(nodesList, nodesClaim)
+
+	jobs := &cobra.Command{Use: "jobs", Short: "Submit jobs and follow them (over HTTP, as a user)"}
+	var configFile, access string
+	var iterations int
+	var wait bool
+	submit := &cobra.Command{
+		Use: "submit", Short: "Submit a job", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runSubmit(cmd, o, configFile, iterations, access, wait)
+		},
+	}
+	user(submit)
+	submit.Flags().StringVar(&configFile, "config", "", "config JSON file (required)")
+	submit.Flags().IntVar(&iterations, "iterations", 0, "iterations to simulate (required)")
+	submit.Flags().StringVar(&access, "access", "private", "who may run it: private, public or user")
+	submit.Flags().BoolVar(&wait, "wait", false, "wait for the result, showing progress, and print it")
+	status := &cobra.Command{
+		Use: "status ID", Short: "Show a job", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c := &client{base: o.server, token: o.token, http: http.DefaultClient}
+			j, err := c.job(cmd.Context(), args[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(cmd.OutOrStdout(), j)
+		},
+	}
+	user(status)
+	jobs.AddCommand(submit, status)
+
+	root.AddCommand(serve, migrate, users, nodes, jobs)
+	return root
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func openStore(ctx context.Context, o *options, check bool) (*store.Postgres, error) {
+	if o.databaseURL == "" {
+		return nil, cli.Usagef("--database-url (or DATABASE_URL) is required")
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	st, err := store.Open(ctx, o.databaseURL, slog.Default())
+	if err != nil {
+		return nil, cli.Usagef("%v", err)
+	}
+	if err := st.Ping(ctx); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if check {
+		if err := st.CheckSchema(ctx); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	return st, nil
+}
+
+// withService runs fn with a service on the migrated database. Admin
+// commands never sign tokens, so a throwaway secret is fine.
+func withService(ctx context.Context, o *options, fn func(*sentinel.Service) error) error {
+	st, err := openStore(ctx, o, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := sentinel.New(sentinel.Config{Store: st, JWTSecret: []byte(strings.Repeat("x", 32))})
+	if err != nil {
+		return err
+	}
+	return fn(svc)
+}
+
+func runServe(ctx context.Context, o *options, stderr io.Writer) error {
+	if len(o.jwtSecret) < 32 {
+		return cli.Usagef("--jwt-secret (or SENTINEL_JWT_SECRET) must be at least 32 bytes")
+	}
+	if o.chunkTimeout < time.Minute {
+		return cli.Usagef("--chunk-timeout must be at least 1m")
+	}
+	log := slog.New(slog.NewJSONHandler(stderr, nil))
+	slog.SetDefault(log)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	st, err := openStore(ctx, o, true)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := sentinel.New(sentinel.Config{Store: st, JWTSecret: []byte(o.jwtSecret), ChunkTimeout: o.chunkTimeout, Logger: log})
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", o.listen)
+	if err != nil {
+		return cli.Usagef("listen on %s: %v", o.listen, err)
+	}
+	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	bg, cancelBg := context.WithCancel(context.Background())
+	done := make(chan struct{}, 2)
+	go func() { _ = st.Listen(bg); done <- struct{}{} }()
+	go func() { _ = svc.Run(bg); done <- struct{}{} }()
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(l) }()
+	log.Info("sentinel serving", "addr", l.Addr().String())
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case err = <-serveErr:
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	_ = srv.Shutdown(shutdownCtx)
+	cancelBg()
+	<-done
+	<-done
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,226 @@
+package sentinel
+
+import (
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"wowlab/protocol"
+)
+
+// replayCache remembers recent request signatures on this instance; the
+// store remembers them for all instances.
+type replayCache struct {
+	mu   sync.Mutex
+	seen map[string]time.Time // signature -> expiry
+}
+
+func newReplayCache() *replayCache { return &replayCache{seen: make(map[string]time.Time)} }
+
+// add records sig until exp and reports whether it was new.
+func (r *replayCache) add(sig string, now, exp time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.seen[sig]; ok && now.Before(e) {
+		return false
+	}
+	r.seen[sig] = exp
+	return true
+}
+
+func (r *replayCache) prune(now time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for sig, e := range r.seen {
+		if !now.Before(e) {
+			delete(r.seen, sig)
+		}
+	}
+}
+
+type ctxKey int
+
+const nodeKeyCtx ctxKey = 1
+
+// nodeKey returns the verified public key the signature middleware stored.
+func nodeKey(ctx context.Context) ed25519.PublicKey {
+	k, _ := ctx.Value(nodeKeyCtx).(ed25519.PublicKey)
+	return k
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func nodeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, protocol.ErrorResponse{Error: msg})
+}
+
+// Signed wraps a node API handler with PROTOCOL section 2: it reads at most
+// protocol.MaxBodyBytes, verifies the signature against the clock, refuses
+// replays of a signature within the skew window (on this instance and,
+// through the store, on every instance), and answers every refusal with
+// 401 {"error": reason}. The handler finds the body in r.Body again and
+// the caller's key through the request context.
+func (s *Service) Signed(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, protocol.MaxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				nodeError(w, http.StatusUnauthorized, "Request body too large")
+				return
+			}
+			nodeError(w, http.StatusBadRequest, "Could not read request body")
+			return
+		}
+		h := protocol.Headers{
+			Key:       r.Header.Get(protocol.HeaderKey),
+			Timestamp: r.Header.Get(protocol.HeaderTimestamp),
+			Signature: r.Header.Get(protocol.HeaderSignature),
+		}
+		now := s.clock.Now()
+		pub, err := protocol.Verify(h, r.Method, r.URL.Path, body, now)
+		if err != nil {
+			nodeError(w, http.StatusUnauthorized, err.Error())
+			return
+		}
+		// Key the memory by the decoded signature: base64 text can be
+		// re-spelled (padding bits) without changing the bytes.
+		raw, _ := base64.StdEncoding.DecodeString(h.Signature)
+		sig := hex.EncodeToString(raw)
+		exp := now.Add(2 * protocol.MaxClockSkew)
+		if !s.replay.add(sig, now, exp) {
+			nodeError(w, http.StatusUnauthorized, "Replayed request")
+			return
+		}
+		fresh, err := s.store.RememberSignature(r.Context(), sig, now, exp)
+		if err != nil {
+			s.log.Error("remember signature", "err", err)
+			nodeError(w, http.StatusInternalServerError, "Internal error")
+			return
+		}
+		if !fresh {
+			nodeError(w, http.StatusUnauthorized, "Replayed request")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), nodeKeyCtx, pub)))
+	})
+}
+
+// nodeCall adapts a service method to a signed node API handler: decode the
+// JSON body into Req (an empty body decodes as {}), call, answer.
+func nodeCall[Req, Resp any](s *Service, conflictStatus int, call func(context.Context, ed25519.PublicKey, Req) (Resp, error)) http.Handler {
+	return s.Signed(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req Req
+		body, _ := io.ReadAll(r.Body)
+		if len(body) > 0 {
+			if err := json.Unmarshal(body, &req); err != nil {
+				nodeError(w, http.StatusBadRequest, "Invalid JSON body: "+err.Error())
+				return
+			}
+		}
+		resp, err := call(r.Context(), nodeKey(r.Context()), req)
+		if err != nil {
+			s.nodeFailure(w, err, conflictStatus)
+			return
+		}
+		writeJSON(w, http.StatusOK, resp)
+	}))
+}
+
+func (s *Service) nodeFailure(w http.ResponseWriter, err error, conflictStatus int) {
+	var e *Error
+	if !errors.As(err, &e) {
+		s.log.Error("node API call failed", "err", err)
+		nodeError(w, http.StatusInternalServerError, "Internal error")
+		return
+	}
+	status := map[Kind]int{
+		KindInvalid: http.StatusBadRequest, KindUnauthorized: http.StatusUnauthorized,
+		KindForbidden: http.StatusForbidden, KindNotFound: http.StatusNotFound, KindConflict: conflictStatus,
+	}[e.Kind]
+	nodeError(w, status, e.Message)
+}
+
+// Handler returns the sentinel's HTTP surface: the node API, the user REST
+// calls, GET /status and GET /metrics.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	s.Routes(mux)
+	return mux
+}
+
+// Routes registers the sentinel's routes on mux, so a gateway can add its
+// own beside them.
+func (s *Service) Routes(mux *http.ServeMux) {
+	noBody := func(call func(context.Context, ed25519.PublicKey) (any, error)) func(context.Context, ed25519.PublicKey, struct{}) (any, error) {
+		return func(ctx context.Context, k ed25519.PublicKey, _ struct{}) (any, error) { return call(ctx, k) }
+	}
+	mux.Handle("POST "+protocol.PathRegister, nodeCall(s, http.StatusBadRequest, s.Register))
+	mux.Handle("POST "+protocol.PathVerify, nodeCall(s, http.StatusBadRequest, noBody(func(ctx context.Context, k ed25519.PublicKey) (any, error) {
+		return s.VerifyNode(ctx, k)
+	})))
+	mux.Handle("POST "+protocol.PathHeartbeat, nodeCall(s, http.StatusBadRequest, s.Heartbeat))
+	mux.Handle("POST "+protocol.PathToken, nodeCall(s, http.StatusBadRequest, noBody(func(ctx context.Context, k ed25519.PublicKey) (any, error) {
+		return s.NodeToken(ctx, k)
+	})))
+	mux.Handle("POST "+protocol.PathComplete, nodeCall(s, http.StatusBadRequest, s.CompleteChunk))
+	mux.Handle("POST "+protocol.PathFail, nodeCall(s, http.StatusBadRequest, s.FailChunk))
+	mux.Handle("POST "+protocol.PathRelease, nodeCall(s, http.StatusBadRequest, s.ReleaseChunk))
+
+	mux.Handle("POST /rest/v1/rpc/create_job", s.userCall(s.rpcCreateJob))
+	mux.Handle("POST /rest/v1/rpc/verify_claim_code", s.userCall(s.rpcVerifyClaimCode))
+	mux.Handle("POST /rest/v1/rpc/claim_node", s.userCall(s.rpcClaimNode))
+	mux.Handle("GET /rest/v1/jobs", s.userCall(s.restJobs))
+
+	mux.HandleFunc("GET /status", s.serveStatus)
+	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
+}
+
+// Status is the body of GET /status.
+type Status struct {
+	Database         string    `json:"database"` // "ok" or the error
+	SchedulerLastRun time.Time `json:"schedulerLastRun"`
+	UptimeSeconds    float64   `json:"uptimeSeconds"`
+	NodesOnline      int       `json:"nodesOnline"`
+	ChunksPending    int       `json:"chunksPending"`
+	ChunksRunning    int       `json:"chunksRunning"`
+}
+
+// Status reports the instance's health.
+func (s *Service) Status(ctx context.Context) Status {
+	now := s.clock.Now()
+	s.mu.Lock()
+	st := Status{Database: "ok", SchedulerLastRun: s.lastSchedule, UptimeSeconds: now.Sub(s.started).Seconds()}
+	s.mu.Unlock()
+	c, err := s.store.Counts(ctx)
+	if err != nil {
+		st.Database = err.Error()
+		return st
+	}
+	st.NodesOnline, st.ChunksPending, st.ChunksRunning = c.NodesOnline, c.ChunksPending, c.ChunksRunning
+	return st
+}
+
+func (s *Service) serveStatus(w http.ResponseWriter, r *http.Request) {
+	st := s.Status(r.Context())
+	code := http.StatusOK
+	if st.Database != "ok" {
+		code = http.StatusServiceUnavailable
+	}
+	writeJSON(w, code, st)
+}

@@ -1,0 +1,170 @@
+package sentinel
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+
+	"github.com/google/uuid"
+
+	"wowlab/protocol"
+	"wowlab/sentinel/store"
+)
+
+// Job limits.
+const (
+	// MaxIterations is the most iterations one job may ask for.
+	MaxIterations = 10_000_000
+	// MaxConfigBytes is the largest config accepted.
+	MaxConfigBytes = 1 << 20
+)
+
+// Job access types (jobs.access_type).
+const (
+	AccessPrivate = "private"
+	AccessPublic  = "public"
+	AccessUser    = "user"
+	AccessDiscord = "discord"
+)
+
+var configHashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
+// CanonicalJSON returns the canonical text of a JSON object: object keys
+// sorted, no insignificant white space, numbers as written. It refuses
+// anything that is not a single JSON object.
+func CanonicalJSON(raw []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("config is not valid JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, errors.New("config has data after the JSON object")
+	}
+	if _, ok := v.(map[string]any); !ok {
+		return nil, errors.New("config must be a JSON object")
+	}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	// encoding/json writes map keys sorted and no white space.
+	if err := enc.Encode(v); err != nil {
+		return nil, fmt.Errorf("encode config: %w", err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
+// ConfigHash is the lowercase hex SHA-256 of a config's canonical text.
+func ConfigHash(canonical []byte) string {
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:])
+}
+
+// JobRequest is a job submission (the create_job rpc's arguments).
+type JobRequest struct {
+	// Config is the config object; or else ConfigHash names a stored one.
+	Config          json.RawMessage `json:"p_config,omitempty"`
+	ConfigHash      string          `json:"p_config_hash,omitempty"`
+	Iterations      int             `json:"p_iterations"`
+	AccessType      string          `json:"p_access_type,omitempty"`
+	DiscordServerID string          `json:"p_discord_server_id,omitempty"`
+}
+
+// JobCreated answers a job submission.
+type JobCreated struct {
+	JobID  string `json:"jobId"`
+	Chunks int    `json:"chunks"`
+}
+
+// CreateJob stores a job of userID and its chunks of at most
+// protocol.ChunkSize iterations (chunk k starts at seed offset k*ChunkSize).
+func (s *Service) CreateJob(ctx context.Context, userID string, req JobRequest) (JobCreated, error) {
+	if req.Iterations < 1 || req.Iterations > MaxIterations {
+		return JobCreated{}, refuse(KindInvalid, "p_iterations must be between 1 and %d", MaxIterations)
+	}
+	access := req.AccessType
+	if access == "" {
+		access = AccessPrivate
+	}
+	switch access {
+	case AccessPrivate, AccessPublic, AccessUser:
+	case AccessDiscord:
+		return JobCreated{}, refuse(KindInvalid, "access type discord is not supported by this sentinel: it cannot check Discord server membership; use private, public or user")
+	default:
+		return JobCreated{}, refuse(KindInvalid, "p_access_type must be private, public or user")
+	}
+	var canonical []byte
+	hash := req.ConfigHash
+	hasConfig := len(req.Config) > 0 && string(req.Config) != "null"
+	switch {
+	case hasConfig && hash != "":
+		return JobCreated{}, refuse(KindInvalid, "give p_config or p_config_hash, not both")
+	case hasConfig:
+		if len(req.Config) > MaxConfigBytes {
+			return JobCreated{}, refuse(KindInvalid, "p_config is larger than %d bytes", MaxConfigBytes)
+		}
+		c, err := CanonicalJSON(req.Config)
+		if err != nil {
+			return JobCreated{}, refuse(KindInvalid, "p_config: %v", err)
+		}
+		canonical, hash = c, ConfigHash(c)
+	case hash == "":
+		return JobCreated{}, refuse(KindInvalid, "p_config or p_config_hash is required")
+	case !configHashPattern.MatchString(hash):
+		return JobCreated{}, refuse(KindInvalid, "p_config_hash must be 64 lowercase hex digits")
+	}
+	job := store.Job{
+		ID: uuid.NewString(), UserID: userID, ConfigHash: hash, TotalIterations: req.Iterations,
+		Status: protocol.StatusPending, AccessType: access,
+	}
+	n := (req.Iterations + protocol.ChunkSize - 1) / protocol.ChunkSize
+	chunks := make([]store.Chunk, n)
+	for k := range chunks {
+		chunks[k] = store.Chunk{
+			ID: uuid.NewString(), SeedOffset: k * protocol.ChunkSize,
+			Iterations: min(protocol.ChunkSize, req.Iterations-k*protocol.ChunkSize),
+		}
+	}
+	err := s.store.CreateJob(ctx, store.NewJob{Job: job, Chunks: chunks, Config: canonical, Now: s.clock.Now()})
+	if errors.Is(err, store.ErrNotFound) {
+		return JobCreated{}, refuse(KindNotFound, "no stored config with hash %s; send p_config", hash)
+	}
+	if err != nil {
+		return JobCreated{}, fmt.Errorf("create job: %w", err)
+	}
+	s.log.Info("job created", "job", job.ID, "user", userID, "iterations", req.Iterations, "chunks", n, "access", access)
+	s.Kick()
+	return JobCreated{JobID: job.ID, Chunks: n}, nil
+}
+
+// Job returns a job of userID; another user's job is not found.
+func (s *Service) Job(ctx context.Context, userID, jobID string) (store.Job, error) {
+	j, err := s.store.JobByID(ctx, jobID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && j.UserID != userID) {
+		return store.Job{}, refuse(KindNotFound, "Job not found")
+	}
+	if err != nil {
+		return store.Job{}, fmt.Errorf("read job: %w", err)
+	}
+	return j, nil
+}
+
+// JobRow returns a job of userID as its stored row (snake_case columns),
+// the shape of GET /rest/v1/jobs.
+func (s *Service) JobRow(ctx context.Context, userID, jobID string) (json.RawMessage, error) {
+	if _, err := s.Job(ctx, userID, jobID); err != nil {
+		return nil, err
+	}
+	row, err := s.store.ReadRow(ctx, "jobs", jobID)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, refuse(KindNotFound, "Job not found")
+	}
+	return row, err
+}

@@ -1,0 +1,87 @@
+package sentinel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+)
+
+// Liveness applies the liveness rules once: refresh nodes holding realtime
+// presence on this instance, mark nodes silent for OfflineAfter offline,
+// put the running chunks of nodes silent for ReclaimAfter back to pending,
+// fail-or-requeue chunks running longer than the chunk time limit, and
+// forget expired replay signatures.
+func (s *Service) Liveness(ctx context.Context) error {
+	now := s.clock.Now()
+	var errs []error
+	s.mu.Lock()
+	var present []string
+	if now.Sub(s.lastPresTouch) >= PresenceTouchInterval {
+		for id := range s.present {
+			present = append(present, id)
+		}
+		s.lastPresTouch = now
+	}
+	s.mu.Unlock()
+	if len(present) > 0 {
+		if err := s.touch(ctx, present...); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	off, err := s.store.MarkNodesOffline(ctx, now.Add(-OfflineAfter))
+	if err != nil {
+		errs = append(errs, err)
+	} else if len(off) > 0 {
+		s.log.Info("nodes offline", "nodes", off)
+	}
+	back, err := s.store.ReclaimSilent(ctx, now.Add(-ReclaimAfter))
+	if err != nil {
+		errs = append(errs, err)
+	} else if len(back) > 0 {
+		s.metrics.chunksReclaimed.Add(float64(len(back)))
+		s.log.Warn("reclaimed chunks of silent nodes", "chunks", len(back))
+	}
+	overdue, err := s.store.OverdueChunks(ctx, now.Add(-s.chunkTimeout))
+	if err != nil {
+		errs = append(errs, err)
+	}
+	for _, c := range overdue {
+		msg := fmt.Sprintf("chunk ran longer than the %v limit", s.chunkTimeout)
+		if _, err := s.failChunk(ctx, c, c.NodeID, msg); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		s.metrics.chunksReclaimed.Inc()
+		s.log.Warn("chunk timed out", "chunk", c.ID, "node", c.NodeID)
+	}
+	s.replay.prune(now)
+	if err := s.store.PruneSignatures(ctx, now); err != nil {
+		errs = append(errs, err)
+	}
+	if c, err := s.store.Counts(ctx); err == nil {
+		s.metrics.nodesOnline.Set(float64(c.NodesOnline))
+		s.metrics.chunksPending.Set(float64(c.ChunksPending))
+	}
+	return errors.Join(errs...)
+}
+
+// Maintenance removes stale rows, at most once per MaintenanceInterval
+// across all instances: unclaimed registrations older than
+// UnclaimedNodeTTL, offline nodes unseen for OfflineNodeTTL and configs
+// unused for UnusedConfigTTL that no job references.
+func (s *Service) Maintenance(ctx context.Context) error {
+	now := s.clock.Now()
+	_, err := s.store.RunExclusive(ctx, "maintenance", MaintenanceInterval, now, func(ctx context.Context) error {
+		nodes, err := s.store.DeleteStaleNodes(ctx, now.Add(-UnclaimedNodeTTL), now.Add(-OfflineNodeTTL))
+		if err != nil {
+			return err
+		}
+		configs, err := s.store.DeleteUnusedConfigs(ctx, now.Add(-UnusedConfigTTL))
+		if err != nil {
+			return err
+		}
+		s.log.Info("maintenance done", "nodes_deleted", nodes, "configs_deleted", configs)
+		return nil
+	})
+	return err
+}

@@ -1,0 +1,338 @@
+package sentinel
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"wowlab/protocol"
+	"wowlab/sentinel/store"
+)
+
+// Limits on what users and nodes may set.
+const (
+	maxNameLen     = 100
+	maxMaxParallel = 1024
+	maxCores       = 4096
+	maxVersionLen  = 64
+	maxPlatformLen = 64
+)
+
+// node returns the node owning pub, or a KindNotFound "Node not found".
+func (s *Service) node(ctx context.Context, pub ed25519.PublicKey) (store.Node, error) {
+	n, err := s.store.NodeByPublicKey(ctx, protocol.EncodePublicKey(pub))
+	if errors.Is(err, store.ErrNotFound) {
+		return n, refuse(KindNotFound, "Node not found")
+	}
+	if err != nil {
+		return n, fmt.Errorf("look up node: %w", err)
+	}
+	return n, nil
+}
+
+// claimedNode is node, refusing unclaimed ones with "Node not claimed".
+func (s *Service) claimedNode(ctx context.Context, pub ed25519.PublicKey) (store.Node, error) {
+	n, err := s.node(ctx, pub)
+	if err != nil {
+		return n, err
+	}
+	if n.UserID == "" {
+		return n, refuse(KindNotFound, "Node not claimed")
+	}
+	return n, nil
+}
+
+// Register stores a node for pub, or returns the one already stored
+// (idempotent by key; its reported version, platform and cores are updated).
+func (s *Service) Register(ctx context.Context, pub ed25519.PublicKey, req protocol.RegisterRequest) (protocol.RegisterResponse, error) {
+	switch {
+	case req.TotalCores < 0 || req.TotalCores > maxCores:
+		return protocol.RegisterResponse{}, refuse(KindInvalid, "totalCores must be between 0 and %d", maxCores)
+	case req.EnabledCores < 0 || req.EnabledCores > maxCores:
+		return protocol.RegisterResponse{}, refuse(KindInvalid, "enabledCores must be between 0 and %d", maxCores)
+	case len(req.Version) > maxVersionLen || !utf8.ValidString(req.Version):
+		return protocol.RegisterResponse{}, refuse(KindInvalid, "version is too long or not UTF-8")
+	case len(req.Platform) > maxPlatformLen || !utf8.ValidString(req.Platform):
+		return protocol.RegisterResponse{}, refuse(KindInvalid, "platform is too long or not UTF-8")
+	}
+	n, created, err := s.store.RegisterNode(ctx, store.NewNode{
+		PublicKey: protocol.EncodePublicKey(pub), ClaimCode: protocol.ClaimCode(pub),
+		Version: req.Version, Platform: req.Platform, TotalCores: req.TotalCores, Now: s.clock.Now(),
+	}, store.NodeUpdate{Version: req.Version, Platform: req.Platform, TotalCores: req.TotalCores})
+	if err != nil {
+		return protocol.RegisterResponse{}, fmt.Errorf("register node: %w", err)
+	}
+	if created {
+		s.log.Info("node registered", "node", n.ID, "platform", n.Platform, "cores", n.TotalCores)
+	}
+	// A claimed node's code is cleared in the row; the node still knows it
+	// from its key, so answer the derived one.
+	return protocol.RegisterResponse{ID: n.ID, ClaimCode: protocol.ClaimCode(pub), Claimed: n.UserID != ""}, nil
+}
+
+// VerifyNode answers POST /nodes/verify: the claimed node of pub.
+func (s *Service) VerifyNode(ctx context.Context, pub ed25519.PublicKey) (protocol.NodeInfo, error) {
+	n, err := s.claimedNode(ctx, pub)
+	if err != nil {
+		return protocol.NodeInfo{}, err
+	}
+	return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: n.Status, Claimed: true}, nil
+}
+
+// Heartbeat records that the claimed node of pub is alive and online. A
+// node coming back online gains capacity, so the scheduler is kicked.
+func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req protocol.HeartbeatRequest) (protocol.NodeInfo, error) {
+	if req.Status != protocol.NodeOnline {
+		return protocol.NodeInfo{}, refuse(KindInvalid, "status must be %q", protocol.NodeOnline)
+	}
+	n, err := s.claimedNode(ctx, pub)
+	if err != nil {
+		return protocol.NodeInfo{}, err
+	}
+	if err := s.touch(ctx, n.ID); err != nil {
+		return protocol.NodeInfo{}, err
+	}
+	return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: protocol.NodeOnline}, nil
+}
+
+func (s *Service) touch(ctx context.Context, ids ...string) error {
+	came, err := s.store.TouchNodes(ctx, ids, s.clock.Now())
+	if err != nil {
+		return fmt.Errorf("record heartbeat: %w", err)
+	}
+	if len(came) > 0 {
+		s.log.Info("nodes online", "nodes", came)
+		s.Kick()
+	}
+	return nil
+}
+
+// PresenceTracked records that a node holds realtime presence on this
+// instance (the gateway calls it on a presence track). While held, the
+// node counts as alive as if it sent heartbeats.
+func (s *Service) PresenceTracked(ctx context.Context, nodeID string) error {
+	s.mu.Lock()
+	s.present[nodeID]++
+	s.mu.Unlock()
+	return s.touch(ctx, nodeID)
+}
+
+// PresenceUntracked records that one presence of a node on this instance
+// ended (untrack, leave or a closed socket). The node then ages out unless
+// it heartbeats or holds presence elsewhere.
+func (s *Service) PresenceUntracked(nodeID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.present[nodeID] <= 1 {
+		delete(s.present, nodeID)
+		return
+	}
+	s.present[nodeID]--
+}
+
+// NodeClaims are the claims of a node token. They follow the Supabase
+// convention (role, sub, aud, exp, iat) plus node_id marking it a node's.
+type NodeClaims struct {
+	Role   string `json:"role"`
+	NodeID string `json:"node_id"`
+	jwt.RegisteredClaims
+}
+
+// NodeToken issues a short-lived HS256 token for the registered node of pub.
+func (s *Service) NodeToken(ctx context.Context, pub ed25519.PublicKey) (protocol.TokenResponse, error) {
+	n, err := s.node(ctx, pub)
+	if err != nil {
+		return protocol.TokenResponse{}, err
+	}
+	now := s.clock.Now()
+	exp := now.Add(TokenTTL)
+	claims := NodeClaims{
+		Role: "authenticated", NodeID: n.ID,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Subject: n.ID, Audience: jwt.ClaimStrings{"authenticated"},
+			IssuedAt: jwt.NewNumericDate(now), ExpiresAt: jwt.NewNumericDate(exp),
+		},
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString(s.secret)
+	if err != nil {
+		return protocol.TokenResponse{}, fmt.Errorf("sign node token: %w", err)
+	}
+	return protocol.TokenResponse{Token: tok, ExpiresAt: exp.Unix()}, nil
+}
+
+// ParseNodeToken checks a node token's signature, algorithm and expiry and
+// returns its claims (the gateway authorises realtime and REST with it).
+func (s *Service) ParseNodeToken(token string) (NodeClaims, error) {
+	var c NodeClaims
+	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return s.secret, nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(s.clock.Now), jwt.WithExpirationRequired())
+	if err != nil {
+		return NodeClaims{}, refuse(KindUnauthorized, "invalid token: %v", err)
+	}
+	if c.NodeID == "" || c.NodeID != c.Subject {
+		return NodeClaims{}, refuse(KindUnauthorized, "not a node token")
+	}
+	return c, nil
+}
+
+// AddUser creates a user and returns it with its token, which is shown
+// once: only its hash is stored.
+func (s *Service) AddUser(ctx context.Context, name string) (store.User, string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
+		return store.User{}, "", refuse(KindInvalid, "a user name must have 1 to %d characters", maxNameLen)
+	}
+	raw := make([]byte, 32)
+	if _, err := rand.Read(raw); err != nil {
+		return store.User{}, "", fmt.Errorf("make token: %w", err)
+	}
+	token := "wlu_" + base64.RawURLEncoding.EncodeToString(raw)
+	u := store.User{ID: uuid.NewString(), Name: name, TokenHash: hashToken(token), CreatedAt: s.clock.Now()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return store.User{}, "", err
+	}
+	return u, token, nil
+}
+
+func hashToken(token string) string {
+	sum := sha256.Sum256([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// AuthenticateUser returns the user owning a user token.
+func (s *Service) AuthenticateUser(ctx context.Context, token string) (store.User, error) {
+	if token == "" {
+		return store.User{}, refuse(KindUnauthorized, "missing user token")
+	}
+	u, err := s.store.UserByTokenHash(ctx, hashToken(token))
+	if errors.Is(err, store.ErrNotFound) {
+		return u, refuse(KindUnauthorized, "invalid user token")
+	}
+	if err != nil {
+		return u, fmt.Errorf("authenticate: %w", err)
+	}
+	return u, nil
+}
+
+// ClaimableNode is what verify_claim_code shows about an unclaimed node.
+type ClaimableNode struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Platform    string `json:"platform"`
+	TotalCores  int    `json:"totalCores"`
+	MaxParallel int    `json:"maxParallel"`
+}
+
+// VerifyClaimCode finds the unclaimed node with a claim code typed in any
+// case, with or without a dash.
+func (s *Service) VerifyClaimCode(ctx context.Context, code string) (ClaimableNode, error) {
+	n, err := s.nodeByCode(ctx, code)
+	if err != nil {
+		return ClaimableNode{}, err
+	}
+	return ClaimableNode{ID: n.ID, Name: n.Name, Platform: n.Platform, TotalCores: n.TotalCores, MaxParallel: n.MaxParallel}, nil
+}
+
+func (s *Service) nodeByCode(ctx context.Context, code string) (store.Node, error) {
+	n, err := s.store.NodeByClaimCode(ctx, protocol.NormalizeClaimCode(code))
+	if errors.Is(err, store.ErrNotFound) {
+		return n, refuse(KindNotFound, "Invalid or expired claim code")
+	}
+	if err != nil {
+		return n, fmt.Errorf("look up claim code: %w", err)
+	}
+	return n, nil
+}
+
+// ClaimRequest claims a node for a user, by NodeID or by Code. Name and
+// MaxParallel stay as they are when nil.
+type ClaimRequest struct {
+	UserID      string
+	NodeID      string
+	Code        string
+	Name        *string
+	MaxParallel *int
+}
+
+// ClaimedNode answers a claim.
+type ClaimedNode struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	MaxParallel int    `json:"maxParallel"`
+	Status      string `json:"status"`
+	Platform    string `json:"platform"`
+	TotalCores  int    `json:"totalCores"`
+}
+
+// ClaimNode gives an unclaimed node to a user.
+func (s *Service) ClaimNode(ctx context.Context, req ClaimRequest) (ClaimedNode, error) {
+	if req.Name != nil {
+		name := strings.TrimSpace(*req.Name)
+		if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
+			return ClaimedNode{}, refuse(KindInvalid, "a node name must have 1 to %d characters", maxNameLen)
+		}
+		req.Name = &name
+	}
+	if req.MaxParallel != nil && (*req.MaxParallel < 1 || *req.MaxParallel > maxMaxParallel) {
+		return ClaimedNode{}, refuse(KindInvalid, "maxParallel must be between 1 and %d", maxMaxParallel)
+	}
+	if _, err := s.store.UserByID(ctx, req.UserID); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return ClaimedNode{}, refuse(KindNotFound, "no user %q", req.UserID)
+		}
+		return ClaimedNode{}, err
+	}
+	nodeID := req.NodeID
+	if nodeID == "" {
+		n, err := s.nodeByCode(ctx, req.Code)
+		if err != nil {
+			return ClaimedNode{}, err
+		}
+		nodeID = n.ID
+	}
+	n, err := s.store.ClaimNode(ctx, store.Claim{NodeID: nodeID, UserID: req.UserID, Name: req.Name, MaxParallel: req.MaxParallel})
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return ClaimedNode{}, refuse(KindNotFound, "Node not found")
+	case errors.Is(err, store.ErrConflict):
+		return ClaimedNode{}, refuse(KindConflict, "Node is already claimed")
+	case err != nil:
+		return ClaimedNode{}, fmt.Errorf("claim node: %w", err)
+	}
+	s.log.Info("node claimed", "node", n.ID, "user", req.UserID)
+	return ClaimedNode{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: n.Status, Platform: n.Platform, TotalCores: n.TotalCores}, nil
+}
+
+// GrantNode lets the jobs of another user with access type "user" run on a
+// node the owner owns.
+func (s *Service) GrantNode(ctx context.Context, ownerID, nodeID, granteeID string) error {
+	n, err := s.store.NodeByID(ctx, nodeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return refuse(KindNotFound, "Node not found")
+	}
+	if err != nil {
+		return err
+	}
+	if n.UserID != ownerID {
+		return refuse(KindForbidden, "not your node")
+	}
+	if _, err := uuid.Parse(granteeID); err != nil {
+		return refuse(KindInvalid, "grantee must be a user id")
+	}
+	return s.store.GrantNode(ctx, nodeID, "user", granteeID)
+}
+
+// ListNodes returns every node (an administrator's view).
+func (s *Service) ListNodes(ctx context.Context) ([]store.Node, error) {
+	return s.store.ListNodes(ctx)
+}

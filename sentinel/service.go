@@ -1,0 +1,240 @@
+// Package sentinel is the coordinator of simulation nodes: the business
+// rules behind the node API (PROTOCOL.md sections 2-3), job creation and
+// claiming, the scheduler, node liveness, chunk reclaim and aggregation, and
+// their HTTP handlers. Persistence and change notification come from a
+// store.Store; every rule is here, in Go.
+//
+// A Service is stateless apart from its store (and an in-memory replay
+// cache and the set of nodes whose realtime presence this instance holds),
+// so any number of instances may share one database.
+package sentinel
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"wowlab/sentinel/store"
+)
+
+// Clock tells the time; tests inject a controllable one.
+type Clock interface {
+	Now() time.Time
+}
+
+// SystemClock is the real clock.
+type SystemClock struct{}
+
+// Now returns the current time.
+func (SystemClock) Now() time.Time { return time.Now() }
+
+// Timing rules. They are fixed by the protocol and the issue, not tunables,
+// except the chunk time limit.
+const (
+	// OfflineAfter is how long a node may stay silent (no heartbeat, no
+	// presence) before it is marked offline.
+	OfflineAfter = 30 * time.Second
+	// ReclaimAfter is how long a node may stay silent before its running
+	// chunks go back to pending.
+	ReclaimAfter = 60 * time.Second
+	// SweepInterval is how often the scheduler looks at every pending chunk
+	// even without notifications.
+	SweepInterval = 30 * time.Second
+	// LivenessInterval is how often liveness and reclaim rules run.
+	LivenessInterval = 5 * time.Second
+	// PresenceTouchInterval is how often nodes holding realtime presence on
+	// this instance have last_seen_at refreshed.
+	PresenceTouchInterval = 10 * time.Second
+	// MaintenanceInterval is how often stale rows are removed (once across
+	// all instances).
+	MaintenanceInterval = time.Hour
+	// UnclaimedNodeTTL is how long an unclaimed registration is kept.
+	UnclaimedNodeTTL = time.Hour
+	// OfflineNodeTTL is how long an offline node is kept.
+	OfflineNodeTTL = 30 * 24 * time.Hour
+	// UnusedConfigTTL is how long an unreferenced config is kept.
+	UnusedConfigTTL = 7 * 24 * time.Hour
+	// TokenTTL is the lifetime of a node token.
+	TokenTTL = time.Hour
+	// DefaultChunkTimeout is the default hard limit on one chunk's run.
+	DefaultChunkTimeout = 30 * time.Minute
+	// scheduleBatch is how many pending chunks one scheduling pass locks.
+	scheduleBatch = 1000
+)
+
+// Config configures a Service.
+type Config struct {
+	// Store persists everything. Required.
+	Store store.Store
+	// JWTSecret signs node tokens (HS256). Required, at least 32 bytes.
+	JWTSecret []byte
+	// ChunkTimeout is the hard limit on a running chunk; DefaultChunkTimeout
+	// when zero.
+	ChunkTimeout time.Duration
+	// Clock tells the time; SystemClock when nil.
+	Clock Clock
+	// Logger receives structured logs; discarded when nil.
+	Logger *slog.Logger
+}
+
+// Service is the sentinel's business logic. Its methods are safe for
+// concurrent use.
+type Service struct {
+	store        store.Store
+	secret       []byte
+	chunkTimeout time.Duration
+	clock        Clock
+	log          *slog.Logger
+	metrics      *Metrics
+	started      time.Time
+
+	kick chan struct{} // wakes the scheduler loop; capacity 1
+
+	mu            sync.Mutex
+	present       map[string]int // node id -> presences held on this instance
+	lastSchedule  time.Time
+	lastPresTouch time.Time
+
+	replay *replayCache
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil {
+		return nil, errors.New("sentinel: a store is required")
+	}
+	if len(cfg.JWTSecret) < 32 {
+		return nil, errors.New("sentinel: the JWT secret must be at least 32 bytes")
+	}
+	if cfg.ChunkTimeout == 0 {
+		cfg.ChunkTimeout = DefaultChunkTimeout
+	}
+	if cfg.ChunkTimeout < time.Minute {
+		return nil, fmt.Errorf("sentinel: chunk timeout %v is shorter than a minute", cfg.ChunkTimeout)
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{
+		store:        cfg.Store,
+		secret:       append([]byte(nil), cfg.JWTSecret...),
+		chunkTimeout: cfg.ChunkTimeout,
+		clock:        cfg.Clock,
+		log:          cfg.Logger,
+		metrics:      newMetrics(),
+		started:      cfg.Clock.Now(),
+		kick:         make(chan struct{}, 1),
+		present:      make(map[string]int),
+		replay:       newReplayCache(),
+	}, nil
+}
+
+// Kind classifies a refusal so each surface can map it to its own status.
+type Kind int
+
+// Kinds of Error.
+const (
+	KindInvalid      Kind = iota + 1 // bad input: 400
+	KindUnauthorized                 // no or bad credentials: 401
+	KindForbidden                    // not yours: 403
+	KindNotFound                     // no such thing: 404
+	KindConflict                     // wrong state: 409 (400 on the node API)
+)
+
+// Error is a refusal with a message meant for the caller.
+type Error struct {
+	Kind    Kind
+	Message string
+}
+
+func (e *Error) Error() string { return e.Message }
+
+func refuse(kind Kind, format string, args ...any) error {
+	return &Error{Kind: kind, Message: fmt.Sprintf(format, args...)}
+}
+
+// KindOf returns the Kind of err, or 0 for an internal error.
+func KindOf(err error) Kind {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Kind
+	}
+	return 0
+}
+
+// Kick asks the scheduler loop for a pass soon. It never blocks.
+func (s *Service) Kick() {
+	select {
+	case s.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Run runs the background work of one instance until ctx ends: consuming
+// store notifications, the scheduler (on notifications, kicks and every
+// SweepInterval), liveness and reclaim (every LivenessInterval) and the
+// hourly maintenance. Run the store's listener (store.Postgres.Listen)
+// alongside.
+func (s *Service) Run(ctx context.Context) error {
+	sub := s.store.Subscribe(4096)
+	defer sub.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case n, ok := <-sub.C:
+				if !ok {
+					return
+				}
+				if n.Kind == store.KindPendingChunk || n.Kind == store.KindReset {
+					s.Kick()
+				}
+			}
+		}
+	})
+	wg.Go(func() { s.scheduleLoop(ctx) })
+	wg.Go(func() { s.every(ctx, LivenessInterval, s.Liveness, "liveness") })
+	wg.Go(func() { s.every(ctx, time.Minute, s.Maintenance, "maintenance") })
+	<-ctx.Done()
+	return nil
+}
+
+func (s *Service) every(ctx context.Context, d time.Duration, fn func(context.Context) error, what string) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		if err := fn(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error(what+" failed", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (s *Service) scheduleLoop(ctx context.Context) {
+	t := time.NewTicker(SweepInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+		if _, err := s.Schedule(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("scheduling failed", "err", err)
+		}
+	}
+}

@@ -1,0 +1,763 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"wowlab/protocol"
+)
+
+// Postgres is the Store on PostgreSQL. Run Listen in a goroutine to receive
+// notifications from every instance sharing the database.
+type Postgres struct {
+	pool     *pgxpool.Pool
+	connConf *pgx.ConnConfig // for the dedicated listening connection
+	log      *slog.Logger
+	feed     Feed
+}
+
+var _ Store = (*Postgres)(nil)
+
+// Open connects to the database at connString. It does not check the
+// schema; call CheckSchema or Migrate.
+func Open(ctx context.Context, connString string, log *slog.Logger) (*Postgres, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	cfg, err := pgxpool.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	connConf, err := pgx.ParseConfig(connString)
+	if err != nil {
+		return nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	connConf.RuntimeParams["application_name"] = ListenApplicationName
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return &Postgres{pool: pool, connConf: connConf, log: log}, nil
+}
+
+// Close closes the connection pool.
+func (p *Postgres) Close() { p.pool.Close() }
+
+// Ping checks that the database answers.
+func (p *Postgres) Ping(ctx context.Context) error {
+	if err := p.pool.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	return nil
+}
+
+// Subscribe returns a subscription to this instance's notifications.
+func (p *Postgres) Subscribe(buffer int) *Subscription { return p.feed.Subscribe(buffer) }
+
+// tx runs fn in a transaction, retrying it when PostgreSQL aborted it to
+// break a deadlock or a serialisation conflict.
+func (p *Postgres) tx(ctx context.Context, fn func(pgx.Tx) error) error {
+	var err error
+	for attempt := 0; attempt < 5; attempt++ {
+		err = pgx.BeginFunc(ctx, p.pool, fn)
+		var pgErr *pgconn.PgError
+		if errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001") {
+			p.log.Debug("retrying transaction", "code", pgErr.Code)
+			continue
+		}
+		return err
+	}
+	return err
+}
+
+func timeOf(t pgtype.Timestamptz) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time
+}
+
+func nullTime(t time.Time) pgtype.Timestamptz {
+	return pgtype.Timestamptz{Time: t, Valid: !t.IsZero()}
+}
+
+func notFound(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("%s: %w", what, ErrNotFound)
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+// checkIDs returns ErrNotFound when any id is not a UUID: no row can have
+// it, and PostgreSQL would refuse the query.
+func checkIDs(what string, ids ...string) error {
+	for _, id := range ids {
+		if _, err := uuid.Parse(id); err != nil {
+			return fmt.Errorf("%s %q: %w", what, id, ErrNotFound)
+		}
+	}
+	return nil
+}
+
+// ---- users ----
+
+// CreateUser stores a new user.
+func (p *Postgres) CreateUser(ctx context.Context, u User) error {
+	_, err := p.pool.Exec(ctx, "INSERT INTO users (id, name, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+		u.ID, u.Name, u.TokenHash, u.CreatedAt)
+	if err != nil {
+		return fmt.Errorf("create user: %w", err)
+	}
+	return nil
+}
+
+const userCols = "id::text, name, token_hash, created_at"
+
+func scanUser(row pgx.Row) (User, error) {
+	var u User
+	err := row.Scan(&u.ID, &u.Name, &u.TokenHash, &u.CreatedAt)
+	return u, err
+}
+
+// UserByID returns a user or ErrNotFound.
+func (p *Postgres) UserByID(ctx context.Context, id string) (User, error) {
+	if err := checkIDs("user", id); err != nil {
+		return User{}, err
+	}
+	u, err := scanUser(p.pool.QueryRow(ctx, "SELECT "+userCols+" FROM users WHERE id = $1", id))
+	return u, notFound(err, "user "+id)
+}
+
+// UserByTokenHash returns the user owning a token or ErrNotFound.
+func (p *Postgres) UserByTokenHash(ctx context.Context, hash string) (User, error) {
+	u, err := scanUser(p.pool.QueryRow(ctx, "SELECT "+userCols+" FROM users WHERE token_hash = $1", hash))
+	if err != nil {
+		return u, notFound(err, "user by token")
+	}
+	return u, nil
+}
+
+// ---- nodes ----
+
+const nodeCols = `id::text, coalesce(user_id::text, ''), name, max_parallel, status, last_seen_at, version,
+	total_cores, platform, created_at, public_key, coalesce(claim_code, '')`
+
+func scanNode(row pgx.Row) (Node, error) {
+	var n Node
+	var seen pgtype.Timestamptz
+	err := row.Scan(&n.ID, &n.UserID, &n.Name, &n.MaxParallel, &n.Status, &seen, &n.Version,
+		&n.TotalCores, &n.Platform, &n.CreatedAt, &n.PublicKey, &n.ClaimCode)
+	n.LastSeenAt = timeOf(seen)
+	return n, err
+}
+
+// RegisterNode returns the node with n.PublicKey, inserting it when new.
+func (p *Postgres) RegisterNode(ctx context.Context, n NewNode, u NodeUpdate) (Node, bool, error) {
+	node, err := scanNode(p.pool.QueryRow(ctx, `INSERT INTO nodes (public_key, claim_code, version, platform, total_cores, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, 'pending', $6)
+		ON CONFLICT (public_key) DO NOTHING RETURNING `+nodeCols,
+		n.PublicKey, n.ClaimCode, n.Version, n.Platform, n.TotalCores, n.Now))
+	if err == nil {
+		return node, true, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Node{}, false, fmt.Errorf("register node: %w", err)
+	}
+	node, err = scanNode(p.pool.QueryRow(ctx, `UPDATE nodes SET version = $2, platform = $3, total_cores = $4
+		WHERE public_key = $1 RETURNING `+nodeCols, n.PublicKey, u.Version, u.Platform, u.TotalCores))
+	if err != nil {
+		return Node{}, false, notFound(err, "register node")
+	}
+	return node, false, nil
+}
+
+// NodeByID returns a node or ErrNotFound.
+func (p *Postgres) NodeByID(ctx context.Context, id string) (Node, error) {
+	if err := checkIDs("node", id); err != nil {
+		return Node{}, err
+	}
+	n, err := scanNode(p.pool.QueryRow(ctx, "SELECT "+nodeCols+" FROM nodes WHERE id = $1", id))
+	return n, notFound(err, "node "+id)
+}
+
+// NodeByPublicKey returns a node or ErrNotFound.
+func (p *Postgres) NodeByPublicKey(ctx context.Context, key string) (Node, error) {
+	n, err := scanNode(p.pool.QueryRow(ctx, "SELECT "+nodeCols+" FROM nodes WHERE public_key = $1", key))
+	if err != nil {
+		return n, notFound(err, "node by key")
+	}
+	return n, nil
+}
+
+// NodeByClaimCode returns the unclaimed node with a claim code or ErrNotFound.
+func (p *Postgres) NodeByClaimCode(ctx context.Context, code string) (Node, error) {
+	n, err := scanNode(p.pool.QueryRow(ctx, `SELECT `+nodeCols+` FROM nodes
+		WHERE claim_code = $1 AND user_id IS NULL ORDER BY created_at DESC LIMIT 1`, code))
+	if err != nil {
+		return n, notFound(err, "node by claim code")
+	}
+	return n, nil
+}
+
+// ClaimNode gives an unclaimed node to a user.
+func (p *Postgres) ClaimNode(ctx context.Context, c Claim) (Node, error) {
+	if err := checkIDs("node", c.NodeID); err != nil {
+		return Node{}, err
+	}
+	if err := checkIDs("user", c.UserID); err != nil {
+		return Node{}, err
+	}
+	n, err := scanNode(p.pool.QueryRow(ctx, `UPDATE nodes SET user_id = $2, claim_code = NULL,
+		name = coalesce($3, name), max_parallel = coalesce($4, max_parallel)
+		WHERE id = $1 AND user_id IS NULL RETURNING `+nodeCols, c.NodeID, c.UserID, c.Name, c.MaxParallel))
+	if err == nil {
+		return n, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Node{}, fmt.Errorf("claim node: %w", err)
+	}
+	if _, err := p.NodeByID(ctx, c.NodeID); err != nil {
+		return Node{}, err
+	}
+	return Node{}, fmt.Errorf("node %s is already claimed: %w", c.NodeID, ErrConflict)
+}
+
+// ListNodes returns every node, newest first.
+func (p *Postgres) ListNodes(ctx context.Context) ([]Node, error) {
+	rows, err := p.pool.Query(ctx, "SELECT "+nodeCols+" FROM nodes ORDER BY created_at DESC, id")
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	ns, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Node, error) { return scanNode(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list nodes: %w", err)
+	}
+	return ns, nil
+}
+
+// GrantNode lets another user's jobs use a node.
+func (p *Postgres) GrantNode(ctx context.Context, nodeID, accessType, targetID string) error {
+	_, err := p.pool.Exec(ctx, `INSERT INTO nodes_permissions (node_id, access_type, target_id)
+		VALUES ($1, $2, $3) ON CONFLICT DO NOTHING`, nodeID, accessType, targetID)
+	if err != nil {
+		return fmt.Errorf("grant node: %w", err)
+	}
+	return nil
+}
+
+// TouchNodes records that claimed nodes are alive and online.
+func (p *Postgres) TouchNodes(ctx context.Context, ids []string, now time.Time) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	if err := checkIDs("node", ids...); err != nil {
+		return nil, err
+	}
+	sorted := append([]string(nil), ids...)
+	sort.Strings(sorted) // a fixed lock order keeps concurrent touches from deadlocking
+	rows, err := p.pool.Query(ctx, `WITH target AS (
+			SELECT id, status AS old_status FROM nodes
+			WHERE id = ANY($1::uuid[]) AND user_id IS NOT NULL ORDER BY id FOR NO KEY UPDATE)
+		UPDATE nodes n SET last_seen_at = greatest(n.last_seen_at, $2), status = 'online'
+		FROM target t WHERE n.id = t.id RETURNING n.id::text, t.old_status`, sorted, now)
+	if err != nil {
+		return nil, fmt.Errorf("touch nodes: %w", err)
+	}
+	var came []string
+	for rows.Next() {
+		var id, old string
+		if err := rows.Scan(&id, &old); err != nil {
+			return nil, fmt.Errorf("touch nodes: %w", err)
+		}
+		if old != protocol.NodeOnline {
+			came = append(came, id)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("touch nodes: %w", err)
+	}
+	return came, nil
+}
+
+func collectIDs(rows pgx.Rows, what string) ([]string, error) {
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return ids, nil
+}
+
+// MarkNodesOffline sets online nodes last seen before a time offline.
+func (p *Postgres) MarkNodesOffline(ctx context.Context, seenBefore time.Time) ([]string, error) {
+	rows, err := p.pool.Query(ctx, `UPDATE nodes SET status = 'offline'
+		WHERE status = 'online' AND (last_seen_at IS NULL OR last_seen_at < $1) RETURNING id::text`, seenBefore)
+	if err != nil {
+		return nil, fmt.Errorf("mark nodes offline: %w", err)
+	}
+	return collectIDs(rows, "mark nodes offline")
+}
+
+// DeleteStaleNodes removes abandoned registrations and long-dead nodes.
+func (p *Postgres) DeleteStaleNodes(ctx context.Context, unclaimedBefore, offlineBefore time.Time) (int, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM nodes
+		WHERE (user_id IS NULL AND status = 'pending' AND created_at < $1)
+		   OR (status = 'offline' AND coalesce(last_seen_at, created_at) < $2)`, unclaimedBefore, offlineBefore)
+	if err != nil {
+		return 0, fmt.Errorf("delete stale nodes: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ---- jobs ----
+
+const jobCols = `id::text, user_id::text, config_hash, total_iterations, completed_iterations, status, result,
+	created_at, completed_at, access_type, coalesce(discord_server_id, ''), coalesce(error, '')`
+
+func scanJob(row pgx.Row) (Job, error) {
+	var j Job
+	var done pgtype.Timestamptz
+	var result []byte
+	err := row.Scan(&j.ID, &j.UserID, &j.ConfigHash, &j.TotalIterations, &j.CompletedIterations, &j.Status, &result,
+		&j.CreatedAt, &done, &j.AccessType, &j.DiscordServerID, &j.Error)
+	j.CompletedAt, j.Result = timeOf(done), result
+	return j, err
+}
+
+// CreateJob stores a job, its chunks and its config in one transaction.
+func (p *Postgres) CreateJob(ctx context.Context, nj NewJob) error {
+	return p.tx(ctx, func(tx pgx.Tx) error {
+		if nj.Config != nil {
+			if _, err := tx.Exec(ctx, `INSERT INTO jobs_configs (hash, config, created_at, last_used_at) VALUES ($1, $2, $3, $3)
+				ON CONFLICT (hash) DO UPDATE SET last_used_at = greatest(jobs_configs.last_used_at, EXCLUDED.last_used_at)`,
+				nj.Job.ConfigHash, string(nj.Config), nj.Now); err != nil {
+				return fmt.Errorf("store config: %w", err)
+			}
+		} else {
+			tag, err := tx.Exec(ctx, "UPDATE jobs_configs SET last_used_at = greatest(last_used_at, $2) WHERE hash = $1", nj.Job.ConfigHash, nj.Now)
+			if err != nil {
+				return fmt.Errorf("touch config: %w", err)
+			}
+			if tag.RowsAffected() == 0 {
+				return fmt.Errorf("config %s: %w", nj.Job.ConfigHash, ErrNotFound)
+			}
+		}
+		j := nj.Job
+		if _, err := tx.Exec(ctx, `INSERT INTO jobs (id, user_id, config_hash, total_iterations, status, created_at, access_type, discord_server_id)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, nullif($8, ''))`,
+			j.ID, j.UserID, j.ConfigHash, j.TotalIterations, j.Status, nj.Now, j.AccessType, j.DiscordServerID); err != nil {
+			return fmt.Errorf("insert job: %w", err)
+		}
+		rows := make([][]any, len(nj.Chunks))
+		for i, c := range nj.Chunks {
+			rows[i] = []any{c.ID, j.ID, j.ConfigHash, c.Iterations, c.SeedOffset, protocol.StatusPending, nj.Now}
+		}
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"jobs_chunks"},
+			[]string{"id", "job_id", "config_hash", "iterations", "seed_offset", "status", "created_at"},
+			pgx.CopyFromRows(rows)); err != nil {
+			return fmt.Errorf("insert chunks: %w", err)
+		}
+		return nil
+	})
+}
+
+// JobByID returns a job or ErrNotFound.
+func (p *Postgres) JobByID(ctx context.Context, id string) (Job, error) {
+	if err := checkIDs("job", id); err != nil {
+		return Job{}, err
+	}
+	j, err := scanJob(p.pool.QueryRow(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = $1", id))
+	return j, notFound(err, "job "+id)
+}
+
+// ReadRow returns a row of nodes, jobs or jobs_chunks as a JSON object.
+func (p *Postgres) ReadRow(ctx context.Context, table, id string) (json.RawMessage, error) {
+	switch table {
+	case "nodes", "jobs", "jobs_chunks":
+	default:
+		return nil, fmt.Errorf("read row: table %q is not readable", table)
+	}
+	if err := checkIDs(table, id); err != nil {
+		return nil, err
+	}
+	var row []byte
+	err := p.pool.QueryRow(ctx, "SELECT to_jsonb(t) FROM "+table+" t WHERE id = $1", id).Scan(&row)
+	if err != nil {
+		return nil, notFound(err, table+" "+id)
+	}
+	return row, nil
+}
+
+// DeleteUnusedConfigs removes configs no job references, unused since a time.
+func (p *Postgres) DeleteUnusedConfigs(ctx context.Context, lastUsedBefore time.Time) (int, error) {
+	tag, err := p.pool.Exec(ctx, `DELETE FROM jobs_configs c WHERE c.last_used_at < $1
+		AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.config_hash = c.hash)`, lastUsedBefore)
+	if err != nil {
+		return 0, fmt.Errorf("delete unused configs: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
+}
+
+// ---- chunks ----
+
+const chunkCols = `id::text, job_id::text, coalesce(node_id::text, ''), config_hash, iterations, seed_offset, status,
+	result, claimed_at, completed_at, created_at, attempts, coalesce(last_error, ''), previous_node_ids::text[]`
+
+func scanChunk(row pgx.Row) (Chunk, error) {
+	var c Chunk
+	var claimed, done pgtype.Timestamptz
+	var result []byte
+	err := row.Scan(&c.ID, &c.JobID, &c.NodeID, &c.ConfigHash, &c.Iterations, &c.SeedOffset, &c.Status,
+		&result, &claimed, &done, &c.CreatedAt, &c.Attempts, &c.LastError, &c.PreviousNodeIDs)
+	c.ClaimedAt, c.CompletedAt, c.Result = timeOf(claimed), timeOf(done), result
+	return c, err
+}
+
+// ChunkByID returns a chunk or ErrNotFound.
+func (p *Postgres) ChunkByID(ctx context.Context, id string) (Chunk, error) {
+	if err := checkIDs("chunk", id); err != nil {
+		return Chunk{}, err
+	}
+	c, err := scanChunk(p.pool.QueryRow(ctx, "SELECT "+chunkCols+" FROM jobs_chunks WHERE id = $1", id))
+	return c, notFound(err, "chunk "+id)
+}
+
+// AssignPending locks pending chunks and online nodes, plans and applies.
+func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, plan Planner) ([]Assignment, error) {
+	var applied []Assignment
+	err := p.tx(ctx, func(tx pgx.Tx) error {
+		applied = nil
+		rows, err := tx.Query(ctx, `SELECT c.id::text, c.job_id::text, j.user_id::text, j.access_type, c.created_at
+			FROM jobs_chunks c JOIN jobs j ON j.id = c.job_id
+			WHERE c.status = 'pending' AND c.node_id IS NULL AND j.status IN ('pending', 'running')
+			ORDER BY c.created_at, c.seed_offset, c.id
+			LIMIT $1 FOR UPDATE OF c SKIP LOCKED`, limit)
+		if err != nil {
+			return fmt.Errorf("lock pending chunks: %w", err)
+		}
+		chunks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingChunk, error) {
+			var c PendingChunk
+			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, &c.CreatedAt)
+			return c, err
+		})
+		if err != nil {
+			return fmt.Errorf("lock pending chunks: %w", err)
+		}
+		if len(chunks) == 0 {
+			return nil
+		}
+		// Lock the nodes first (in id order), then count their running
+		// chunks in a new statement, which sees every assignment committed
+		// by an instance that held these locks before us.
+		if _, err := tx.Exec(ctx, `SELECT id FROM nodes WHERE status = 'online' AND user_id IS NOT NULL
+			ORDER BY id FOR NO KEY UPDATE`); err != nil {
+			return fmt.Errorf("lock nodes: %w", err)
+		}
+		rows, err = tx.Query(ctx, `SELECT n.id::text, n.user_id::text, n.max_parallel, n.total_cores,
+				(SELECT count(*) FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running')::int,
+				coalesce((SELECT array_agg(p.target_id) FROM nodes_permissions p
+					WHERE p.node_id = n.id AND p.access_type = 'user'), '{}')
+			FROM nodes n WHERE n.status = 'online' AND n.user_id IS NOT NULL ORDER BY n.id`)
+		if err != nil {
+			return fmt.Errorf("read node load: %w", err)
+		}
+		nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NodeLoad, error) {
+			var n NodeLoad
+			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Running, &n.GrantedTo)
+			return n, err
+		})
+		if err != nil {
+			return fmt.Errorf("read node load: %w", err)
+		}
+		if len(nodes) == 0 {
+			return nil
+		}
+		want := plan(chunks, nodes)
+		if len(want) == 0 {
+			return nil
+		}
+		chunkIDs := make([]string, len(want))
+		nodeIDs := make([]string, len(want))
+		for i, a := range want {
+			chunkIDs[i], nodeIDs[i] = a.ChunkID, a.NodeID
+		}
+		rows, err = tx.Query(ctx, `UPDATE jobs_chunks c SET node_id = a.node_id::uuid, status = 'running', claimed_at = $3
+			FROM unnest($1::text[], $2::text[]) AS a(chunk_id, node_id)
+			WHERE c.id = a.chunk_id::uuid AND c.status = 'pending' AND c.node_id IS NULL
+			RETURNING c.id::text, c.node_id::text, c.job_id::text`, chunkIDs, nodeIDs, now)
+		if err != nil {
+			return fmt.Errorf("assign chunks: %w", err)
+		}
+		jobSet := map[string]bool{}
+		for rows.Next() {
+			var a Assignment
+			var job string
+			if err := rows.Scan(&a.ChunkID, &a.NodeID, &job); err != nil {
+				return fmt.Errorf("assign chunks: %w", err)
+			}
+			applied = append(applied, a)
+			jobSet[job] = true
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("assign chunks: %w", err)
+		}
+		jobs := make([]string, 0, len(jobSet))
+		for j := range jobSet {
+			jobs = append(jobs, j)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE jobs SET status = 'running' WHERE id IN (
+			SELECT id FROM jobs WHERE id = ANY($1::uuid[]) AND status = 'pending' ORDER BY id FOR UPDATE)`, jobs); err != nil {
+			return fmt.Errorf("start jobs: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return applied, nil
+}
+
+// CompleteChunk records a result and completes the job exactly once.
+func (p *Postgres) CompleteChunk(ctx context.Context, c Completion, aggregate Aggregator) (CompletionOutcome, error) {
+	var out CompletionOutcome
+	if err := checkIDs("chunk", c.ChunkID, c.NodeID); err != nil {
+		return out, err
+	}
+	result, err := json.Marshal(c.Result)
+	if err != nil {
+		return out, fmt.Errorf("encode result: %w", err)
+	}
+	err = p.tx(ctx, func(tx pgx.Tx) error {
+		out = CompletionOutcome{}
+		var jobID string
+		var iterations int
+		err := tx.QueryRow(ctx, `UPDATE jobs_chunks SET status = 'completed', result = $2, completed_at = $3,
+				node_id = $4::uuid, claimed_at = coalesce(claimed_at, $3),
+				previous_node_ids = CASE WHEN node_id IS NOT NULL AND node_id <> $4::uuid
+					THEN array_append(previous_node_ids, node_id) ELSE previous_node_ids END
+			WHERE id = $1 AND status IN ('pending', 'running') RETURNING job_id::text, iterations`,
+			c.ChunkID, result, c.Now, c.NodeID).Scan(&jobID, &iterations)
+		if errors.Is(err, pgx.ErrNoRows) {
+			if err := tx.QueryRow(ctx, "SELECT job_id::text, status FROM jobs_chunks WHERE id = $1", c.ChunkID).Scan(&jobID, &out.ChunkStatus); err != nil {
+				return notFound(err, "chunk "+c.ChunkID)
+			}
+			job, err := scanJob(tx.QueryRow(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = $1", jobID))
+			if err != nil {
+				return notFound(err, "job "+jobID)
+			}
+			out.Job, out.JobComplete = job, job.Status == protocol.StatusCompleted
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("complete chunk: %w", err)
+		}
+		out.Applied, out.ChunkStatus = true, protocol.StatusCompleted
+		// Taking the job's row lock before counting serialises concurrent
+		// completions of one job: the last one sees every other chunk done.
+		var jobStatus string
+		if err := tx.QueryRow(ctx, "SELECT status FROM jobs WHERE id = $1 FOR UPDATE", jobID).Scan(&jobStatus); err != nil {
+			return fmt.Errorf("lock job: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "UPDATE jobs SET completed_iterations = completed_iterations + $2 WHERE id = $1", jobID, iterations); err != nil {
+			return fmt.Errorf("count iterations: %w", err)
+		}
+		var unfinished int
+		if err := tx.QueryRow(ctx, "SELECT count(*) FROM jobs_chunks WHERE job_id = $1 AND status <> 'completed'", jobID).Scan(&unfinished); err != nil {
+			return fmt.Errorf("count unfinished chunks: %w", err)
+		}
+		if unfinished == 0 && jobStatus != protocol.StatusCompleted && jobStatus != protocol.StatusFailed {
+			rows, err := tx.Query(ctx, "SELECT result FROM jobs_chunks WHERE job_id = $1 ORDER BY seed_offset, id", jobID)
+			if err != nil {
+				return fmt.Errorf("read chunk results: %w", err)
+			}
+			raw, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+			if err != nil {
+				return fmt.Errorf("read chunk results: %w", err)
+			}
+			results := make([]protocol.ChunkResult, len(raw))
+			for i, r := range raw {
+				if err := json.Unmarshal(r, &results[i]); err != nil {
+					return fmt.Errorf("decode chunk result: %w", err)
+				}
+			}
+			jobResult, err := json.Marshal(aggregate(results))
+			if err != nil {
+				return fmt.Errorf("encode job result: %w", err)
+			}
+			if _, err := tx.Exec(ctx, "UPDATE jobs SET status = 'completed', result = $2, completed_at = $3 WHERE id = $1",
+				jobID, jobResult, c.Now); err != nil {
+				return fmt.Errorf("complete job: %w", err)
+			}
+		}
+		job, err := scanJob(tx.QueryRow(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = $1", jobID))
+		if err != nil {
+			return fmt.Errorf("read job: %w", err)
+		}
+		out.Job, out.JobComplete = job, job.Status == protocol.StatusCompleted
+		return nil
+	})
+	return out, err
+}
+
+// RequeueChunk puts a chunk held by r.NodeID back to pending.
+func (p *Postgres) RequeueChunk(ctx context.Context, r Requeue) (bool, error) {
+	if err := checkIDs("chunk", r.ChunkID, r.NodeID); err != nil {
+		return false, err
+	}
+	attempt := 0
+	if r.CountAttempt {
+		attempt = 1
+	}
+	tag, err := p.pool.Exec(ctx, `UPDATE jobs_chunks SET status = 'pending', node_id = NULL, claimed_at = NULL,
+			previous_node_ids = array_append(previous_node_ids, node_id),
+			attempts = attempts + $3, last_error = coalesce(nullif($4, ''), last_error)
+		WHERE id = $1 AND status = 'running' AND node_id = $2`, r.ChunkID, r.NodeID, attempt, r.Error)
+	if err != nil {
+		return false, fmt.Errorf("requeue chunk: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
+// FailChunk fails a chunk held by f.NodeID, its job and the job's other
+// unfinished chunks.
+func (p *Postgres) FailChunk(ctx context.Context, f Failure) (bool, error) {
+	if err := checkIDs("chunk", f.ChunkID, f.NodeID); err != nil {
+		return false, err
+	}
+	var ok bool
+	err := p.tx(ctx, func(tx pgx.Tx) error {
+		ok = false
+		var jobID string
+		err := tx.QueryRow(ctx, `UPDATE jobs_chunks SET status = 'failed', attempts = attempts + 1, last_error = $3, completed_at = $4
+			WHERE id = $1 AND status = 'running' AND node_id = $2 RETURNING job_id::text`,
+			f.ChunkID, f.NodeID, f.Error, f.Now).Scan(&jobID)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("fail chunk: %w", err)
+		}
+		ok = true
+		if _, err := tx.Exec(ctx, `UPDATE jobs SET status = 'failed', error = $2, completed_at = $3
+			WHERE id = $1 AND status IN ('pending', 'running')`, jobID, f.Error, f.Now); err != nil {
+			return fmt.Errorf("fail job: %w", err)
+		}
+		if _, err := tx.Exec(ctx, `UPDATE jobs_chunks SET status = 'failed', last_error = 'job failed: ' || $2, completed_at = $3
+			WHERE job_id = $1 AND status IN ('pending', 'running')`, jobID, f.Error, f.Now); err != nil {
+			return fmt.Errorf("fail job's chunks: %w", err)
+		}
+		return nil
+	})
+	return ok, err
+}
+
+// ReclaimSilent puts running chunks of silent nodes back to pending.
+func (p *Postgres) ReclaimSilent(ctx context.Context, seenBefore time.Time) ([]string, error) {
+	rows, err := p.pool.Query(ctx, `UPDATE jobs_chunks c SET status = 'pending', node_id = NULL, claimed_at = NULL,
+			previous_node_ids = array_append(c.previous_node_ids, c.node_id)
+		FROM nodes n
+		WHERE c.node_id = n.id AND c.status = 'running' AND (n.last_seen_at IS NULL OR n.last_seen_at < $1)
+		RETURNING c.id::text`, seenBefore)
+	if err != nil {
+		return nil, fmt.Errorf("reclaim chunks: %w", err)
+	}
+	return collectIDs(rows, "reclaim chunks")
+}
+
+// OverdueChunks returns running chunks claimed before a time.
+func (p *Postgres) OverdueChunks(ctx context.Context, claimedBefore time.Time) ([]Chunk, error) {
+	rows, err := p.pool.Query(ctx, "SELECT "+chunkCols+" FROM jobs_chunks WHERE status = 'running' AND claimed_at < $1 ORDER BY claimed_at", claimedBefore)
+	if err != nil {
+		return nil, fmt.Errorf("overdue chunks: %w", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Chunk, error) { return scanChunk(r) })
+	if err != nil {
+		return nil, fmt.Errorf("overdue chunks: %w", err)
+	}
+	return cs, nil
+}
+
+// Counts returns online nodes and pending and running chunks.
+func (p *Postgres) Counts(ctx context.Context) (Counts, error) {
+	var c Counts
+	err := p.pool.QueryRow(ctx, `SELECT
+		(SELECT count(*) FROM nodes WHERE status = 'online')::int,
+		(SELECT count(*) FROM jobs_chunks WHERE status = 'pending')::int,
+		(SELECT count(*) FROM jobs_chunks WHERE status = 'running')::int`).Scan(&c.NodesOnline, &c.ChunksPending, &c.ChunksRunning)
+	if err != nil {
+		return c, fmt.Errorf("counts: %w", err)
+	}
+	return c, nil
+}
+
+// ---- replay memory and maintenance ----
+
+// RememberSignature records a signature and reports whether it was new.
+func (p *Postgres) RememberSignature(ctx context.Context, sig string, now, expires time.Time) (bool, error) {
+	var fresh bool
+	err := p.pool.QueryRow(ctx, `INSERT INTO seen_signatures (signature, expires_at) VALUES ($1, $3)
+		ON CONFLICT (signature) DO UPDATE SET expires_at = EXCLUDED.expires_at
+		WHERE seen_signatures.expires_at < $2 RETURNING true`, sig, now, expires).Scan(&fresh)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("remember signature: %w", err)
+	}
+	return fresh, nil
+}
+
+// PruneSignatures forgets expired signatures.
+func (p *Postgres) PruneSignatures(ctx context.Context, now time.Time) error {
+	if _, err := p.pool.Exec(ctx, "DELETE FROM seen_signatures WHERE expires_at < $1", now); err != nil {
+		return fmt.Errorf("prune signatures: %w", err)
+	}
+	return nil
+}
+
+// RunExclusive runs fn at most once per every across all instances: it
+// holds a transaction-scoped advisory lock for the task while fn runs and
+// records the run time in maintenance_runs.
+func (p *Postgres) RunExclusive(ctx context.Context, name string, every time.Duration, now time.Time, fn func(context.Context) error) (bool, error) {
+	ran := false
+	err := pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error {
+		var locked bool
+		if err := tx.QueryRow(ctx, "SELECT pg_try_advisory_xact_lock(hashtext('wowlab:' || $1))", name).Scan(&locked); err != nil {
+			return fmt.Errorf("take %s lock: %w", name, err)
+		}
+		if !locked {
+			return nil
+		}
+		var last pgtype.Timestamptz
+		err := tx.QueryRow(ctx, "SELECT last_run_at FROM maintenance_runs WHERE name = $1", name).Scan(&last)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("read %s last run: %w", name, err)
+		}
+		if last.Valid && now.Sub(last.Time) < every {
+			return nil
+		}
+		if err := fn(ctx); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO maintenance_runs (name, last_run_at) VALUES ($1, $2)
+			ON CONFLICT (name) DO UPDATE SET last_run_at = EXCLUDED.last_run_at`, name, now); err != nil {
+			return fmt.Errorf("record %s run: %w", name, err)
+		}
+		ran = true
+		return nil
+	})
+	return ran, err
+}

@@ -1,0 +1,296 @@
+// Package store persists the sentinel's state and tells every instance
+// about changes. It holds no business rules: the sentinel package decides
+// what to do, the store does it atomically and reports what changed.
+//
+// Postgres is the production implementation (PostgreSQL through pgx, schema
+// in migrations/). A second implementation needs the same Store methods and
+// a Feed for its notifications.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"wowlab/protocol"
+)
+
+// Errors the sentinel distinguishes. Implementations wrap them.
+var (
+	// ErrNotFound means the row asked for does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrConflict means a conditional change did not apply because the row
+	// is no longer in the required state (for example already claimed).
+	ErrConflict = errors.New("conflict")
+	// ErrNotMigrated means the database schema is missing or older than this
+	// binary expects.
+	ErrNotMigrated = errors.New("database schema is not up to date")
+)
+
+// User is a person who owns nodes and submits jobs.
+type User struct {
+	ID        string
+	Name      string
+	TokenHash string // lowercase hex SHA-256 of the user's token
+	CreatedAt time.Time
+}
+
+// Node is a row of nodes. UserID is empty while the node is unclaimed;
+// LastSeenAt is zero before the first heartbeat.
+type Node struct {
+	ID          string
+	UserID      string
+	Name        string
+	MaxParallel int
+	Status      string
+	LastSeenAt  time.Time
+	Version     string
+	TotalCores  int
+	Platform    string
+	CreatedAt   time.Time
+	PublicKey   string
+	ClaimCode   string
+}
+
+// NewNode is what registration stores for a key not seen before.
+type NewNode struct {
+	PublicKey  string
+	ClaimCode  string
+	Version    string
+	Platform   string
+	TotalCores int
+	Now        time.Time
+}
+
+// NodeUpdate changes what a node reports about itself on re-registration.
+type NodeUpdate struct {
+	Version    string
+	Platform   string
+	TotalCores int
+}
+
+// Claim gives an unclaimed node to a user. Name and MaxParallel are left
+// as they are when nil.
+type Claim struct {
+	NodeID      string
+	UserID      string
+	Name        *string
+	MaxParallel *int
+}
+
+// Job is a row of jobs. Result is the aggregated JSON, nil until completed.
+type Job struct {
+	ID                  string
+	UserID              string
+	ConfigHash          string
+	TotalIterations     int
+	CompletedIterations int
+	Status              string
+	Result              json.RawMessage
+	CreatedAt           time.Time
+	CompletedAt         time.Time
+	AccessType          string
+	DiscordServerID     string
+	Error               string
+}
+
+// Chunk is a row of jobs_chunks. NodeID is empty when no node holds it;
+// PreviousNodeIDs lists nodes that held it before a reclaim or release.
+type Chunk struct {
+	ID              string
+	JobID           string
+	NodeID          string
+	ConfigHash      string
+	Iterations      int
+	SeedOffset      int
+	Status          string
+	Result          json.RawMessage
+	ClaimedAt       time.Time
+	CompletedAt     time.Time
+	CreatedAt       time.Time
+	Attempts        int
+	LastError       string
+	PreviousNodeIDs []string
+}
+
+// NewJob is a job with its chunks, created in one transaction. Config is
+// the canonical JSON text stored under ConfigHash; when nil the config must
+// already be stored.
+type NewJob struct {
+	Job    Job
+	Chunks []Chunk
+	Config []byte
+	Now    time.Time
+}
+
+// PendingChunk is a chunk waiting for a node, with what eligibility needs.
+type PendingChunk struct {
+	ID         string
+	JobID      string
+	JobOwner   string
+	AccessType string
+	CreatedAt  time.Time
+}
+
+// NodeLoad is a claimed, online node as the scheduler sees it.
+type NodeLoad struct {
+	ID          string
+	UserID      string
+	MaxParallel int
+	TotalCores  int
+	Running     int      // chunks it holds now
+	GrantedTo   []string // user ids granted use through nodes_permissions (access_type user)
+}
+
+// Assignment gives a chunk to a node.
+type Assignment struct {
+	ChunkID string
+	NodeID  string
+}
+
+// Planner decides assignments for the locked pending chunks and the locked
+// online nodes. It runs inside the store's transaction and must not call
+// the store.
+type Planner func(chunks []PendingChunk, nodes []NodeLoad) []Assignment
+
+// Completion records a chunk's result.
+type Completion struct {
+	ChunkID string
+	NodeID  string // the node reporting it; becomes the chunk's node
+	Result  protocol.ChunkResult
+	Now     time.Time
+}
+
+// Aggregator turns the results of all chunks of a job into the job's result.
+// It runs inside the store's transaction and must not call the store.
+type Aggregator func(results []protocol.ChunkResult) protocol.JobResult
+
+// CompletionOutcome says what a completion changed.
+type CompletionOutcome struct {
+	Applied     bool   // false when the chunk was already completed or failed
+	ChunkStatus string // the chunk's status after the call
+	JobComplete bool   // the job is completed (now or before)
+	Job         Job    // the job after the call
+}
+
+// Requeue puts a running chunk back to pending. It applies only while NodeID
+// holds the chunk.
+type Requeue struct {
+	ChunkID      string
+	NodeID       string
+	CountAttempt bool   // a failure (true) or a hand-back (false)
+	Error        string // recorded as last_error when not empty
+}
+
+// Failure marks a running chunk and its job failed. It applies only while
+// NodeID holds the chunk.
+type Failure struct {
+	ChunkID string
+	NodeID  string
+	Error   string
+	Now     time.Time
+}
+
+// Counts are the numbers /status and the metrics show.
+type Counts struct {
+	NodesOnline   int
+	ChunksPending int
+	ChunksRunning int
+}
+
+// Store is the sentinel's persistence. Every method is safe for concurrent
+// use by any number of instances sharing the database.
+type Store interface {
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// CheckSchema returns ErrNotMigrated (wrapped with the versions) when the
+	// schema is not the one this binary was built for.
+	CheckSchema(ctx context.Context) error
+	// Migrate brings the schema up to date; safe to run concurrently.
+	Migrate(ctx context.Context) error
+
+	// CreateUser stores a new user.
+	CreateUser(ctx context.Context, u User) error
+	// UserByID returns a user or ErrNotFound.
+	UserByID(ctx context.Context, id string) (User, error)
+	// UserByTokenHash returns the user owning a token or ErrNotFound.
+	UserByTokenHash(ctx context.Context, hash string) (User, error)
+
+	// RegisterNode returns the node with n.PublicKey, inserting it when new;
+	// created tells which. An existing node gets u applied.
+	RegisterNode(ctx context.Context, n NewNode, u NodeUpdate) (node Node, created bool, err error)
+	// NodeByID returns a node or ErrNotFound.
+	NodeByID(ctx context.Context, id string) (Node, error)
+	// NodeByPublicKey returns a node or ErrNotFound.
+	NodeByPublicKey(ctx context.Context, key string) (Node, error)
+	// NodeByClaimCode returns the unclaimed node with a claim code or ErrNotFound.
+	NodeByClaimCode(ctx context.Context, code string) (Node, error)
+	// ClaimNode gives an unclaimed node to a user, clearing its claim code.
+	// ErrConflict when it is already claimed, ErrNotFound when unknown.
+	ClaimNode(ctx context.Context, c Claim) (Node, error)
+	// ListNodes returns every node, newest first.
+	ListNodes(ctx context.Context) ([]Node, error)
+	// GrantNode lets another user's jobs of access type user use a node.
+	GrantNode(ctx context.Context, nodeID, accessType, targetID string) error
+	// TouchNodes records that claimed nodes are alive at now and sets them
+	// online; it returns the ids of those that were not online before.
+	TouchNodes(ctx context.Context, ids []string, now time.Time) (cameOnline []string, err error)
+	// MarkNodesOffline sets online nodes last seen before a time offline and
+	// returns their ids.
+	MarkNodesOffline(ctx context.Context, seenBefore time.Time) ([]string, error)
+	// DeleteStaleNodes removes unclaimed pending nodes created before one
+	// time and offline nodes last seen before another.
+	DeleteStaleNodes(ctx context.Context, unclaimedBefore, offlineBefore time.Time) (int, error)
+
+	// CreateJob stores a job, its chunks and (upserting) its config.
+	// ErrNotFound when the job names a config that is not stored.
+	CreateJob(ctx context.Context, j NewJob) error
+	// JobByID returns a job or ErrNotFound.
+	JobByID(ctx context.Context, id string) (Job, error)
+	// ReadRow returns a row of nodes, jobs or jobs_chunks as a JSON object
+	// with its column names, or ErrNotFound.
+	ReadRow(ctx context.Context, table, id string) (json.RawMessage, error)
+	// DeleteUnusedConfigs removes configs last used before a time that no
+	// job references.
+	DeleteUnusedConfigs(ctx context.Context, lastUsedBefore time.Time) (int, error)
+
+	// ChunkByID returns a chunk or ErrNotFound.
+	ChunkByID(ctx context.Context, id string) (Chunk, error)
+	// AssignPending locks up to limit pending chunks of unfinished jobs that
+	// no other instance has locked, and every claimed online node, asks plan
+	// which chunk goes where, and applies its answer: node_id, status
+	// running, claimed_at now, and the job running.
+	AssignPending(ctx context.Context, limit int, now time.Time, plan Planner) ([]Assignment, error)
+	// CompleteChunk records a result unless the chunk is already completed or
+	// failed, adds its iterations to the job and, when it was the last chunk,
+	// stores aggregate's result and completes the job, exactly once.
+	CompleteChunk(ctx context.Context, c Completion, aggregate Aggregator) (CompletionOutcome, error)
+	// RequeueChunk puts a chunk back to pending; false when r.NodeID does not
+	// hold it running.
+	RequeueChunk(ctx context.Context, r Requeue) (bool, error)
+	// FailChunk fails a chunk, its job and the job's unfinished chunks; false
+	// when f.NodeID does not hold it running.
+	FailChunk(ctx context.Context, f Failure) (bool, error)
+	// ReclaimSilent puts running chunks of nodes last seen before a time back
+	// to pending and returns their ids.
+	ReclaimSilent(ctx context.Context, seenBefore time.Time) ([]string, error)
+	// OverdueChunks returns running chunks claimed before a time.
+	OverdueChunks(ctx context.Context, claimedBefore time.Time) ([]Chunk, error)
+	// Counts returns online nodes and pending and running chunks.
+	Counts(ctx context.Context) (Counts, error)
+
+	// RememberSignature records a request signature until expires and
+	// reports whether it was new (an unexpired copy means a replay).
+	RememberSignature(ctx context.Context, sig string, now, expires time.Time) (bool, error)
+	// PruneSignatures forgets signatures expired before now.
+	PruneSignatures(ctx context.Context, now time.Time) error
+
+	// RunExclusive runs fn when no other instance runs the task name and it
+	// last ran at least every ago; ran tells whether fn ran.
+	RunExclusive(ctx context.Context, name string, every time.Duration, now time.Time, fn func(context.Context) error) (ran bool, err error)
+
+	// Subscribe returns a subscription to the change feed, pending-chunk
+	// notifications and resets (see Notification). Close it when done.
+	Subscribe(buffer int) *Subscription
+}

@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"wowlab/internal/pgtest"
+)
+
+func TestMain(m *testing.M) { pgtest.Main(m) }
+
+func open(t *testing.T) *Postgres {
+	t.Helper()
+	p, err := Open(context.Background(), pgtest.New(t), slog.New(slog.NewTextHandler(testWriter{t}, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(p.Close)
+	return p
+}
+
+// testWriter sends log lines to the test's log.
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(b []byte) (int, error) { w.t.Log(string(b)); return len(b), nil }
+
+func migrated(t *testing.T) *Postgres {
+	t.Helper()
+	p := open(t)
+	if err := p.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestMigrateConcurrentAndIdempotent(t *testing.T) {
+	ctx := context.Background()
+	p := open(t)
+	if err := p.CheckSchema(ctx); !errors.Is(err, ErrNotMigrated) {
+		t.Fatalf("unmigrated database: got %v, want ErrNotMigrated", err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, 3)
+	for i := range errs {
+		wg.Go(func() { errs[i] = p.Migrate(ctx) })
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Migrate(ctx); err != nil {
+		t.Fatalf("second migrate: %v", err)
+	}
+	if err := p.CheckSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var n int
+	if err := p.pool.QueryRow(ctx, "SELECT count(*) FROM schema_migrations").Scan(&n); err != nil || n != LatestSchemaVersion() {
+		t.Fatalf("schema_migrations rows %d (%v), want %d", n, err, LatestSchemaVersion())
+	}
+	if _, err := p.pool.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES (9999, 'future')"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.CheckSchema(ctx); !errors.Is(err, ErrNotMigrated) {
+		t.Fatalf("newer database: got %v", err)
+	}
+}
+
+func TestRememberSignature(t *testing.T) {
+	ctx := context.Background()
+	p := migrated(t)
+	now := time.Unix(1_800_000_000, 0)
+	exp := now.Add(10 * time.Minute)
+	for i, want := range []bool{true, false} {
+		fresh, err := p.RememberSignature(ctx, "sig", now, exp)
+		if err != nil || fresh != want {
+			t.Fatalf("call %d: fresh %v, %v; want %v", i, fresh, err, want)
+		}
+	}
+	later := exp.Add(time.Second)
+	if fresh, err := p.RememberSignature(ctx, "sig", later, later.Add(time.Minute)); err != nil || !fresh {
+		t.Fatalf("after expiry: fresh %v, %v", fresh, err)
+	}
+	if err := p.PruneSignatures(ctx, later.Add(2*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestRunExclusiveOncePerPeriod(t *testing.T) {
+	ctx := context.Background()
+	p := migrated(t)
+	now := time.Unix(1_800_000_000, 0)
+	runs := 0
+	fn := func(context.Context) error { runs++; return nil }
+	for i, step := range []struct {
+		at   time.Duration
+		want bool
+	}{{0, true}, {time.Minute, false}, {time.Hour, true}} {
+		ran, err := p.RunExclusive(ctx, "task", time.Hour, now.Add(step.at), fn)
+		if err != nil || ran != step.want {
+			t.Fatalf("step %d: ran %v, %v; want %v", i, ran, err, step.want)
+		}
+	}
+	if runs != 2 {
+		t.Fatalf("ran %d times, want 2", runs)
+	}
+}
+
+func waitFor(t *testing.T, sub *Subscription, match func(Notification) bool) Notification {
+	t.Helper()
+	deadline := time.After(20 * time.Second)
+	for {
+		select {
+		case n := <-sub.C:
+			if match(n) {
+				return n
+			}
+		case <-deadline:
+			t.Fatal("notification did not arrive")
+		}
+	}
+}
+
+// TestListenFeedAndReconnect checks the change feed and pending_chunk
+// notifications, then kills the listening connection and expects a reset
+// and working notifications afterwards.
+func TestListenFeedAndReconnect(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := migrated(t)
+	sub := p.Subscribe(1024)
+	defer sub.Close()
+	done := make(chan error, 1)
+	go func() { done <- p.Listen(ctx) }()
+	waitFor(t, sub, func(n Notification) bool { return n.Kind == KindReset })
+
+	now := time.Now()
+	user := User{ID: uuid.NewString(), Name: "u", TokenHash: "h", CreatedAt: now}
+	if err := p.CreateUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	job := NewJob{Job: Job{ID: uuid.NewString(), UserID: user.ID, ConfigHash: "abc", TotalIterations: 5, Status: "pending", AccessType: "private"},
+		Chunks: []Chunk{{ID: uuid.NewString(), Iterations: 5}}, Config: []byte(`{}`), Now: now}
+	if err := p.CreateJob(ctx, job); err != nil {
+		t.Fatal(err)
+	}
+	chunkID := job.Chunks[0].ID
+	// Both arrive, in trigger order: collect them in one pass.
+	var ins Notification
+	gotPending := false
+	waitFor(t, sub, func(n Notification) bool {
+		switch {
+		case n.Kind == KindPendingChunk && n.ChunkID == chunkID:
+			gotPending = true
+		case n.Kind == KindChange && n.Change.Table == "jobs_chunks":
+			ins = n
+		}
+		return gotPending && ins.Kind != 0
+	})
+	if ins.Change.Op != "INSERT" || ins.Change.ID != chunkID || ins.Change.Old != nil {
+		t.Fatalf("insert change %+v", ins.Change)
+	}
+
+	var pid int
+	if err := p.pool.QueryRow(ctx, "SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()", ListenApplicationName).Scan(&pid); err != nil {
+		t.Fatal(err)
+	}
+	var killed bool
+	if err := p.pool.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&killed); err != nil || !killed {
+		t.Fatalf("terminate listener: %v %v", killed, err)
+	}
+	waitFor(t, sub, func(n Notification) bool { return n.Kind == KindReset })
+
+	if _, err := p.pool.Exec(ctx, "UPDATE jobs SET status = 'running' WHERE id = $1", job.Job.ID); err != nil {
+		t.Fatal(err)
+	}
+	upd := waitFor(t, sub, func(n Notification) bool {
+		return n.Kind == KindChange && n.Change.Table == "jobs" && n.Change.Op == "UPDATE"
+	})
+	if upd.Change.ID != job.Job.ID || upd.Change.Old["user_id"] != user.ID || upd.Change.Old["status"] != "pending" {
+		t.Fatalf("update change %+v", upd.Change)
+	}
+	row, err := p.ReadRow(ctx, "jobs", job.Job.ID)
+	if err != nil || len(row) == 0 {
+		t.Fatalf("read row: %s %v", row, err)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestFeedOverflowSendsReset(t *testing.T) {
+	var f Feed
+	s := f.Subscribe(1)
+	f.Publish(Notification{Kind: KindPendingChunk, ChunkID: "a"})
+	f.Publish(Notification{Kind: KindPendingChunk, ChunkID: "b"}) // lost
+	if n := <-s.C; n.ChunkID != "a" {
+		t.Fatalf("got %+v", n)
+	}
+	f.Publish(Notification{Kind: KindPendingChunk, ChunkID: "c"})
+	if n := <-s.C; n.Kind != KindReset {
+		t.Fatalf("got %+v, want reset", n)
+	}
+	s.Close()
+	if _, ok := <-s.C; ok {
+		t.Fatal("channel open after Close")
+	}
+}
