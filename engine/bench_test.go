@@ -76,10 +76,7 @@ func BenchmarkRotationDecision(b *testing.B) {
 	}
 	st.reset(1)
 	// Advance into the fight so cooldowns and auras are in a typical mix.
-	for len(st.q.items) > 0 && int64(st.q.items[0].key>>32) < 60_000 {
-		e := st.q.pop()
-		st.now = int64(e.key >> 32)
-		st.handle(&e)
+	for st.now < 60_000 && st.step() {
 	}
 	b.ReportAllocs()
 	b.ResetTimer()

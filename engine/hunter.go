@@ -16,11 +16,28 @@ func (st *state) regenRate() float64 {
 	return r
 }
 
-// settleFocus brings focus up to now at the current regeneration rate.
+// settleFocus brings focus up to now: regeneration at the current rate,
+// and the Barbed Shot focus grants that fell due, each at its own time
+// (exactly as if each were an event, without the events).
 func (st *state) settleFocus() {
+	if st.now == st.focusAt {
+		return // grants due by now were applied when focusAt reached now
+	}
+	for st.grantHead < len(st.grants) && st.grants[st.grantHead] <= st.now {
+		at := st.grants[st.grantHead]
+		st.grantHead++
+		f := st.focus + st.regen*float64(at-st.focusAt)
+		if f += barbedFocusTick; f > st.sim.focusMax {
+			f = st.sim.focusMax
+		}
+		st.focus, st.focusAt = f, at
+	}
 	if st.now > st.focusAt {
-		st.focus = math.Min(st.sim.focusMax, st.focus+st.regen*float64(st.now-st.focusAt))
-		st.focusAt = st.now
+		f := st.focus + st.regen*float64(st.now-st.focusAt)
+		if f > st.sim.focusMax {
+			f = st.sim.focusMax
+		}
+		st.focus, st.focusAt = f, st.now
 	}
 }
 
@@ -37,10 +54,47 @@ func (st *state) recomputeHaste() {
 	}
 	st.haste = h
 	st.gcd = ms(math.Max(gcdMin, gcdBase/h))
+	st.autoShotMs = ms(st.sim.cfg.Player.WeaponSpeed / h)
+	for stacks := range st.petSwingMs {
+		st.petSwingMs[stacks] = ms(petSwing / h / (1 + frenzyHaste*float64(stacks)))
+	}
 	for sp := range st.recharge {
 		st.recharge[sp] = st.computeRecharge(spellID(sp))
 	}
 	st.regen = st.regenRate()
+}
+
+// grantFocusOverTime queues Barbed Shot's focus: 5 every 2 s for 8 s.
+// Grants are kept in time order: every queued grant is at most 8 s old.
+func (st *state) grantFocusOverTime() {
+	st.settleFocus()
+	if st.grantHead > 0 {
+		n := copy(st.grants, st.grants[st.grantHead:])
+		st.grants = st.grants[:n]
+		st.grantHead = 0
+	}
+	for i := int64(1); i <= barbedFocusTicks; i++ {
+		st.insertGrant(st.now + i*ms(barbedTick))
+	}
+}
+
+func (st *state) insertGrant(at int64) {
+	g := append(st.grants, at)
+	i := len(g) - 1
+	for i > 0 && g[i-1] > at {
+		g[i] = g[i-1]
+		i--
+	}
+	g[i] = at
+	st.grants = g
+}
+
+// nextGrant is when the next queued focus grant falls due, or never.
+func (st *state) nextGrant() int64 {
+	if st.grantHead < len(st.grants) {
+		return st.grants[st.grantHead]
+	}
+	return never
 }
 
 func (st *state) gainFocus(v float64) {
@@ -49,7 +103,9 @@ func (st *state) gainFocus(v float64) {
 	if st.auraActive(auTrueshot) {
 		v *= trueshotFocusGain
 	}
-	st.focus = math.Min(st.sim.focusMax, st.focus+v)
+	if st.focus += v; st.focus > st.sim.focusMax {
+		st.focus = st.sim.focusMax
+	}
 }
 
 func (st *state) currentFocus() float64 {
@@ -195,7 +251,7 @@ func (st *state) applyDot(a auraID, dur int64) {
 	au.gen++
 	au.stacks = 1
 	au.end = st.now + dur
-	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: int16(a), gen: au.gen})
+	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: uint8(a), gen: au.gen})
 }
 
 func (st *state) consumeStack(a auraID) {
@@ -217,7 +273,7 @@ func (st *state) applyTimedAura(a auraID, dur int64) {
 	au.gen++
 	au.stacks = 1
 	au.end = st.now + dur
-	st.schedule(au.end, event{kind: evAuraExpire, a: int16(a), gen: au.gen})
+	st.schedule(au.end, event{kind: evAuraExpire, a: uint8(a), gen: au.gen})
 	if !was {
 		st.auraStarted(a)
 	}
@@ -273,11 +329,11 @@ func (st *state) critChance() float64 {
 // hit deals one hit of base damage (before crit, versatility and armor)
 // to the primary target and returns the damage done and whether it crit.
 func (st *state) hit(ab abilityID, base float64, sc school, critBonus, critDmgBonus float64) (float64, bool) {
-	d := base * st.sim.vers
+	d := base * st.sim.magicMult
 	if sc == physical {
-		d *= st.sim.armorMult
+		d = base * st.sim.physMult
 	}
-	crit := st.rng.float() < st.critChance()+critBonus
+	crit := st.rng.chance(st.critChance() + critBonus)
 	if crit {
 		d *= critMultiplier * (1 + critDmgBonus)
 	}
@@ -304,9 +360,7 @@ func (st *state) canCast(sp spellID) bool {
 	if cost > 0 {
 		f := st.currentFocus()
 		if f < cost {
-			if st.regen > 0 {
-				st.wake = min(st.wake, st.now+int64(math.Ceil((cost-f)/st.regen)))
-			}
+			st.wakeForFocus(cost - f)
 			return false
 		}
 	}
@@ -322,10 +376,17 @@ func (st *state) canAfford(sp spellID, extra float64) bool {
 	if f >= need {
 		return true
 	}
-	if st.regen > 0 {
-		st.wake = min(st.wake, st.now+int64(math.Ceil((need-f)/st.regen)))
-	}
+	st.wakeForFocus(need - f)
 	return false
+}
+
+// wakeForFocus notes when the player will have missing more focus: by
+// regeneration, or sooner at the next focus grant.
+func (st *state) wakeForFocus(missing float64) {
+	if st.regen > 0 {
+		st.wake = min(st.wake, st.now+int64(math.Ceil(missing/st.regen)))
+	}
+	st.wake = min(st.wake, st.nextGrant())
 }
 
 func (st *state) gcdMs() int64 { return st.gcd }
@@ -382,7 +443,7 @@ func (st *state) startCast(sp spellID) {
 		st.channelShot(sp, rapidFireShots)
 	case ct > 0:
 		st.castEnd = st.now + ct
-		st.schedule(st.castEnd, event{kind: evCastDone, a: int16(sp)})
+		st.schedule(st.castEnd, event{kind: evCastDone, a: uint8(sp)})
 	default:
 		st.execute(sp)
 	}
@@ -404,7 +465,7 @@ func (st *state) channelShot(sp spellID, left int) {
 		if left-1 == 0 || interval <= 0 {
 			interval = 1
 		}
-		st.schedule(st.now+interval, event{kind: evChannelTick, a: int16(sp), b: int16(left - 1), gen: st.channelGen})
+		st.schedule(st.now+interval, event{kind: evChannelTick, a: uint8(sp), b: uint8(left - 1), gen: st.channelGen})
 		return
 	}
 	if st.sim.talent[tStreamline] {
@@ -434,7 +495,7 @@ func (st *state) execute(sp spellID) {
 		}
 		st.applyDot(auBarbedShot, ms(dur))
 		st.applyAura(auFrenzy, 1, ms(frenzyDuration))
-		st.schedule(st.now+ms(barbedTick), event{kind: evFocusTick, b: barbedFocusTicks})
+		st.grantFocusOverTime()
 		if s.talent[tBarbedWrath] {
 			st.reduceCd(spBestialWrath, ms(barbedWrathCut))
 		}
@@ -571,7 +632,7 @@ func (st *state) autoShot() {
 	if s.talent[tLockAndLoad] && st.rng.chance(lockAndLoadChance) {
 		st.applyAura(auLockAndLoad, 1, ms(lockAndLoadDur))
 	}
-	st.schedule(st.now+ms(s.cfg.Player.WeaponSpeed/st.haste), event{kind: evAutoShot})
+	st.timer[timerAutoShot] = st.now + st.autoShotMs
 }
 
 func (st *state) summon(slot int, kind petKind, dur int64) {
@@ -582,10 +643,12 @@ func (st *state) summon(slot int, kind petKind, dur int64) {
 	if dur > 0 {
 		p.expires = st.now + dur
 	}
-	st.schedule(st.now, event{kind: evPetMelee, a: int16(slot), gen: p.gen})
 	if kind == petMain {
-		st.schedule(st.now, event{kind: evPetBasic, a: int16(slot), gen: p.gen})
+		st.timer[timerPetMelee] = st.now
+		st.timer[timerPetBasic] = st.now
+		return
 	}
+	st.schedule(st.now, event{kind: evPetMelee, a: uint8(slot), gen: p.gen})
 }
 
 // summonTemp puts a temporary pet into a free slot; when every slot is
@@ -612,7 +675,7 @@ func (st *state) cotwSummon(left int) {
 	st.scaleCd(spKillCommand, 1-cotwCdCut)
 	st.scaleCd(spBarbedShot, 1-cotwCdCut)
 	if left > 1 {
-		st.schedule(st.now+ms(cotwSummonEvery), event{kind: evSummon, b: int16(left - 1)})
+		st.schedule(st.now+ms(cotwSummonEvery), event{kind: evSummon, b: uint8(left - 1)})
 	}
 }
 
@@ -647,7 +710,7 @@ func (st *state) petMelee(slot int, gen uint32) {
 	}
 	st.casts[ab]++
 	d, _ := st.hit(ab, petMeleeCoef*ap*m, physical, 0, 0)
-	speed := petSwing / st.haste
+	speed := st.petSwingMs[0]
 	if p.kind == petMain {
 		// The Animal Companion swings with the main pet: both share the
 		// owner's haste and Frenzy, so one event serves both.
@@ -659,9 +722,13 @@ func (st *state) petMelee(slot int, gen uint32) {
 		if s.targets > 1 && st.auraActive(auBeastCleave) {
 			st.dmg[abBeastCleave] += d * beastCleaveShare * float64(s.targets-1)
 		}
-		speed /= 1 + frenzyHaste*float64(st.auraStacks(auFrenzy))
+		speed = st.petSwingMs[st.auraStacks(auFrenzy)]
 	}
-	st.schedule(st.now+ms(speed), event{kind: evPetMelee, a: int16(slot), gen: gen})
+	if slot == slotMain {
+		st.timer[timerPetMelee] = st.now + speed
+		return
+	}
+	st.schedule(st.now+speed, event{kind: evPetMelee, a: uint8(slot), gen: gen})
 }
 
 func (st *state) petBasic(slot int, gen uint32) {
@@ -670,7 +737,7 @@ func (st *state) petBasic(slot int, gen uint32) {
 	}
 	st.casts[abPetBasic]++
 	st.hit(abPetBasic, petBasicCoef*st.sim.petAp*st.petMult(), physical, 0, 0)
-	st.schedule(st.now+ms(petBasicCd), event{kind: evPetBasic, a: int16(slot), gen: gen})
+	st.timer[timerPetBasic] = st.now + ms(petBasicCd)
 }
 
 func (st *state) dotTick(a auraID, gen uint32) {
@@ -683,5 +750,5 @@ func (st *state) dotTick(a auraID, gen uint32) {
 		m *= 1 + warOrdersDmg
 	}
 	st.hit(abBarbedShotDot, barbedDotCoef*st.sim.ap*m, physical, 0, 0)
-	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: int16(a), gen: gen})
+	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: uint8(a), gen: gen})
 }

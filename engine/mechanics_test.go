@@ -27,6 +27,7 @@ func fightState(t *testing.T, example string, talentList ...string) *state {
 	}
 	st.reset(42)
 	st.q.reset()
+	st.timer = [numTimers]int64{never, never, never, never}
 	return st
 }
 
@@ -191,17 +192,19 @@ func TestExecuteBelowTwentyPercent(t *testing.T) {
 
 func TestPets(t *testing.T) {
 	st := fightState(t, "bm_hunter.json", "animal_companion")
+	st.timer = [numTimers]int64{never, never, never, never}
 	st.summon(slotMain, petMain, 0)
 	var swings []int64
-	for len(st.q.items) > 0 && len(swings) < 4 {
-		e := st.q.pop()
-		st.now = int64(e.key >> 32)
-		if e.kind == evPetMelee {
-			swings = append(swings, st.now)
+	for len(swings) < 4 {
+		next := st.timer[timerPetMelee]
+		if !st.step() {
+			t.Fatal("fight ended")
 		}
-		st.handle(&e)
-		if len(swings) == 2 {
-			st.applyAura(auFrenzy, 3, 8_000) // three stacks of Frenzy
+		if st.now == next && st.timer[timerPetMelee] != never && st.timer[timerPetMelee] > next {
+			swings = append(swings, st.now)
+			if len(swings) == 2 {
+				st.applyAura(auFrenzy, 3, 8_000) // three stacks of Frenzy
+			}
 		}
 	}
 	// 2.0 s swing / 1.2 haste = 1667 ms; with 3 Frenzy stacks / 1.9 = 877 ms.
@@ -211,7 +214,7 @@ func TestPets(t *testing.T) {
 	if st.casts[abPetMelee] != 4 || st.casts[abCompanionMelee] != 4 {
 		t.Fatalf("pet swings %d, companion swings %d", st.casts[abPetMelee], st.casts[abCompanionMelee])
 	}
-	if st.dmg[abPetMelee] <= 0 || st.dmg[abCompanionMelee] <= 0 {
+	if st.dmg[abPetMelee] <= 0 || st.dmg[abCompanionMelee] <= 0 || st.casts[abPetBasic] == 0 {
 		t.Fatal("pets did no damage")
 	}
 	// Temporary pets leave when their time is up.

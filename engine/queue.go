@@ -6,25 +6,23 @@ import "math/bits"
 type eventKind uint8
 
 const (
-	evDecide      eventKind = iota // the player may act
-	evCastDone                     // a cast finished: a = spell
+	evCastDone    eventKind = iota // a cast finished: a = spell
 	evChannelTick                  // a channel shot: a = spell, b = shots left, gen = channel generation
-	evAutoShot                     // the hunter's ranged swing
-	evPetMelee                     // a = pet slot
-	evPetBasic                     // a = pet slot
+	evPetMelee                     // a temporary pet's swing: a = pet slot
 	evDotTick                      // a = aura, gen
-	evFocusTick                    // Barbed Shot focus: b = ticks left
 	evAuraExpire                   // a = aura, gen: auras whose end changes haste or regen
 	evSummon                       // Call of the Wild summons another pet
 )
 
-// event is one scheduled happening. Events at the same time fire in the
+// event is one scheduled happening of the queue. The few things that recur
+// all fight long (the player's next decision, Auto Shot, the main pet's
+// swings) are timers in the state instead: see step. Events at the same time fire in the
 // order they were scheduled (seq), which keeps every run deterministic.
 type event struct {
 	key  uint64 // time<<32 | seq: the heap order in one comparison
 	kind eventKind
-	a    int16
-	b    int16
+	a    uint8
+	b    uint8
 	gen  uint32
 }
 
@@ -59,12 +57,34 @@ func (q *queue) push(at int64, e event) {
 }
 
 func (q *queue) pop() event {
+	top := q.items[0]
+	q.removeTop()
+	return top
+}
+
+// removeTop drops the earliest event.
+func (q *queue) removeTop() {
+	n := len(q.items) - 1
+	last := q.items[n]
+	q.items = q.items[:n]
+	if n > 0 {
+		q.down(last)
+	}
+}
+
+// replaceTop puts e, due at time at, in place of the earliest event: one
+// sift instead of a removal and an insertion, for the common case of an
+// event that reschedules itself.
+func (q *queue) replaceTop(at int64, e event) {
+	e.key = uint64(at)<<32 | uint64(q.seq)
+	q.seq++
+	q.down(e)
+}
+
+// down places e, which takes the root's place, where it belongs.
+func (q *queue) down(e event) {
 	h := q.items
-	top := h[0]
-	n := len(h) - 1
-	last := h[n]
-	h = h[:n]
-	q.items = h
+	n := len(h)
 	i := 0
 	for {
 		l := 2*i + 1
@@ -75,16 +95,13 @@ func (q *queue) pop() event {
 		if r := l + 1; r < n && h[r].key < h[l].key {
 			m = r
 		}
-		if last.key <= h[m].key {
+		if e.key <= h[m].key {
 			break
 		}
 		h[i] = h[m]
 		i = m
 	}
-	if n > 0 {
-		h[i] = last
-	}
-	return top
+	h[i] = e
 }
 
 // rng is a small, fast generator (wyrand) seeded per iteration, so every
@@ -107,8 +124,12 @@ func (r *rng) next() uint64 {
 
 // float returns a number in [0, 1).
 func (r *rng) float() float64 {
-	return float64(r.next()>>11) * (1.0 / (1 << 53))
+	// The signed conversion is one instruction; the value fits in 53 bits.
+	return float64(int64(r.next()>>11)) * (1.0 / (1 << 53))
 }
 
-// chance reports true with probability p.
-func (r *rng) chance(p float64) bool { return r.float() < p }
+// chance reports true with probability p, comparing integers: the same
+// outcome as float() < p without a conversion of the random number.
+func (r *rng) chance(p float64) bool {
+	return int64(r.next()>>11) < int64(p*(1<<53))
+}

@@ -113,6 +113,8 @@ type Sim struct {
 	haste      float64 // 1 + haste
 	mastery    float64
 	armorMult  float64
+	physMult   float64 // versatility and armor, for physical hits
+	magicMult  float64 // versatility, for magic hits
 	playerMult float64
 	petMult    float64
 
@@ -224,6 +226,7 @@ func (s *Sim) derive() {
 	s.targets = c.Target.Count
 	s.focusMax = c.Player.Resources.Max
 	s.armorMult = 1 - math.Min(armorCap, c.Target.Armor/(c.Target.Armor+armorConstant))
+	s.physMult, s.magicMult = s.vers*s.armorMult, s.vers
 	s.playerMult, s.petMult = 1, 1
 	switch s.spec {
 	case bm:

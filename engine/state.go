@@ -8,9 +8,9 @@ import (
 
 const never = math.MaxInt64
 
-// ms converts seconds to the engine's millisecond clock, rounding to the
-// nearest millisecond.
-func ms(seconds float64) int64 { return int64(math.Round(seconds * 1000)) }
+// ms converts a duration in seconds (never negative) to the engine's
+// millisecond clock, rounding half up.
+func ms(seconds float64) int64 { return int64(seconds*1000 + 0.5) }
 
 // cooldown tracks the charges of one spell. A recharge runs while charges
 // are below the maximum and completes at end.
@@ -49,6 +49,15 @@ type pet struct {
 	gen     uint32
 }
 
+// Recurring happenings kept out of the event queue.
+const (
+	timerDecide   = iota // the player's next decision
+	timerAutoShot        // the hunter's ranged swing
+	timerPetMelee        // the main pet's (and companion's) swing
+	timerPetBasic        // the main pet's basic attack
+	numTimers
+)
+
 // state is one simulating goroutine's fight: everything an iteration
 // changes. reset makes it ready for the next iteration without allocating.
 type state struct {
@@ -62,18 +71,24 @@ type state struct {
 
 	focus, regen float64
 	focusAt      int64
+	grants       []int64 // due times of pending focus grants, ascending from grantHead
+	grantHead    int
 	haste        float64 // current haste multiplier (1 + haste)
 
 	gcdEnd, castEnd, busyUntil int64
-	wakeAt                     int64 // time of the pending wake-up decision, or never
 	wake                       int64 // earliest time a refused cast could succeed, during Decide
 	idle                       bool
 	changed                    bool // something the rotation reads changed outside a decision
+	topPending                 bool // the handled event still occupies the queue's root
 	gcd                        int64
-	recharge                   [numSpells]int64 // see rechargeMs
+	recharge                   [numSpells]int64           // see rechargeMs
+	autoShotMs                 int64                      // Auto Shot swing time at the current haste
+	petSwingMs                 [frenzyMaxStacks + 1]int64 // pet swing time by Frenzy stacks
 	channelGen                 uint32
 	steadyInRow                int8
 	cotwSummons                int8
+
+	timer [numTimers]int64 // when each recurring happening is next due, or never
 
 	cds   [numSpells]cooldown
 	auras [numAuras]aura
@@ -98,11 +113,13 @@ func (st *state) reset(seed uint64) {
 	s := st.sim
 	st.rng.seed(seed)
 	st.q.reset()
+	st.topPending = false
 	st.prog.Reset()
 	st.now, st.end, st.events = 0, s.durationMs, 0
 	st.focus, st.focusAt = s.cfg.Player.Resources.Initial, 0
+	st.grants, st.grantHead = st.grants[:0], 0
 	st.gcdEnd, st.castEnd, st.busyUntil = 0, 0, 0
-	st.wakeAt, st.wake, st.idle = never, never, false
+	st.wake, st.idle = never, false
 	st.channelGen, st.steadyInRow, st.cotwSummons = 0, 0, 0
 	for i := range st.cds {
 		st.cds[i] = cooldown{charges: s.charges[i], max: s.charges[i]}
@@ -113,31 +130,27 @@ func (st *state) reset(seed uint64) {
 	st.casts = [numAbilities]int32{}
 	st.recomputeHaste()
 
-	st.schedule(0, event{kind: evAutoShot})
-	st.schedule(0, event{kind: evDecide})
+	st.timer = [numTimers]int64{timerDecide: 0, timerAutoShot: 0, timerPetMelee: never, timerPetBasic: never}
 	if s.spec == bm {
 		st.summon(slotMain, petMain, 0)
 	}
 }
 
-// schedule queues e to fire at time at.
-func (st *state) schedule(at int64, e event) { st.q.push(at, e) }
+// schedule queues e to fire at time at. While an event is being handled
+// its queue slot is still taken; the first event scheduled reuses it.
+func (st *state) schedule(at int64, e event) {
+	if st.topPending {
+		st.topPending = false
+		st.q.replaceTop(at, e)
+		return
+	}
+	st.q.push(at, e)
+}
 
 // run simulates one fight and returns its DPS.
 func (st *state) run(seed uint64) float64 {
 	st.reset(seed)
-	for len(st.q.items) > 0 {
-		if int64(st.q.items[0].key>>32) > st.end {
-			break
-		}
-		e := st.q.pop()
-		st.now = int64(e.key >> 32)
-		st.events++
-		st.changed = false
-		st.handle(&e)
-		if st.changed && st.idle && st.now >= st.busyUntil {
-			st.act()
-		}
+	for st.step() {
 	}
 	var total float64
 	for _, d := range st.dmg {
@@ -146,32 +159,78 @@ func (st *state) run(seed uint64) float64 {
 	return total / st.sim.cfg.Duration
 }
 
+// step fires the next timer or queued event and reports false once the
+// fight is over. At equal times timers fire first, in index order, then
+// events in the order they were scheduled.
+func (st *state) step() bool {
+	// A tournament of min() (conditional moves, no branches) finds the
+	// earliest timer; ties go to the lower index.
+	t := &st.timer
+	tk := min(min(t[0], t[1]), min(t[2], t[3]))
+	k := timerPetBasic
+	if t[2] == tk {
+		k = timerPetMelee
+	}
+	if t[1] == tk {
+		k = timerAutoShot
+	}
+	if t[0] == tk {
+		k = timerDecide
+	}
+	st.changed = false
+	if len(st.q.items) == 0 || tk <= int64(st.q.items[0].key>>32) {
+		if tk > st.end {
+			return false
+		}
+		st.now = tk
+		st.events++
+		st.timer[k] = never
+		st.fire(k)
+	} else {
+		e := st.q.items[0]
+		if int64(e.key>>32) > st.end {
+			return false
+		}
+		st.now = int64(e.key >> 32)
+		st.events++
+		st.topPending = true
+		st.handle(&e)
+		if st.topPending {
+			st.topPending = false
+			st.q.removeTop()
+		}
+	}
+	if st.changed && st.idle && st.now >= st.busyUntil {
+		st.act()
+	}
+	return true
+}
+
+func (st *state) fire(timer int) {
+	switch timer {
+	case timerDecide:
+		st.act()
+	case timerAutoShot:
+		st.autoShot()
+	case timerPetMelee:
+		st.petMelee(slotMain, st.pets[slotMain].gen)
+	case timerPetBasic:
+		st.petBasic(slotMain, st.pets[slotMain].gen)
+	}
+}
+
 func (st *state) handle(e *event) {
 	switch e.kind {
-	case evDecide:
-		if st.now == st.wakeAt {
-			st.wakeAt = never
-		}
-		st.act()
 	case evCastDone:
 		st.finishCast(spellID(e.a))
 	case evChannelTick:
 		if e.gen == st.channelGen {
 			st.channelShot(spellID(e.a), int(e.b))
 		}
-	case evAutoShot:
-		st.autoShot()
 	case evPetMelee:
 		st.petMelee(int(e.a), e.gen)
-	case evPetBasic:
-		st.petBasic(int(e.a), e.gen)
 	case evDotTick:
 		st.dotTick(auraID(e.a), e.gen)
-	case evFocusTick:
-		st.gainFocus(barbedFocusTick)
-		if e.b > 1 {
-			st.schedule(st.now+ms(barbedTick), event{kind: evFocusTick, b: e.b - 1})
-		}
 	case evAuraExpire:
 		if a := &st.auras[e.a]; a.gen == e.gen {
 			st.auraExpired(auraID(e.a))
@@ -186,31 +245,26 @@ func (st *state) handle(e *event) {
 func (st *state) act() {
 	for guard := 0; guard < 8; guard++ {
 		if st.now < st.busyUntil {
+			st.timer[timerDecide] = st.busyUntil
 			return
 		}
 		st.wake = never
 		d := st.prog.Decide()
-		wake := st.wake
 		switch d.Kind {
 		case rotation.Cast:
 			st.idle = false
 			st.startCast(spellID(d.Spell))
-			if st.now < st.busyUntil {
-				st.schedule(st.busyUntil, event{kind: evDecide})
-				return
-			}
 		case rotation.Wait:
 			st.idle = false
 			st.busyUntil = st.now + max(1, ms(d.Seconds))
-			st.schedule(st.busyUntil, event{kind: evDecide})
-			return
 		default:
 			st.idle = true
-			if wake != never && wake > st.now && wake < st.wakeAt {
-				st.wakeAt = wake
-				st.schedule(wake, event{kind: evDecide})
+			if st.wake > st.now && st.wake < st.timer[timerDecide] {
+				st.timer[timerDecide] = st.wake
 			}
 			return
 		}
 	}
+	// Off-GCD casts used up the guard: look again a moment later.
+	st.timer[timerDecide] = st.now + 1
 }

@@ -137,14 +137,18 @@ func (p *Program) Decide() Decision {
 func (p *Program) run(steps []step) (d Decision, stop bool) {
 	for i := range steps {
 		s := &steps[i]
+		if s.kind == ActCast {
+			// Whether the spell can be cast is cheaper to learn than most
+			// conditions and rules the action out just as well.
+			if p.env.CanCast(s.spell) && (s.cond == nil || s.cond()) {
+				return Decision{Kind: Cast, Spell: s.spell}, true
+			}
+			continue
+		}
 		if s.cond != nil && !s.cond() {
 			continue
 		}
 		switch s.kind {
-		case ActCast:
-			if p.env.CanCast(s.spell) {
-				return Decision{Kind: Cast, Spell: s.spell}, true
-			}
 		case ActCall:
 			if d, stop := p.run(p.lists[s.list]); stop {
 				return d, true
