@@ -32,6 +32,7 @@ type Value struct {
 	Const bool
 	N     float64 // constant number
 	B     bool    // constant condition
+	cost  int     // operations to evaluate, for compiled expressions
 }
 
 // ConstNumber returns a constant number value.
@@ -102,7 +103,7 @@ type step struct {
 	spell   int
 	list    int
 	slot    int
-	op      string
+	op      modifyOp
 	value   func() float64
 	until   func() bool
 	seconds float64
@@ -175,24 +176,43 @@ func (p *Program) run(steps []step) (d Decision, stop bool) {
 	return Decision{}, false
 }
 
+// modifyOp is a modify action's operator, resolved at compile time.
+type modifyOp uint8
+
+const (
+	opSet modifyOp = iota
+	opAdd
+	opSub
+	opMul
+	opDiv
+	opMin
+	opMax
+	opReset
+)
+
+var modifyOpByName = map[string]modifyOp{
+	"set": opSet, "add": opAdd, "sub": opSub, "mul": opMul,
+	"div": opDiv, "min": opMin, "max": opMax, "reset": opReset,
+}
+
 func (p *Program) modify(s *step) {
 	v := &p.slots[s.slot]
 	switch s.op {
-	case "reset":
+	case opReset:
 		*v = p.init[s.slot]
-	case "set":
+	case opSet:
 		*v = s.value()
-	case "add":
+	case opAdd:
 		*v += s.value()
-	case "sub":
+	case opSub:
 		*v -= s.value()
-	case "mul":
+	case opMul:
 		*v *= s.value()
-	case "div":
+	case opDiv:
 		*v /= s.value()
-	case "min":
+	case opMin:
 		*v = math.Min(*v, s.value())
-	case "max":
+	case opMax:
 		*v = math.Max(*v, s.value())
 	}
 }
@@ -245,7 +265,9 @@ func Compile(r *Rotation, env Env) (*Program, error) {
 	c.checkListCycles()
 	for _, v := range r.Variables {
 		if _, slot := c.slotOf[v.Name]; !slot {
-			c.compile(v.Expr) // report problems in unused computed variables too
+			// Through ref, so the problems of unused computed variables are
+			// reported too, and each variable is compiled only once.
+			c.ref(&Ref{Name: v.Name, Path: v.Path})
 		}
 	}
 	c.prog.lists = make([][]step, len(r.Lists))
@@ -371,9 +393,9 @@ func (c *compiler) steps(actions []Action) []step {
 				ok = false
 				break
 			}
-			s.slot, s.op = slot, a.Op
+			s.slot, s.op = slot, modifyOpByName[a.Op]
 			if a.Kind == ActSet {
-				s.op = "set"
+				s.op = opSet
 			}
 			if a.Value != nil {
 				v, vok := c.number(a.Value)
@@ -532,15 +554,33 @@ func (c *compiler) call(x *Call) (Value, bool) {
 		return Value{}, false
 	}
 	v := build(x.Op, args)
-	return fold(v), true
+	if !v.Const {
+		v.cost = 1
+		for _, a := range args {
+			v.cost += a.operations()
+		}
+		if v.cost > MaxOperations {
+			c.addf(x.Path, "expression needs %d operations once its variables are expanded, more than the %d allowed; simplify it or use fewer nested variables", v.cost, MaxOperations)
+			return Value{}, false
+		}
+	}
+	return v, true
 }
 
-// fold evaluates a value whose inputs are all constant.
-func fold(v Value) Value {
-	if v.Const {
-		return v
+// MaxOperations bounds the work of one expression, counted after computed
+// variables are expanded: a chain of variables that each use the previous
+// one twice doubles at every step, and a decision must stay cheap.
+const MaxOperations = 4096
+
+// operations is how many getter and operator calls evaluating v takes.
+func (v Value) operations() int {
+	switch {
+	case v.Const:
+		return 0
+	case v.cost == 0:
+		return 1 // a getter from the Env
 	}
-	return v
+	return v.cost
 }
 
 func allConst(args []Value) bool {
