@@ -74,46 +74,6 @@ func TestMigrateConcurrentAndIdempotent(t *testing.T) {
 	}
 }
 
-func TestRememberSignature(t *testing.T) {
-	ctx := context.Background()
-	p := migrated(t)
-	now := time.Unix(1_800_000_000, 0)
-	exp := now.Add(10 * time.Minute)
-	for i, want := range []bool{true, false} {
-		fresh, err := p.RememberSignature(ctx, "sig", now, exp)
-		if err != nil || fresh != want {
-			t.Fatalf("call %d: fresh %v, %v; want %v", i, fresh, err, want)
-		}
-	}
-	later := exp.Add(time.Second)
-	if fresh, err := p.RememberSignature(ctx, "sig", later, later.Add(time.Minute)); err != nil || !fresh {
-		t.Fatalf("after expiry: fresh %v, %v", fresh, err)
-	}
-	if err := p.PruneSignatures(ctx, later.Add(2*time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func TestRunExclusiveOncePerPeriod(t *testing.T) {
-	ctx := context.Background()
-	p := migrated(t)
-	now := time.Unix(1_800_000_000, 0)
-	runs := 0
-	fn := func(context.Context) error { runs++; return nil }
-	for i, step := range []struct {
-		at   time.Duration
-		want bool
-	}{{0, true}, {time.Minute, false}, {time.Hour, true}} {
-		ran, err := p.RunExclusive(ctx, "task", time.Hour, now.Add(step.at), fn)
-		if err != nil || ran != step.want {
-			t.Fatalf("step %d: ran %v, %v; want %v", i, ran, err, step.want)
-		}
-	}
-	if runs != 2 {
-		t.Fatalf("ran %d times, want 2", runs)
-	}
-}
-
 func waitFor(t *testing.T, sub *Subscription, match func(Notification) bool) Notification {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
