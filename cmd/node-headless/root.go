@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"wowlab/internal/cli"
+	"wowlab/internal/logging"
+	"wowlab/internal/version"
+	"wowlab/node"
+)
+
+// flags are the settings of the run command.
+type flags struct {
+	configDir   string
+	logDir      string
+	apiURL      string
+	sentinelURL string
+	anonKey     string
+	cores       int
+	logFormat   string
+	grace       time.Duration
+}
+
+// newRoot builds the command tree; out receives what the node prints for
+// people (claim code, state changes, chunks).
+func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	var f flags
+	root := &cobra.Command{
+		Use:   "node-headless",
+		Short: "Run a WoWLab simulation node without a user interface",
+		Long: "node-headless runs a WoWLab simulation node: it registers with the sentinel, shows a claim\n" +
+			"code to link it to your account, then simulates the chunks it is assigned on the enabled cores.\n" +
+			"Stop it with Ctrl-C (SIGINT) or SIGTERM: running chunks get a grace period to finish, the rest\n" +
+			"is handed back.",
+		Args: cobra.NoArgs,
+		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
+			return cli.ApplyEnv(cmd.Flags(), lookupEnv)
+		},
+		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), f, out) },
+	}
+	fs := root.PersistentFlags()
+	fs.StringVar(&f.configDir, "config-dir", "", "directory of the key and config.ini (default: user config dir/wowlab-node)")
+	fs.StringVar(&f.logDir, "log-dir", "", "directory of the daily log files (default: user data dir/wowlab-node/logs)")
+	fs.StringVar(&f.apiURL, "api-url", "", "REST and Realtime base URL for this run (default: from config.ini)")
+	fs.StringVar(&f.sentinelURL, "sentinel-url", "", "sentinel URL for this run (default: from config.ini)")
+	fs.StringVar(&f.anonKey, "anon-key", "", "backend anon key for this run (default: from config.ini)")
+	fs.IntVar(&f.cores, "cores", 0, "cores to simulate on (default: physical or performance cores)")
+	fs.StringVar(&f.logFormat, "log-format", "text", "console log format: text or json")
+	fs.DurationVar(&f.grace, "grace", 30*time.Second, "time running chunks get to finish at shutdown")
+	for name, env := range map[string]string{
+		"config-dir": "WOWLAB_NODE_CONFIG_DIR", "log-dir": "WOWLAB_NODE_LOG_DIR", "api-url": "WOWLAB_API_URL",
+		"sentinel-url": "WOWLAB_SENTINEL_URL", "anon-key": "WOWLAB_ANON_KEY", "cores": "WOWLAB_NODE_CORES",
+	} {
+		cli.BindEnv(fs, name, env)
+	}
+	// Self-update ("update" command, "--no-update" flag) belongs here once
+	// signed releases exist (roadmap item 6).
+
+	runCmd := &cobra.Command{
+		Use:   "run",
+		Short: "Run the node (the default command)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), f, out) },
+	}
+	versionCmd := &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			_, err := fmt.Fprintf(out, "node-headless %s\n", version.String())
+			return err
+		},
+	}
+	root.AddCommand(runCmd, versionCmd)
+	return root
+}
+
+// run starts the node and stops it on SIGINT or SIGTERM.
+func run(parent context.Context, f flags, out io.Writer) error {
+	if parent == nil {
+		parent = context.Background()
+	}
+	if f.cores < 0 {
+		return cli.Usagef("--cores must not be negative")
+	}
+	if f.grace < 0 {
+		return cli.Usagef("--grace must not be negative")
+	}
+	format, err := logging.ParseFormat(f.logFormat)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if f.configDir == "" {
+		if f.configDir, err = node.DefaultConfigDir(); err != nil {
+			return err
+		}
+	}
+	if f.logDir == "" {
+		if f.logDir, err = node.DefaultLogDir(); err != nil {
+			return err
+		}
+	}
+	logger, err := logging.Setup(logging.Options{Console: os.Stderr, Format: format, Dir: f.logDir, Level: slog.LevelInfo})
+	if err != nil {
+		return err
+	}
+	defer logger.Close()
+
+	core, err := node.New(node.Options{
+		ConfigDir: f.configDir,
+		Overrides: node.Overrides{APIURL: f.apiURL, SentinelURL: f.sentinelURL, AnonKey: f.anonKey},
+		Cores:     f.cores,
+		Version:   version.String(),
+		Logger:    logger.Logger,
+		Intervals: node.Intervals{Grace: f.grace},
+	})
+	if err != nil {
+		return err
+	}
+	h := core.Host()
+	fmt.Fprintf(out, "node-headless %s on %s: %d of %d cores enabled, config in %s\n",
+		version.String(), h.Platform, h.EnabledCores, h.TotalCores, f.configDir)
+
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	events, cancel := core.Subscribe(256)
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		for e := range events {
+			printEvent(out, e)
+		}
+	}()
+	err = core.Run(ctx)
+	cancel()
+	<-printed
+	fmt.Fprintln(out, "node stopped")
+	return err
+}
+
+// printEvent writes one line per state change and per chunk.
+func printEvent(out io.Writer, e node.Event) {
+	switch e.Kind {
+	case node.StateChanged:
+		if e.State.Phase == node.Claiming {
+			fmt.Fprintf(out, "\nClaim code: %s\nOpen the WoWLab portal, choose \"Add node\" and enter this code to link the node to your account.\n\n", e.State.ClaimCode)
+			return
+		}
+		fmt.Fprintf(out, "state: %s\n", e.State)
+	case node.ConnectionChanged:
+		fmt.Fprintf(out, "realtime: %s\n", e.Connection)
+	case node.Claimed:
+		fmt.Fprintf(out, "claimed as %q\n", e.State.Name)
+	case node.ChunkAssigned:
+		fmt.Fprintf(out, "chunk %s: assigned, %d iterations from %d\n", e.Chunk.ID, e.Chunk.Iterations, e.Chunk.SeedOffset)
+	case node.ChunkCompleted:
+		fmt.Fprintf(out, "chunk %s: completed, mean DPS %.1f\n", e.Chunk.ID, e.Result.MeanDps)
+	case node.ChunkFailed:
+		fmt.Fprintf(out, "chunk %s: failed: %v\n", e.Chunk.ID, e.Err)
+	case node.ChunkReleased:
+		fmt.Fprintf(out, "chunk %s: handed back\n", e.Chunk.ID)
+	}
+}

@@ -1,0 +1,86 @@
+package node
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+)
+
+// Cache sizes and lifetimes.
+const (
+	ConfigCacheSize   = 1000
+	RotationCacheSize = 500
+	CacheTTL          = time.Hour
+)
+
+// Rotation is a rotations row as the node reads it.
+type Rotation struct {
+	ID       string `json:"id"`
+	Script   string `json:"script"`
+	Checksum string `json:"checksum"`
+}
+
+// Cache keeps configs by hash (they are immutable, content-addressed) and
+// rotation scripts by id (kept only while their checksum matches). Entries
+// expire CacheTTL after they were written. It is safe for concurrent use.
+type Cache struct {
+	configs   *otter.Cache[string, json.RawMessage]
+	rotations *otter.Cache[string, Rotation]
+}
+
+// otterClock adapts a Clock to otter's clock. It sends no ticks: expired
+// entries are dropped when read or evicted, not by a background sweep.
+type otterClock struct{ c Clock }
+
+func (o otterClock) NowNano() int64                      { return o.c.Now().UnixNano() }
+func (o otterClock) Tick(time.Duration) <-chan time.Time { return nil }
+
+// NewCache returns an empty cache whose expiry follows clock (nil: system clock).
+func NewCache(clock Clock) *Cache {
+	var oc otter.Clock
+	if clock != nil {
+		oc = otterClock{clock}
+	}
+	return &Cache{
+		configs: otter.Must(&otter.Options[string, json.RawMessage]{
+			MaximumSize:      ConfigCacheSize,
+			ExpiryCalculator: otter.ExpiryWriting[string, json.RawMessage](CacheTTL),
+			Clock:            oc,
+		}),
+		rotations: otter.Must(&otter.Options[string, Rotation]{
+			MaximumSize:      RotationCacheSize,
+			ExpiryCalculator: otter.ExpiryWriting[string, Rotation](CacheTTL),
+			Clock:            oc,
+		}),
+	}
+}
+
+// Config returns the cached config with this hash.
+func (c *Cache) Config(hash string) (json.RawMessage, bool) {
+	return c.configs.GetIfPresent(hash)
+}
+
+// SetConfig stores a config under its hash.
+func (c *Cache) SetConfig(hash string, config json.RawMessage) {
+	c.configs.Set(hash, config)
+}
+
+// Rotation returns the cached script of rotation id when its checksum is
+// still checksum; a cached script with another checksum is dropped.
+func (c *Cache) Rotation(id, checksum string) (string, bool) {
+	r, ok := c.rotations.GetIfPresent(id)
+	if !ok {
+		return "", false
+	}
+	if r.Checksum != checksum {
+		c.rotations.Invalidate(id)
+		return "", false
+	}
+	return r.Script, true
+}
+
+// SetRotation stores a rotation by id.
+func (c *Cache) SetRotation(r Rotation) {
+	c.rotations.Set(r.ID, r)
+}

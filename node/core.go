@@ -1,0 +1,525 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/maypok86/otter/v2"
+
+	"wowlab/node/worker"
+	"wowlab/supabase"
+)
+
+// Intervals are the timings of Core; zero fields take the PROTOCOL values.
+// Tests shorten them.
+type Intervals struct {
+	Heartbeat        time.Duration // while claimed; 15 s
+	ClaimPoll        time.Duration // verify while claiming; 3 s
+	UnavailableStart time.Duration // first retry delay when unavailable; 5 s
+	UnavailableMax   time.Duration // retry delay cap; 5 min
+	FetchRetry       time.Duration // first delay between config/rotation fetch attempts; 1 s
+	FetchAttempts    int           // tries of a config/rotation fetch before the chunk fails; 5
+	ReportAttempts   int           // tries of complete/fail/release; 5
+	TokenRefresh     time.Duration // refresh the token this long before it expires; 5 min
+	Grace            time.Duration // drain time at shutdown; 30 s
+}
+
+func (iv Intervals) withDefaults() Intervals {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&iv.Heartbeat, 15*time.Second)
+	def(&iv.ClaimPoll, 3*time.Second)
+	def(&iv.UnavailableStart, 5*time.Second)
+	def(&iv.UnavailableMax, 5*time.Minute)
+	def(&iv.FetchRetry, time.Second)
+	def(&iv.TokenRefresh, 5*time.Minute)
+	def(&iv.Grace, 30*time.Second)
+	if iv.FetchAttempts <= 0 {
+		iv.FetchAttempts = 5
+	}
+	if iv.ReportAttempts <= 0 {
+		iv.ReportAttempts = 5
+	}
+	return iv
+}
+
+// Options configure New. ConfigDir is required.
+type Options struct {
+	ConfigDir string    // holds keypair and config.ini
+	Overrides Overrides // this run's URL and key overrides, not saved
+	Cores     int       // enabled cores; 0 picks the default for this machine
+	Version   string    // reported at registration
+	Logger    *slog.Logger
+	Clock     Clock        // nil: system clock
+	HTTP      *http.Client // sentinel and REST client; nil: NewHTTPClient()
+	Random    io.Reader    // key generation; nil: crypto/rand
+	Intervals Intervals
+	// Serializer is the realtime wire format; empty: supabase's default.
+	Serializer supabase.Serializer
+	// RealtimeBackoff spaces realtime reconnects; zero: 1 s doubling to 60 s plus 0-1 s jitter.
+	RealtimeBackoff supabase.Backoff
+	// Host overrides machine detection (tests); zero: DetectHost(Cores).
+	Host Host
+	// sim runs chunks; nil: the engine. Only tests of this package set it.
+	sim simulator
+}
+
+// Core is a running node: the lifecycle of PROTOCOL section 7, realtime
+// subscriptions, and chunk processing on a worker pool. Create it with New
+// and call Run once. Its methods are safe for concurrent use.
+type Core struct {
+	opts   Options
+	iv     Intervals
+	log    *slog.Logger
+	clock  Clock
+	id     *Identity
+	host   Host
+	api    *API
+	cache  *Cache
+	pool   *worker.Pool
+	meter  *meter
+	cpu    *cpuSampler
+	sim    simulator
+	httpc  *http.Client
+	config Config // effective (saved plus overrides)
+	saved  Config // as in the file
+
+	mu          sync.Mutex
+	state       State
+	conn        Connection
+	subs        map[int]chan Event
+	nextSub     int
+	maxParallel int
+	inProgress  map[string]bool
+	done        *otter.Cache[string, struct{}]
+	active      int
+	claimedCh   chan struct{} // signalled when a node change shows the claim
+	session     *realtimeSession
+}
+
+// New loads (or creates) the identity and config in opts.ConfigDir and
+// returns a Core ready to Run.
+func New(opts Options) (*Core, error) {
+	if opts.ConfigDir == "" {
+		return nil, errors.New("node: no config directory")
+	}
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	clock := opts.Clock
+	if clock == nil {
+		clock = systemClock{}
+	}
+	id, err := LoadIdentity(opts.ConfigDir, opts.Random, log)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := LoadConfig(opts.ConfigDir, log)
+	if err != nil {
+		return nil, err
+	}
+	eff, err := saved.With(opts.Overrides)
+	if err != nil {
+		return nil, fmt.Errorf("override: %w", err)
+	}
+	if eff.AnonKey == "" {
+		return nil, errors.New("node: no anon key: set anon_key in config.ini or pass --anon-key / WOWLAB_ANON_KEY")
+	}
+	httpc := opts.HTTP
+	if httpc == nil {
+		httpc = NewHTTPClient()
+	}
+	api, err := NewAPI(eff.SentinelURL, id, APIOptions{HTTPClient: httpc, Now: clock.Now})
+	if err != nil {
+		return nil, err
+	}
+	host := opts.Host
+	if host.TotalCores == 0 {
+		host = DetectHost(opts.Cores)
+	}
+	sim := opts.sim
+	if sim == nil {
+		sim = engineSimulator{}
+	}
+	c := &Core{
+		opts: opts, iv: opts.Intervals.withDefaults(), log: log, clock: clock, id: id, host: host,
+		api: api, cache: NewCache(clock), pool: worker.New(host.EnabledCores), meter: newMeter(clock.Now()),
+		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
+		subs: map[int]chan Event{}, inProgress: map[string]bool{}, claimedCh: make(chan struct{}, 1),
+		done: otter.Must(&otter.Options[string, struct{}]{MaximumSize: 100_000}),
+	}
+	return c, nil
+}
+
+// Identity returns the node's key pair.
+func (c *Core) Identity() *Identity { return c.id }
+
+// Host returns what the node registers with.
+func (c *Core) Host() Host { return c.host }
+
+// Config returns the effective settings of this run.
+func (c *Core) Config() Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.config
+}
+
+// State returns the current lifecycle state.
+func (c *Core) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.state
+}
+
+// Connection returns the state of the realtime link.
+func (c *Core) Connection() Connection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.conn
+}
+
+// Stats returns a snapshot of the node's statistics.
+func (c *Core) Stats() Stats {
+	now := c.clock.Now()
+	c.mu.Lock()
+	s := Stats{ActiveChunks: c.active, TotalCores: c.host.TotalCores}
+	c.mu.Unlock()
+	s.BusyWorkers, s.MaxWorkers = c.pool.Busy(), c.pool.Size()
+	c.meter.fill(&s, now)
+	s.CPUPercent = c.cpu.percent()
+	return s
+}
+
+// Subscribe returns a channel of events, buffered with buf slots, and a
+// function ending the subscription. The core never waits for a
+// subscriber: when a channel is full, the event is dropped for it (State
+// and Stats always give the current picture).
+func (c *Core) Subscribe(buf int) (<-chan Event, func()) {
+	ch := make(chan Event, max(1, buf))
+	c.mu.Lock()
+	id := c.nextSub
+	c.nextSub++
+	c.subs[id] = ch
+	c.mu.Unlock()
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			c.mu.Lock()
+			delete(c.subs, id)
+			c.mu.Unlock()
+			close(ch)
+		})
+	}
+}
+
+func (c *Core) emit(e Event) {
+	e.Time = c.clock.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.emitLocked(e)
+}
+
+func (c *Core) emitLocked(e Event) {
+	if e.Time.IsZero() {
+		e.Time = c.clock.Now()
+	}
+	for _, ch := range c.subs {
+		select {
+		case ch <- e:
+		default:
+		}
+	}
+}
+
+func (c *Core) setState(s State) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s == c.state {
+		return
+	}
+	c.state = s
+	c.log.Info("node state", "state", s.String())
+	c.emitLocked(Event{Kind: StateChanged, State: s})
+}
+
+func (c *Core) setConnection(conn Connection) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if conn == c.conn {
+		return
+	}
+	c.conn = conn
+	c.emitLocked(Event{Kind: ConnectionChanged, Connection: conn})
+}
+
+// errInvalidIdentity means the saved node id is unknown or unclaimed where a
+// claimed node was expected: register again.
+var errInvalidIdentity = errors.New("node identity is no longer valid")
+
+// errReverified ends a run whose node was verified again after a refused
+// heartbeat; the lifecycle starts over from Verifying.
+var errReverified = errors.New("node verified again")
+
+// Run runs the node until ctx ends, then drains: it stops taking work,
+// lets running chunks finish within the grace period and releases the rest.
+// It returns nil after a drain caused by ctx; Run may be called only once.
+func (c *Core) Run(ctx context.Context) error {
+	defer c.drain()
+	attempt := 0
+	for ctx.Err() == nil {
+		err := c.lifecycle(ctx, func() { attempt = 0 })
+		if ctx.Err() != nil {
+			break
+		}
+		delay := supabase.Backoff{Initial: c.iv.UnavailableStart, Max: c.iv.UnavailableMax}.Delay(attempt)
+		attempt++
+		c.log.Warn("backend unavailable", "err", err, "retry_in", delay)
+		c.emit(Event{Kind: Error, Err: err})
+		c.setState(State{Phase: Unavailable, NodeID: c.Config().NodeID, RetryIn: delay, Err: err.Error()})
+		select {
+		case <-ctx.Done():
+		case <-c.clock.After(delay):
+		}
+	}
+	return nil
+}
+
+// lifecycle identifies the node, waits for its claim and runs it until an
+// error or ctx ends. ok is called after every successful exchange with the
+// sentinel that proves the backend is available again.
+func (c *Core) lifecycle(ctx context.Context, ok func()) error {
+	for {
+		id, err := c.identify(ctx, ok)
+		if err != nil {
+			return err
+		}
+		// One realtime session serves Claiming and Running.
+		sessCtx, stop := context.WithCancel(ctx)
+		sessErr := c.startSession(sessCtx, id.nodeID)
+		if !id.claimed {
+			id.name, err = c.claim(ctx, id.nodeID, id.code, sessErr)
+		}
+		if err == nil {
+			err = c.run(ctx, id.nodeID, id.name, sessErr)
+		}
+		stop()
+		switch {
+		case errors.Is(err, errInvalidIdentity):
+			if err := c.saveNodeID(""); err != nil {
+				return err
+			}
+		case errors.Is(err, errReverified):
+		case err != nil:
+			return err
+		}
+	}
+}
+
+// identity is what identify learned.
+type identity struct {
+	nodeID, code, name string
+	claimed            bool
+}
+
+// identify verifies the saved node id, or registers when there is none or
+// the sentinel does not know it.
+func (c *Core) identify(ctx context.Context, ok func()) (identity, error) {
+	if nodeID := c.Config().NodeID; nodeID != "" {
+		c.setState(State{Phase: Verifying, NodeID: nodeID})
+		info, err := c.api.Verify(ctx)
+		var ae *APIError
+		switch {
+		case err == nil:
+			ok()
+			c.setMaxParallel(info.MaxParallel)
+			return identity{nodeID: nodeID, name: info.Name, claimed: true}, nil
+		case errors.As(err, &ae) && ae.InvalidIdentity():
+			// Unknown: register anew. Known but unclaimed: registering
+			// returns the same id and claim code.
+			c.log.Info("registering again", "node_id", nodeID, "reason", ae.Message)
+			if err := c.saveNodeID(""); err != nil {
+				return identity{}, err
+			}
+		default:
+			return identity{}, err
+		}
+	}
+	c.setState(State{Phase: Registering})
+	reg, err := c.api.Register(ctx, c.host.RegisterRequest(c.opts.Version))
+	if err != nil {
+		return identity{}, err
+	}
+	ok()
+	if err := c.saveNodeID(reg.ID); err != nil {
+		return identity{}, err
+	}
+	id := identity{nodeID: reg.ID, code: reg.ClaimCode, claimed: reg.Claimed}
+	if id.code == "" {
+		id.code = c.id.ClaimCode()
+	}
+	if reg.Claimed {
+		info, err := c.api.Verify(ctx)
+		if err != nil {
+			return identity{}, err
+		}
+		c.setMaxParallel(info.MaxParallel)
+		id.name = info.Name
+	}
+	return id, nil
+}
+
+// claim waits for a user to claim the node: a realtime node change, or a
+// verify answering claimed (polled every ClaimPoll as a fallback). It
+// returns the node's name.
+func (c *Core) claim(ctx context.Context, nodeID, code string, sessErr <-chan error) (string, error) {
+	c.setState(State{Phase: Claiming, NodeID: nodeID, ClaimCode: code})
+	for {
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case err := <-sessErr:
+			return "", err
+		case <-c.claimedCh:
+		case <-c.clock.After(c.iv.ClaimPoll):
+		}
+		info, err := c.api.Verify(ctx)
+		var ae *APIError
+		switch {
+		case err == nil:
+			c.setMaxParallel(info.MaxParallel)
+			c.emit(Event{Kind: Claimed, State: State{Phase: Running, NodeID: nodeID, Name: info.Name}})
+			c.log.Info("node claimed", "node_id", nodeID, "name", info.Name)
+			return info.Name, nil
+		case errors.As(err, &ae) && ae.Status == http.StatusNotFound && containsFold(ae.Message, "not claimed"):
+			continue
+		case errors.As(err, &ae) && ae.InvalidIdentity():
+			return "", errInvalidIdentity
+		default:
+			return "", err
+		}
+	}
+}
+
+// run is the Running state: heartbeats and work. It returns
+// errInvalidIdentity when the sentinel no longer knows the node.
+func (c *Core) run(ctx context.Context, nodeID, name string, sessErr <-chan error) error {
+	c.setState(State{Phase: Running, NodeID: nodeID, Name: name})
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case err := <-sessErr:
+			return err
+		case <-c.clock.After(c.iv.Heartbeat):
+		}
+		info, err := c.api.Heartbeat(ctx)
+		var ae *APIError
+		switch {
+		case err == nil:
+			c.setMaxParallel(info.MaxParallel)
+			if st := c.State(); info.Name != "" && info.Name != st.Name && st.Phase == Running {
+				st.Name = info.Name
+				c.setState(st)
+			}
+		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
+			c.log.Warn("heartbeat refused, verifying the node again", "err", err)
+			return c.reverify(ctx)
+		default:
+			return err
+		}
+	}
+}
+
+// reverify decides after a refused heartbeat: a node the sentinel still
+// has (claimed) resumes through Verifying; an unknown one registers again.
+func (c *Core) reverify(ctx context.Context) error {
+	_, err := c.api.Verify(ctx)
+	var ae *APIError
+	if errors.As(err, &ae) && ae.InvalidIdentity() {
+		return errInvalidIdentity
+	}
+	if err != nil {
+		return err
+	}
+	return errReverified
+}
+
+// setMaxParallel applies the user's max_parallel, capped by the cores
+// enabled on this machine.
+func (c *Core) setMaxParallel(n int) {
+	if n <= 0 {
+		return
+	}
+	size := min(n, c.host.EnabledCores)
+	c.mu.Lock()
+	changed := c.maxParallel != n
+	c.maxParallel = n
+	c.mu.Unlock()
+	if changed {
+		c.log.Info("worker count", "max_parallel", n, "workers", size)
+	}
+	c.pool.Resize(size)
+}
+
+// saveNodeID stores the node id in the config file (and this run's config).
+func (c *Core) saveNodeID(id string) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.saved.NodeID == id && c.config.NodeID == id {
+		return nil
+	}
+	saved := c.saved
+	saved.NodeID = id
+	if err := SaveConfig(c.opts.ConfigDir, saved); err != nil {
+		return err
+	}
+	c.saved = saved
+	c.config.NodeID = id
+	return nil
+}
+
+func (c *Core) onNodeRow(row NodeRow) {
+	if row.MaxParallel > 0 {
+		c.setMaxParallel(row.MaxParallel)
+	}
+	if row.Claimed() {
+		select {
+		case c.claimedCh <- struct{}{}:
+		default:
+		}
+	}
+	st := c.State()
+	if st.Phase == Running && row.Name != "" && row.Name != st.Name {
+		st.Name = row.Name
+		c.setState(st)
+	}
+}
+
+// drain ends the node's work at the end of Run.
+func (c *Core) drain() {
+	grace, cancel := context.WithTimeout(context.Background(), c.iv.Grace)
+	defer cancel()
+	if busy := c.pool.Busy(); busy > 0 {
+		c.log.Info("finishing running chunks", "running", busy, "grace", c.iv.Grace)
+	}
+	left := c.pool.Shutdown(grace)
+	for _, j := range left {
+		c.release(j.ID)
+	}
+	c.setConnection(Disconnected)
+}
+
+func containsFold(s, sub string) bool {
+	return strings.Contains(strings.ToLower(s), strings.ToLower(sub))
+}

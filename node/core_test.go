@@ -1,0 +1,389 @@
+package node
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"wowlab/protocol"
+	"wowlab/supabase"
+)
+
+const testNodeID = "7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001"
+
+// exampleConfig returns the bundled BM hunter example split the way the
+// backend stores it: the config with a rotationId, and the rotation row.
+func exampleConfig(t testing.TB) (hash string, config json.RawMessage, rot Rotation) {
+	t.Helper()
+	raw, err := os.ReadFile("../examples/bm_hunter.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	script := string(doc["rotation"])
+	var s string
+	if json.Unmarshal(doc["rotation"], &s) == nil {
+		script = s // stored as a JSON string
+	}
+	sum := sha256.Sum256([]byte(script))
+	rot = Rotation{ID: "0b5a3c1e-8d7f-4e26-9a51-3c2d1e0f9a88", Script: script, Checksum: hex.EncodeToString(sum[:])}
+	delete(doc, "rotation")
+	doc["rotationId"], _ = json.Marshal(rot.ID)
+	config, _ = json.Marshal(doc)
+	h := sha256.Sum256(config)
+	return hex.EncodeToString(h[:]), config, rot
+}
+
+type testNode struct {
+	core   *Core
+	events <-chan Event
+	cancel context.CancelFunc
+	done   chan error
+	dir    string
+}
+
+func fastIntervals() Intervals {
+	return Intervals{
+		Heartbeat: 50 * time.Millisecond, ClaimPoll: time.Hour, UnavailableStart: 20 * time.Millisecond,
+		UnavailableMax: 80 * time.Millisecond, FetchRetry: 5 * time.Millisecond, Grace: 5 * time.Second,
+	}
+}
+
+func startNode(t *testing.T, b *backend, dir string, mutate func(*Options)) *testNode {
+	t.Helper()
+	if dir == "" {
+		dir = t.TempDir()
+	}
+	o := Options{
+		ConfigDir:       dir,
+		Overrides:       Overrides{APIURL: b.URL(), SentinelURL: b.URL(), AnonKey: testAnonKey},
+		Version:         "test",
+		Host:            Host{Hostname: "test-host", TotalCores: 4, EnabledCores: 4, Platform: "linux-x86_64"},
+		Intervals:       fastIntervals(),
+		RealtimeBackoff: supabase.Backoff{Initial: 10 * time.Millisecond, Max: 100 * time.Millisecond, Jitter: time.Millisecond},
+	}
+	if mutate != nil {
+		mutate(&o)
+	}
+	core, err := New(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events, _ := core.Subscribe(1024)
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &testNode{core: core, events: events, cancel: cancel, done: make(chan error, 1), dir: dir}
+	go func() { n.done <- core.Run(ctx) }()
+	t.Cleanup(func() { n.stop(t) })
+	return n
+}
+
+func (n *testNode) stop(t *testing.T) {
+	t.Helper()
+	n.cancel()
+	select {
+	case err := <-n.done:
+		if err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		n.done <- nil
+	case <-time.After(60 * time.Second):
+		t.Fatal("Run did not return after cancel")
+	}
+}
+
+// waitEvent returns the first event for which match is true.
+func (n *testNode) waitEvent(t *testing.T, what string, match func(Event) bool) Event {
+	t.Helper()
+	timeout := time.After(60 * time.Second)
+	for {
+		select {
+		case e := <-n.events:
+			if match(e) {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("timed out waiting for %s (state %v)", what, n.core.State())
+		}
+	}
+}
+
+func isPhase(p Phase) func(Event) bool {
+	return func(e Event) bool { return e.Kind == StateChanged && e.State.Phase == p }
+}
+
+func chunkRow(id, hash string, iterations, offset int) map[string]any {
+	return map[string]any{"id": id, "job_id": "j1", "node_id": testNodeID, "config_hash": hash, "iterations": iterations,
+		"seed_offset": offset, "status": "running", "result": nil}
+}
+
+func TestCoreEndToEnd(t *testing.T) {
+	b := newBackend(t)
+	hash, config, rot := exampleConfig(t)
+	b.set(func(b *backend) { b.configs[hash] = config; b.rotations[rot.ID] = rot })
+	n := startNode(t, b, "", nil)
+
+	reg := b.waitCall(t, protocol.PathRegister)
+	var req protocol.RegisterRequest
+	if err := json.Unmarshal(reg.body, &req); err != nil || req.Hostname != "test-host" || req.TotalCores != 4 || req.Platform != "linux-x86_64" || req.Version != "test" {
+		t.Fatalf("register body %s", reg.body)
+	}
+	claiming := n.waitEvent(t, "claiming", isPhase(Claiming))
+	if claiming.State.ClaimCode != n.core.Identity().ClaimCode() || claiming.State.NodeID != testNodeID {
+		t.Fatalf("claiming state %+v", claiming.State)
+	}
+	if saved, _ := LoadConfig(n.dir, nil); saved.NodeID != testNodeID || saved.APIURL != DefaultAPIURL {
+		t.Fatalf("saved config %+v (node id saved, overrides not)", saved)
+	}
+	b.waitSubscribed(t, "realtime:node:"+testNodeID)
+
+	// The user claims the node: the row changes; ClaimPoll is an hour, so
+	// only the realtime change can wake the node.
+	b.set(func(b *backend) { b.claimed = true; b.maxParallel = 3 })
+	b.push("realtime:node:"+testNodeID, "nodes", "UPDATE", map[string]any{"id": testNodeID, "user_id": "u1", "name": "test box", "max_parallel": 3})
+	n.waitEvent(t, "claimed", func(e Event) bool { return e.Kind == Claimed })
+	n.waitEvent(t, "running", isPhase(Running))
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	if got := n.core.Stats().MaxWorkers; got != 3 {
+		t.Fatalf("workers %d, want max_parallel 3", got)
+	}
+
+	// Not an assignment: another status, another node.
+	other := chunkRow("c-other", hash, 5, 0)
+	other["node_id"] = "someone-else"
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", other)
+	pending := chunkRow("c-pending", hash, 5, 0)
+	pending["status"] = "pending"
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", pending)
+	// The assignment, twice.
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow("c1", hash, 5, 1000))
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow("c1", hash, 5, 1000))
+
+	done := b.waitCall(t, protocol.PathComplete)
+	var cr protocol.CompleteRequest
+	if err := json.Unmarshal(done.body, &cr); err != nil {
+		t.Fatal(err)
+	}
+	if cr.ChunkID != "c1" || cr.Result.Validate(5) != nil || cr.Result.MeanDps <= 0 {
+		t.Fatalf("complete body %s", done.body)
+	}
+	ev := n.waitEvent(t, "completed", func(e Event) bool { return e.Kind == ChunkCompleted })
+	if ev.Chunk.ID != "c1" || ev.Result != cr.Result {
+		t.Fatalf("completed event %+v", ev)
+	}
+	// The duplicate is ignored, even after completion.
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow("c1", hash, 5, 1000))
+	b.waitCall(t, protocol.PathHeartbeat)
+	b.waitCall(t, protocol.PathHeartbeat)
+	st := n.core.Stats()
+	if st.CompletedChunks != 1 || st.FailedChunks != 0 || st.Iterations != 5 || st.ActiveChunks != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	b.mu.Lock()
+	completes := 0
+	for len(b.calls) > 0 {
+		if c := <-b.calls; c.path == protocol.PathComplete {
+			completes++
+		}
+	}
+	b.mu.Unlock()
+	if completes != 0 {
+		t.Fatalf("%d more completions: the duplicate ran", completes)
+	}
+}
+
+func TestCoreReRegistersWhenVerifyNotFound(t *testing.T) {
+	b := newBackend(t)
+	dir := t.TempDir()
+	stale := "11111111-2222-4333-8444-555555555555"
+	if err := SaveConfig(dir, Config{NodeID: stale, APIURL: DefaultAPIURL, SentinelURL: DefaultSentinelURL}); err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, b, dir, nil)
+	n.waitEvent(t, "verifying", isPhase(Verifying))
+	b.waitCall(t, protocol.PathVerify)
+	b.waitCall(t, protocol.PathRegister)
+	n.waitEvent(t, "claiming", isPhase(Claiming))
+	if saved, _ := LoadConfig(dir, nil); saved.NodeID != testNodeID {
+		t.Fatalf("saved node id %q, want the new %q", saved.NodeID, testNodeID)
+	}
+}
+
+func TestCoreClaimFallbackPoll(t *testing.T) {
+	b := newBackend(t)
+	n := startNode(t, b, "", func(o *Options) { o.Intervals.ClaimPoll = 10 * time.Millisecond })
+	n.waitEvent(t, "claiming", isPhase(Claiming))
+	b.set(func(b *backend) { b.claimed = true })
+	n.waitEvent(t, "running", isPhase(Running))
+}
+
+func TestCoreUnavailableBacksOff(t *testing.T) {
+	b := newBackend(t)
+	b.set(func(b *backend) { b.failStatus[protocol.PathRegister] = []int{500, 502, 503, 500} })
+	n := startNode(t, b, "", nil)
+	var delays []time.Duration
+	for len(delays) < 4 {
+		e := n.waitEvent(t, "unavailable", isPhase(Unavailable))
+		delays = append(delays, e.State.RetryIn)
+		if !strings.Contains(e.State.Err, "temporarily broken") {
+			t.Fatalf("state error %q", e.State.Err)
+		}
+	}
+	want := []time.Duration{20 * time.Millisecond, 40 * time.Millisecond, 80 * time.Millisecond, 80 * time.Millisecond}
+	for i := range want {
+		if delays[i] != want[i] {
+			t.Fatalf("delays %v, want %v", delays, want)
+		}
+	}
+	n.waitEvent(t, "claiming after recovery", isPhase(Claiming))
+}
+
+func TestCoreUnavailableResetsAfterSuccess(t *testing.T) {
+	b := newBackend(t)
+	b.set(func(b *backend) { b.claimed = true; b.failStatus[protocol.PathRegister] = []int{500, 500} })
+	n := startNode(t, b, "", nil)
+	n.waitEvent(t, "running", isPhase(Running))
+	// The next outage (heartbeats fail, then verify) starts again at the first delay.
+	b.set(func(b *backend) { b.failStatus[protocol.PathHeartbeat] = []int{503} })
+	e := n.waitEvent(t, "unavailable", isPhase(Unavailable))
+	if e.State.RetryIn != 20*time.Millisecond {
+		t.Fatalf("retry in %v after a success, want the first delay", e.State.RetryIn)
+	}
+	n.waitEvent(t, "running again", isPhase(Running))
+}
+
+func claimedBackend(t *testing.T) (*backend, string) {
+	b := newBackend(t)
+	hash, config, rot := exampleConfig(t)
+	b.set(func(b *backend) {
+		b.configs[hash] = config
+		b.rotations[rot.ID] = rot
+		b.claimed = true
+	})
+	return b, hash
+}
+
+func TestCoreResyncPicksUpMissedChunk(t *testing.T) {
+	b, hash := claimedBackend(t)
+	// Assigned while the node was away: only the resync query shows it.
+	b.set(func(b *backend) { b.running = []Chunk{{ID: "missed", Iterations: 3, ConfigHash: hash, SeedOffset: 0}} })
+	n := startNode(t, b, "", nil)
+	c := b.waitCall(t, protocol.PathComplete)
+	var cr protocol.CompleteRequest
+	if err := json.Unmarshal(c.body, &cr); err != nil || cr.ChunkID != "missed" || cr.Result.Iterations != 3 {
+		t.Fatalf("complete %s", c.body)
+	}
+	// After a reconnect the resync lists it again: it is not run twice.
+	b.set(func(b *backend) {
+		b.running = append(b.running, Chunk{ID: "missed-2", Iterations: 2, ConfigHash: hash, SeedOffset: 3})
+	})
+	b.dropSockets()
+	c = b.waitCall(t, protocol.PathComplete)
+	if err := json.Unmarshal(c.body, &cr); err != nil || cr.ChunkID != "missed-2" {
+		t.Fatalf("second complete %s (the first chunk ran twice?)", c.body)
+	}
+	n.waitEvent(t, "second completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == "missed-2" })
+	if st := n.core.Stats(); st.CompletedChunks != 2 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestCoreReportsEngineRejection(t *testing.T) {
+	b, _ := claimedBackend(t)
+	bad := json.RawMessage(`{"player":{"name":"x","spec":"survival_warrior","stats":{}},"duration":300,"target":{},"rotation":"{}"}`)
+	b.set(func(b *backend) {
+		b.configs["badhash"] = bad
+		b.running = []Chunk{{ID: "bad", Iterations: 2, ConfigHash: "badhash"}, {ID: "missing", Iterations: 2, ConfigHash: "nohash"}}
+	})
+	n := startNode(t, b, "", nil)
+	got := map[string]string{}
+	for len(got) < 2 {
+		c := b.waitCall(t, protocol.PathFail)
+		var fr protocol.FailRequest
+		if err := json.Unmarshal(c.body, &fr); err != nil {
+			t.Fatal(err)
+		}
+		got[fr.ChunkID] = fr.Error
+	}
+	if !strings.Contains(got["bad"], "config") {
+		t.Errorf("engine rejection reported as %q", got["bad"])
+	}
+	if !strings.Contains(got["missing"], "not found") {
+		t.Errorf("missing config reported as %q", got["missing"])
+	}
+	n.waitEvent(t, "failed", func(e Event) bool { return e.Kind == ChunkFailed })
+}
+
+func TestCoreDrainReleasesUnfinished(t *testing.T) {
+	b, hash := claimedBackend(t)
+	b.set(func(b *backend) {
+		b.maxParallel = 1
+		b.running = []Chunk{{ID: "long", Iterations: 1_000_000, ConfigHash: hash}, {ID: "queued", Iterations: 5, ConfigHash: hash}}
+	})
+	n := startNode(t, b, "", func(o *Options) { o.Intervals.Grace = 50 * time.Millisecond })
+	n.waitEvent(t, "assigned", func(e Event) bool { return e.Kind == ChunkAssigned && e.Chunk.ID == "queued" })
+	waitUntil(t, "long running", func() bool { return n.core.Stats().Iterations > 0 })
+	n.stop(t)
+	released := map[string]bool{}
+	for len(released) < 2 {
+		var rr protocol.ReleaseRequest
+		if err := json.Unmarshal(b.waitCall(t, protocol.PathRelease).body, &rr); err != nil {
+			t.Fatal(err)
+		}
+		released[rr.ChunkID] = true
+	}
+	if !released["long"] || !released["queued"] {
+		t.Fatalf("released %v", released)
+	}
+}
+
+func TestNewRequiresAnonKey(t *testing.T) {
+	_, err := New(Options{ConfigDir: t.TempDir(), Overrides: Overrides{SentinelURL: "http://127.0.0.1:1"}})
+	if err == nil || !strings.Contains(err.Error(), "anon") {
+		t.Fatalf("err %v", err)
+	}
+	if _, err := New(Options{}); err == nil {
+		t.Fatal("no config dir accepted")
+	}
+	if _, err := New(Options{ConfigDir: t.TempDir(), Overrides: Overrides{APIURL: "ftp://x", AnonKey: "k"}}); err == nil {
+		t.Fatal("bad override accepted")
+	}
+}
+
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond) // polling a condition
+	}
+}
+
+func TestCoreResizesPoolOnMaxParallelChange(t *testing.T) {
+	b, _ := claimedBackend(t)
+	n := startNode(t, b, "", nil)
+	n.waitEvent(t, "running", isPhase(Running))
+	if got := n.core.Stats().MaxWorkers; got != 2 {
+		t.Fatalf("workers %d, want 2 from verify", got)
+	}
+	b.waitSubscribed(t, "realtime:node:"+testNodeID)
+	b.set(func(b *backend) { b.maxParallel = 1 })
+	b.push("realtime:node:"+testNodeID, "nodes", "UPDATE", map[string]any{"id": testNodeID, "user_id": "u1", "name": "renamed", "max_parallel": 1})
+	waitUntil(t, "one worker", func() bool { return n.core.Stats().MaxWorkers == 1 })
+	e := n.waitEvent(t, "rename", func(e Event) bool { return e.Kind == StateChanged && e.State.Name == "renamed" })
+	if e.State.Phase != Running {
+		t.Fatalf("state %+v", e.State)
+	}
+	// max_parallel above the enabled cores is capped by them.
+	b.push("realtime:node:"+testNodeID, "nodes", "UPDATE", map[string]any{"id": testNodeID, "user_id": "u1", "name": "renamed", "max_parallel": 64})
+	waitUntil(t, "four workers", func() bool { return n.core.Stats().MaxWorkers == 4 })
+}

@@ -1,0 +1,133 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+
+	"wowlab/supabase"
+)
+
+// Realtime topics of a node (PROTOCOL section 6), without the "realtime:" prefix.
+func nodeTopic(id string) string   { return "node:" + id }
+func chunksTopic(id string) string { return "chunks:" + id }
+
+const presenceTopic = "nodes:presence"
+
+// NodeRow is the part of a nodes row the node reacts to.
+type NodeRow struct {
+	ID          string  `json:"id"`
+	UserID      *string `json:"user_id"`
+	Name        string  `json:"name"`
+	MaxParallel int     `json:"max_parallel"`
+	Status      string  `json:"status"`
+}
+
+// Claimed reports whether the row has an owner.
+func (r NodeRow) Claimed() bool { return r.UserID != nil && *r.UserID != "" }
+
+// subscriptions are the callbacks of the node's realtime channels.
+type subscriptions struct {
+	nodeID     string
+	onNode     func(NodeRow)
+	onChunk    func(Chunk)
+	onResync   func()
+	onPresence func(online int)
+	log        *slog.Logger
+}
+
+// subscribe adds the three channels of the node to rt.
+func (s *subscriptions) subscribe(ctx context.Context, rt *supabase.Realtime) error {
+	id := s.nodeID
+	if _, err := rt.Subscribe(nodeTopic(id), supabase.ChannelConfig{
+		Changes: []supabase.ChangeBinding{{Event: "*", Schema: "public", Table: "nodes", Filter: "id=eq." + id, OnChange: s.nodeChange}},
+	}); err != nil {
+		return fmt.Errorf("subscribe to node changes: %w", err)
+	}
+	if _, err := rt.Subscribe(chunksTopic(id), supabase.ChannelConfig{
+		Changes: []supabase.ChangeBinding{{Event: "*", Schema: "public", Table: "jobs_chunks", Filter: "node_id=eq." + id, OnChange: s.chunkChange}},
+	}); err != nil {
+		return fmt.Errorf("subscribe to chunk changes: %w", err)
+	}
+	presence := map[string]int{}
+	ch, err := rt.Subscribe(presenceTopic, supabase.ChannelConfig{
+		Presence: supabase.PresenceConfig{Key: id, Enabled: true},
+		OnPresenceState: func(st supabase.PresenceState) {
+			clear(presence)
+			for k, p := range st {
+				presence[k] = len(p.Metas)
+			}
+			s.presenceChanged(presence)
+		},
+		OnPresenceDiff: func(d supabase.PresenceDiff) {
+			for k, p := range d.Joins {
+				presence[k] += len(p.Metas)
+			}
+			for k, p := range d.Leaves {
+				if presence[k] -= len(p.Metas); presence[k] <= 0 {
+					delete(presence, k)
+				}
+			}
+			s.presenceChanged(presence)
+		},
+	})
+	if err != nil {
+		return fmt.Errorf("subscribe to presence: %w", err)
+	}
+	// Track is queued until the channel is joined and repeated after every rejoin.
+	go func() {
+		if err := ch.Track(ctx, map[string]string{"node_id": id}); err != nil && ctx.Err() == nil {
+			s.log.Warn("presence track failed; it is sent again on the next join", "err", err)
+		}
+	}()
+	return nil
+}
+
+func (s *subscriptions) presenceChanged(p map[string]int) {
+	if s.onPresence != nil {
+		s.onPresence(len(p))
+	}
+}
+
+// nodeChange handles a change of this node's row.
+func (s *subscriptions) nodeChange(c supabase.Change) {
+	if c.Type == supabase.ChangeDelete {
+		return
+	}
+	var row NodeRow
+	if err := json.Unmarshal(c.Record, &row); err != nil {
+		s.log.Warn("ignoring unreadable node change", "err", err)
+		return
+	}
+	if row.ID != s.nodeID {
+		return
+	}
+	s.onNode(row)
+}
+
+// chunkChange recognises assignments: a change whose new row is running
+// on this node.
+func (s *subscriptions) chunkChange(c supabase.Change) {
+	if c.Type == supabase.ChangeDelete {
+		return
+	}
+	ch, ok := parseAssignment(c.Record, s.nodeID)
+	if !ok {
+		return
+	}
+	s.onChunk(ch)
+}
+
+// parseAssignment reads a jobs_chunks record and reports whether it assigns
+// a chunk to nodeID.
+func parseAssignment(record json.RawMessage, nodeID string) (Chunk, bool) {
+	var ch Chunk
+	if err := json.Unmarshal(record, &ch); err != nil {
+		return Chunk{}, false
+	}
+	if ch.Status != "running" || ch.NodeID != nodeID {
+		return Chunk{}, false
+	}
+	return ch, true
+}
