@@ -64,9 +64,7 @@ func (c *Cluster) start(ctx context.Context) error {
 		if c.port, err = freePort(); err != nil {
 			return err
 		}
-		opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.port, c.dir)
-		err = c.run(ctx, "pg_ctl", "-D", data, "-l", filepath.Join(c.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start")
-		if err == nil {
+		if err = c.startServer(ctx); err == nil {
 			return nil
 		}
 	}
@@ -80,6 +78,28 @@ func (c *Cluster) URL() string {
 
 // Dir is the temporary directory holding the cluster; it is gone after Stop.
 func (c *Cluster) Dir() string { return c.dir }
+
+// Restart stops the server and starts it again on the same port with the
+// same data: every connection is cut. The stop is a fast (clean) shutdown,
+// because the cluster runs without fsync and synchronous commit, so an
+// immediate one could lose committed rows. down, when not nil, is called
+// while the server is stopped.
+func (c *Cluster) Restart(ctx context.Context, down func()) error {
+	data := filepath.Join(c.dir, "data")
+	if err := c.run(ctx, "pg_ctl", "-D", data, "-m", "fast", "-w", "stop"); err != nil {
+		return err
+	}
+	if down != nil {
+		down()
+	}
+	return c.startServer(ctx)
+}
+
+// startServer starts the server of an initialised cluster on c.port.
+func (c *Cluster) startServer(ctx context.Context) error {
+	opts := fmt.Sprintf("-p %d -k %s -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200", c.port, c.dir)
+	return c.run(ctx, "pg_ctl", "-D", filepath.Join(c.dir, "data"), "-l", filepath.Join(c.dir, "server.log"), "-o", opts, "-w", "-t", "60", "start")
+}
 
 // Stop stops the server at once and removes its directory.
 func (c *Cluster) Stop() error {

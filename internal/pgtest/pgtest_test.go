@@ -114,10 +114,31 @@ func TestThrowawayCluster(t *testing.T) {
 	}
 	var one int
 	err = conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+	if err == nil {
+		_, err = conn.Exec(ctx, "CREATE TABLE kept (v int); INSERT INTO kept VALUES (7)")
+	}
 	conn.Close(ctx)
 	if err != nil || one != 1 {
 		c.Stop()
 		t.Fatalf("query: %v %d", err, one)
+	}
+	// A restart cuts connections and keeps the data.
+	var downErr error
+	if err := c.Restart(ctx, func() { _, downErr = pgx.Connect(ctx, c.URL()) }); err != nil {
+		c.Stop()
+		t.Fatal(err)
+	}
+	if downErr == nil {
+		t.Error("connected while the server was stopped")
+	}
+	conn, err = pgx.Connect(ctx, c.URL())
+	if err == nil {
+		err = conn.QueryRow(ctx, "SELECT v FROM kept").Scan(&one)
+		conn.Close(ctx)
+	}
+	if err != nil || one != 7 {
+		c.Stop()
+		t.Fatalf("after restart: %v %d", err, one)
 	}
 	dir := c.Dir()
 	if err := c.Stop(); err != nil {
