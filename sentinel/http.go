@@ -156,15 +156,15 @@ func (s *Service) nodeFailure(w http.ResponseWriter, err error, conflictStatus i
 	nodeError(w, status, e.Message)
 }
 
-// Handler returns the sentinel's HTTP surface: the node API, the user REST
-// calls, GET /status and GET /metrics.
+// Handler returns the sentinel's HTTP surface: the node API, GET /status
+// and GET /metrics. The REST and Realtime surface is package gateway's.
 func (s *Service) Handler() http.Handler {
 	mux := http.NewServeMux()
 	s.Routes(mux)
 	return mux
 }
 
-// Routes registers the sentinel's routes on mux, so a gateway can add its
+// Routes registers the sentinel's routes on mux, so the gateway can add its
 // own beside them.
 func (s *Service) Routes(mux *http.ServeMux) {
 	noBody := func(call func(context.Context, ed25519.PublicKey) (any, error)) func(context.Context, ed25519.PublicKey, struct{}) (any, error) {
@@ -181,11 +181,6 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.Handle("POST "+protocol.PathComplete, nodeCall(s, http.StatusBadRequest, s.CompleteChunk))
 	mux.Handle("POST "+protocol.PathFail, nodeCall(s, http.StatusBadRequest, s.FailChunk))
 	mux.Handle("POST "+protocol.PathRelease, nodeCall(s, http.StatusBadRequest, s.ReleaseChunk))
-
-	mux.Handle("POST /rest/v1/rpc/create_job", s.userCall(s.rpcCreateJob))
-	mux.Handle("POST /rest/v1/rpc/verify_claim_code", s.userCall(s.rpcVerifyClaimCode))
-	mux.Handle("POST /rest/v1/rpc/claim_node", s.userCall(s.rpcClaimNode))
-	mux.Handle("GET /rest/v1/jobs", s.userCall(s.restJobs))
 
 	mux.HandleFunc("GET /status", s.serveStatus)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))

@@ -155,16 +155,3 @@ func (s *Service) Job(ctx context.Context, userID, jobID string) (store.Job, err
 	}
 	return j, nil
 }
-
-// JobRow returns a job of userID as its stored row (snake_case columns),
-// the shape of GET /rest/v1/jobs.
-func (s *Service) JobRow(ctx context.Context, userID, jobID string) (json.RawMessage, error) {
-	if _, err := s.Job(ctx, userID, jobID); err != nil {
-		return nil, err
-	}
-	row, err := s.store.ReadRow(ctx, "jobs", jobID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, refuse(KindNotFound, "Job not found")
-	}
-	return row, err
-}

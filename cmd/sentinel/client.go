@@ -18,13 +18,15 @@ import (
 
 	"wowlab/internal/cli"
 	"wowlab/sentinel"
+	"wowlab/sentinel/gateway"
 )
 
 // client calls a sentinel's user REST surface.
 type client struct {
-	base  string
-	token string
-	http  *http.Client
+	base    string
+	token   string
+	anonKey string
+	http    *http.Client
 }
 
 // jobRow is the part of a jobs row the CLI shows.
@@ -41,10 +43,14 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, out a
 	if c.token == "" {
 		return cli.Usagef("--token (or WOWLAB_TOKEN) is required")
 	}
+	if c.anonKey == "" {
+		return cli.Usagef("--anon-key (or WOWLAB_ANON_KEY) is required: ask the operator for 'sentinel keys anon'")
+	}
 	req, err := http.NewRequestWithContext(ctx, method, strings.TrimRight(c.base, "/")+path, bytes.NewReader(body))
 	if err != nil {
 		return cli.Usagef("bad --server %q: %v", c.base, err)
 	}
+	req.Header.Set("apikey", c.anonKey)
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
@@ -57,7 +63,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, out a
 		return fmt.Errorf("read answer: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
-		var e sentinel.RESTError
+		var e gateway.RESTError
 		if json.Unmarshal(raw, &e) == nil && e.Message != "" {
 			return fmt.Errorf("sentinel refused (%d): %s", resp.StatusCode, e.Message)
 		}
@@ -95,7 +101,7 @@ func runSubmit(cmd *cobra.Command, o *options, configFile string, iterations int
 	if err != nil {
 		return err
 	}
-	c := &client{base: o.server, token: o.token, http: http.DefaultClient}
+	c := &client{base: o.server, token: o.token, anonKey: o.anonKey, http: http.DefaultClient}
 	ctx := cmd.Context()
 	var created sentinel.JobCreated
 	if err := c.do(ctx, "POST", "/rest/v1/rpc/create_job", body, &created); err != nil {

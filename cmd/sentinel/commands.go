@@ -16,10 +16,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"wowlab/internal/cli"
 	"wowlab/sentinel"
+	"wowlab/sentinel/gateway"
 	"wowlab/sentinel/store"
 )
 
@@ -40,6 +42,7 @@ type options struct {
 	chunkTimeout time.Duration
 	server       string
 	token        string
+	anonKey      string
 }
 
 func newRoot(env environment) *cobra.Command {
@@ -60,10 +63,12 @@ func newRoot(env environment) *cobra.Command {
 		cli.BindEnv(c.Flags(), "server", "WOWLAB_SERVER")
 		c.Flags().StringVar(&o.token, "token", "", "user token (from 'sentinel users add')")
 		cli.BindEnv(c.Flags(), "token", "WOWLAB_TOKEN")
+		c.Flags().StringVar(&o.anonKey, "anon-key", "", "anon key of the sentinel (from 'sentinel keys anon')")
+		cli.BindEnv(c.Flags(), "anon-key", "WOWLAB_ANON_KEY")
 	}
 
 	serve := &cobra.Command{
-		Use: "serve", Short: "Serve the node API, user REST calls, /status and /metrics", Args: cobra.NoArgs,
+		Use: "serve", Short: "Serve the node API, the REST and Realtime gateway, /status and /metrics", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd.Context(), o, cmd.ErrOrStderr()) },
 	}
 	db(serve)
@@ -90,6 +95,25 @@ func newRoot(env environment) *cobra.Command {
 		},
 	}
 	db(migrate)
+
+	keys := &cobra.Command{Use: "keys", Short: "Print API keys"}
+	keysAnon := &cobra.Command{
+		Use: "anon", Short: "Print the anon key (the apikey of every REST and Realtime request)", Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if len(o.jwtSecret) < 32 {
+				return cli.Usagef("--jwt-secret (or SENTINEL_JWT_SECRET) must be at least 32 bytes")
+			}
+			key, err := sentinel.AnonKey([]byte(o.jwtSecret), time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), key)
+			return nil
+		},
+	}
+	keysAnon.Flags().StringVar(&o.jwtSecret, "jwt-secret", "", "secret the sentinel signs tokens with (HS256, at least 32 bytes)")
+	cli.BindEnv(keysAnon.Flags(), "jwt-secret", "SENTINEL_JWT_SECRET")
+	keys.AddCommand(keysAnon)
 
 	users := &cobra.Command{Use: "users", Short: "Manage users"}
 	usersAdd := &cobra.Command{
@@ -181,7 +205,7 @@ func newRoot(env environment) *cobra.Command {
 	status := &cobra.Command{
 		Use: "status ID", Short: "Show a job", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := &client{base: o.server, token: o.token, http: http.DefaultClient}
+			c := &client{base: o.server, token: o.token, anonKey: o.anonKey, http: http.DefaultClient}
 			j, err := c.job(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -192,7 +216,7 @@ func newRoot(env environment) *cobra.Command {
 	user(status)
 	jobs.AddCommand(submit, status)
 
-	root.AddCommand(serve, migrate, users, nodes, jobs)
+	root.AddCommand(serve, migrate, keys, users, nodes, jobs)
 	return root
 }
 
@@ -271,9 +295,22 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	if err != nil {
 		return cli.Usagef("listen on %s: %v", o.listen, err)
 	}
-	srv := &http.Server{Handler: svc.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	pool, err := pgxpool.New(ctx, o.databaseURL)
+	if err != nil {
+		return fmt.Errorf("connect to database: %w", err)
+	}
+	defer pool.Close()
+	gw, err := gateway.New(gateway.Config{Service: svc, Store: st, DB: pool, Logger: log})
+	if err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	svc.Routes(mux)
+	gw.Routes(mux)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	bg, cancelBg := context.WithCancel(context.Background())
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
+	go func() { _ = gw.Run(bg); done <- struct{}{} }()
 	go func() { _ = st.Listen(bg); done <- struct{}{} }()
 	go func() { _ = svc.Run(bg); done <- struct{}{} }()
 	serveErr := make(chan error, 1)
@@ -288,6 +325,7 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	defer cancel()
 	_ = srv.Shutdown(shutdownCtx)
 	cancelBg()
+	<-done
 	<-done
 	<-done
 	if err != nil && !errors.Is(err, http.ErrServerClosed) {

@@ -3,15 +3,19 @@ package main
 import (
 	"bytes"
 	"context"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"wowlab/internal/cli"
 	"wowlab/internal/pgtest"
 	"wowlab/sentinel"
+	"wowlab/sentinel/gateway"
 	"wowlab/sentinel/store"
 )
 
@@ -70,13 +74,36 @@ func TestCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := httptest.NewServer(svc.Handler())
+	pool, err := pgxpool.New(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	gw, err := gateway.New(gateway.Config{Service: svc, Store: st, DB: pool})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	svc.Routes(mux)
+	gw.Routes(mux)
+	srv := httptest.NewServer(mux)
 	defer srv.Close()
+	code, out, errs = run(env, "keys", "anon")
+	if code != 0 || strings.Count(out, ".") != 2 {
+		t.Fatalf("keys anon: %d %s %s", code, out, errs)
+	}
+	anon := strings.TrimSpace(out)
+	if code, _, errs := run(mapEnv{}, "keys", "anon"); code != 2 || !strings.Contains(errs, "jwt-secret") {
+		t.Fatalf("keys anon without a secret: %d %s", code, errs)
+	}
 	cfg := filepath.Join(t.TempDir(), "config.json")
 	if err := os.WriteFile(cfg, []byte(`{"seed": 3}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	user := mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": token}
+	if code, _, errs := run(mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": token}, "jobs", "status", "x"); code != 2 || !strings.Contains(errs, "--anon-key") {
+		t.Fatalf("status without anon key: %d %s", code, errs)
+	}
+	user := mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": token, "WOWLAB_ANON_KEY": anon}
 	code, out, errs = run(user, "jobs", "submit", "--config", cfg, "--iterations", "2500")
 	if code != 0 || !strings.Contains(out, `"chunks": 3`) {
 		t.Fatalf("submit: %d %s %s", code, out, errs)
@@ -87,7 +114,7 @@ func TestCommands(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `"status": "pending"`) || !strings.Contains(out, `"total_iterations": 2500`) {
 		t.Fatalf("status: %d %s %s", code, out, errs)
 	}
-	if code, _, errs := run(mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": "wrong"}, "jobs", "status", id); code != 1 || !strings.Contains(errs, "invalid user token") {
+	if code, _, errs := run(mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": "wlu_wrong", "WOWLAB_ANON_KEY": anon}, "jobs", "status", id); code != 1 || !strings.Contains(errs, "invalid user token") {
 		t.Fatalf("bad token: %d %s", code, errs)
 	}
 }

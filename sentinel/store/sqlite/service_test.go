@@ -196,7 +196,7 @@ func TestServiceOnSQLite(t *testing.T) {
 		res.TotalIterations != 1500 || res.ChunksCompleted != 2 || res.MeanDps != 100 || res.MinDps != 90 || res.MaxDps != 110 {
 		t.Fatalf("job %+v result %+v (%v)", got, res, err)
 	}
-	row, err := svc.JobRow(ctx, user.ID, job.JobID)
+	row, err := st.ReadRow(ctx, "jobs", job.JobID)
 	if err != nil {
 		t.Fatal(err)
 	}

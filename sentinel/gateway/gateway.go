@@ -1,0 +1,175 @@
+// Package gateway is the sentinel's Supabase-compatible surface
+// (PROTOCOL.md sections 5 and 6): a PostgREST subset under /rest/v1 and a
+// Supabase Realtime server (Phoenix channels) under /realtime/v1/websocket.
+//
+// Every request carries the anon key as apikey; the bearer token (REST) or
+// the join's access_token (Realtime) says who the caller is, through the
+// service's one authentication path (sentinel.Service.Authenticate), and so
+// which rows it may see. Business calls (create_job, verify_claim_code,
+// claim_node) go through the service; table reads are SQL built from a
+// column whitelist with bind parameters; row changes come from the store's
+// change feed, so a change made through any instance reaches the sockets of
+// every instance.
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"wowlab/sentinel"
+	"wowlab/sentinel/store"
+)
+
+// Querier runs read-only SQL; *pgxpool.Pool is one.
+type Querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Limits bound what one client may cost the gateway. Zero fields take the
+// defaults of DefaultLimits.
+type Limits struct {
+	// HeartbeatTimeout drops a socket that sent nothing for this long.
+	HeartbeatTimeout time.Duration
+	// MaxFrameBytes is the largest frame a client may send.
+	MaxFrameBytes int64
+	// MaxChannelsPerSocket is how many topics one socket may join.
+	MaxChannelsPerSocket int
+	// MaxSocketsPerToken is how many sockets may hold channels joined with
+	// one identity (a node, a user) on this instance.
+	MaxSocketsPerToken int
+	// MaxMessagesPerSecond is how many frames a socket may send per second
+	// (a token bucket of this size); a socket sending faster is closed.
+	MaxMessagesPerSecond int
+	// SendQueue is how many frames may wait to be written to one socket; a
+	// client that reads slower is disconnected.
+	SendQueue int
+	// WriteTimeout bounds one frame's write.
+	WriteTimeout time.Duration
+}
+
+// DefaultLimits returns the limits used for zero fields.
+func DefaultLimits() Limits {
+	return Limits{
+		HeartbeatTimeout:     60 * time.Second,
+		MaxFrameBytes:        64 << 10,
+		MaxChannelsPerSocket: 100,
+		MaxSocketsPerToken:   10,
+		MaxMessagesPerSecond: 100,
+		SendQueue:            256,
+		WriteTimeout:         10 * time.Second,
+	}
+}
+
+func (l Limits) withDefaults() Limits {
+	d := DefaultLimits()
+	if l.HeartbeatTimeout > 0 {
+		d.HeartbeatTimeout = l.HeartbeatTimeout
+	}
+	if l.MaxFrameBytes > 0 {
+		d.MaxFrameBytes = l.MaxFrameBytes
+	}
+	if l.MaxChannelsPerSocket > 0 {
+		d.MaxChannelsPerSocket = l.MaxChannelsPerSocket
+	}
+	if l.MaxSocketsPerToken > 0 {
+		d.MaxSocketsPerToken = l.MaxSocketsPerToken
+	}
+	if l.MaxMessagesPerSecond > 0 {
+		d.MaxMessagesPerSecond = l.MaxMessagesPerSecond
+	}
+	if l.SendQueue > 0 {
+		d.SendQueue = l.SendQueue
+	}
+	if l.WriteTimeout > 0 {
+		d.WriteTimeout = l.WriteTimeout
+	}
+	return d
+}
+
+// Config configures a Gateway.
+type Config struct {
+	// Service authenticates callers and carries out the rpc calls. Required.
+	Service *sentinel.Service
+	// Store gives the change feed and the rows of changes. Required.
+	Store store.Store
+	// DB answers table reads. Required.
+	DB Querier
+	// Clock tells the time (token expiry); sentinel.SystemClock when nil.
+	Clock sentinel.Clock
+	// Logger receives structured logs; discarded when nil.
+	Logger *slog.Logger
+	// Limits bound clients; DefaultLimits() for zero fields.
+	Limits Limits
+}
+
+// Gateway serves the REST subset and the Realtime server. Create it before
+// the store's listener starts (it subscribes to the change feed in New) and
+// run Run alongside.
+type Gateway struct {
+	svc    *sentinel.Service
+	store  store.Store
+	db     Querier
+	clock  sentinel.Clock
+	log    *slog.Logger
+	limits Limits
+	schema schema
+
+	sub   *store.Subscription
+	hub   *hub
+	ready chan struct{} // closed when the change feed is live
+	once  sync.Once
+}
+
+// New returns a Gateway subscribed to the store's change feed.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Service == nil || cfg.Store == nil || cfg.DB == nil {
+		return nil, errors.New("gateway: Service, Store and DB are required")
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = sentinel.SystemClock{}
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	g := &Gateway{
+		svc: cfg.Service, store: cfg.Store, db: cfg.DB, clock: cfg.Clock, log: cfg.Logger,
+		limits: cfg.Limits.withDefaults(), schema: newSchema(),
+		sub:   cfg.Store.Subscribe(1 << 16),
+		ready: make(chan struct{}),
+	}
+	g.hub = newHub(g)
+	return g, nil
+}
+
+// Ready is closed once the change feed is live (the store's listener has
+// connected); changes committed before may not reach sockets.
+func (g *Gateway) Ready() <-chan struct{} { return g.ready }
+
+// Routes registers the gateway's routes on mux.
+func (g *Gateway) Routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /rest/v1/{table}", g.serveSelect)
+	mux.HandleFunc("HEAD /rest/v1/{table}", g.serveSelect)
+	mux.HandleFunc("POST /rest/v1/rpc/{fn}", g.serveRPC)
+	mux.HandleFunc("GET /realtime/v1/websocket", g.serveWebSocket)
+}
+
+// Handler returns the gateway's routes alone.
+func (g *Gateway) Handler() http.Handler {
+	mux := http.NewServeMux()
+	g.Routes(mux)
+	return mux
+}
+
+// Run delivers row changes to Realtime sockets until ctx ends, then closes
+// every socket.
+func (g *Gateway) Run(ctx context.Context) error {
+	defer g.hub.closeAll()
+	defer g.sub.Close()
+	return g.hub.dispatch(ctx, g.sub)
+}

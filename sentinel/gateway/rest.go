@@ -1,0 +1,253 @@
+package gateway
+
+// The REST subset (PROTOCOL section 5): GET /rest/v1/<table> with select,
+// filters, order, limit and offset, and POST /rest/v1/rpc/<name>. Errors are
+// PostgREST-shaped: {"code","message","details","hint"}.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"wowlab/sentinel"
+)
+
+// RESTError is a PostgREST-shaped error body.
+type RESTError struct {
+	Code    string  `json:"code"`
+	Message string  `json:"message"`
+	Details *string `json:"details"`
+	Hint    *string `json:"hint"`
+}
+
+// maxRPCBody bounds an rpc's arguments: a config plus room for the others.
+const maxRPCBody = sentinel.MaxConfigBytes + 64<<10
+
+// singleObject is the Accept type asking for one object instead of an array.
+const singleObject = "application/vnd.pgrst.object+json"
+
+func writeJSONBytes(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_, _ = w.Write(body)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	body, err := json.Marshal(v)
+	if err != nil {
+		status, body = http.StatusInternalServerError, []byte(`{"code":"XX000","message":"internal error","details":null,"hint":null}`)
+	}
+	writeJSONBytes(w, status, body)
+}
+
+func (g *Gateway) restError(w http.ResponseWriter, e *queryError) {
+	body := RESTError{Code: e.code, Message: e.message}
+	if e.details != "" {
+		body.Details = &e.details
+	}
+	if e.hint != "" {
+		body.Hint = &e.hint
+	}
+	if e.status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	}
+	writeJSON(w, e.status, body)
+}
+
+// failure answers err: a queryError as it is, a service refusal by its
+// kind, a database refusal of a value (bad uuid, number) as 400, anything
+// else as 500.
+func (g *Gateway) failure(w http.ResponseWriter, err error) {
+	var qe *queryError
+	if errors.As(err, &qe) {
+		g.restError(w, qe)
+		return
+	}
+	var se *sentinel.Error
+	if errors.As(err, &se) {
+		st, code := http.StatusBadRequest, "22023"
+		switch se.Kind {
+		case sentinel.KindUnauthorized:
+			st, code = http.StatusUnauthorized, "PGRST301"
+		case sentinel.KindForbidden:
+			st, code = http.StatusForbidden, "42501"
+		case sentinel.KindNotFound:
+			st, code = http.StatusNotFound, "P0002"
+		case sentinel.KindConflict:
+			st, code = http.StatusConflict, "P0001"
+		}
+		g.restError(w, &queryError{status: st, code: code, message: se.Message})
+		return
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || pe.Code == "42804") {
+		g.restError(w, &queryError{status: http.StatusBadRequest, code: pe.Code, message: pe.Message, details: pe.Detail, hint: pe.Hint})
+		return
+	}
+	g.log.Error("REST request failed", "err", err)
+	g.restError(w, &queryError{status: http.StatusInternalServerError, code: "XX000", message: "internal error"})
+}
+
+// caller checks the apikey and resolves the bearer (the apikey itself when
+// there is none, as PostgREST treats a request without Authorization).
+func (g *Gateway) caller(r *http.Request) (sentinel.Caller, error) {
+	key := r.Header.Get("apikey")
+	if err := g.svc.CheckAPIKey(key); err != nil {
+		return sentinel.Caller{}, err
+	}
+	token := key
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		t, ok := strings.CutPrefix(auth, "Bearer ")
+		if !ok {
+			return sentinel.Caller{}, &queryError{status: http.StatusUnauthorized, code: "PGRST301", message: "Authorization must be 'Bearer <token>'"}
+		}
+		token = t
+	}
+	return g.svc.Authenticate(r.Context(), token)
+}
+
+// serveSelect answers GET /rest/v1/<table>.
+func (g *Gateway) serveSelect(w http.ResponseWriter, r *http.Request) {
+	c, err := g.caller(r)
+	if err != nil {
+		g.failure(w, err)
+		return
+	}
+	name := r.PathValue("table")
+	t, ok := g.schema[name]
+	if !ok {
+		g.restError(w, &queryError{status: http.StatusBadRequest, code: "42P01", message: "relation public." + name + " does not exist",
+			hint: "readable tables: jobs_configs, rotations, jobs_chunks, jobs, nodes"})
+		return
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		g.restError(w, badRequest("PGRST100", "bad query string: %v", err))
+		return
+	}
+	sq, err := parseSelect(t, q)
+	if err != nil {
+		g.failure(w, err)
+		return
+	}
+	sqlText, args := sq.sql(c)
+	var out string
+	if err := g.db.QueryRow(r.Context(), sqlText, args...).Scan(&out); err != nil {
+		g.failure(w, err)
+		return
+	}
+	body := []byte(out)
+	if strings.Contains(r.Header.Get("Accept"), singleObject) {
+		var rows []json.RawMessage
+		if err := json.Unmarshal(body, &rows); err != nil {
+			g.failure(w, err)
+			return
+		}
+		if len(rows) != 1 {
+			g.restError(w, &queryError{status: http.StatusNotAcceptable, code: "PGRST116",
+				message: "JSON object requested, multiple (or no) rows returned",
+				details: "The result contains " + strconv.Itoa(len(rows)) + " rows"})
+			return
+		}
+		body = rows[0]
+	}
+	if r.Method == http.MethodHead {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	writeJSONBytes(w, http.StatusOK, body)
+}
+
+// rpcCall is one rpc: it decodes its arguments and calls the service.
+type rpcCall func(ctx context.Context, c sentinel.Caller, args []byte) (any, error)
+
+// serveRPC answers POST /rest/v1/rpc/<name>. Every rpc needs a user token.
+func (g *Gateway) serveRPC(w http.ResponseWriter, r *http.Request) {
+	c, err := g.caller(r)
+	if err != nil {
+		g.failure(w, err)
+		return
+	}
+	calls := map[string]rpcCall{
+		"create_job":        g.rpcCreateJob,
+		"verify_claim_code": g.rpcVerifyClaimCode,
+		"claim_node":        g.rpcClaimNode,
+	}
+	name := r.PathValue("fn")
+	call, ok := calls[name]
+	if !ok {
+		g.restError(w, &queryError{status: http.StatusNotFound, code: "PGRST202",
+			message: "Could not find the function public." + name, hint: "functions: create_job, verify_claim_code, claim_node"})
+		return
+	}
+	if c.Role != sentinel.RoleUser {
+		status := http.StatusForbidden
+		if c.Role == sentinel.RoleAnon {
+			status = http.StatusUnauthorized
+		}
+		g.restError(w, &queryError{status: status, code: "42501", message: "permission denied for function " + name + ": it needs a user token"})
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRPCBody))
+	if err != nil {
+		g.restError(w, &queryError{status: http.StatusRequestEntityTooLarge, code: "PGRST413", message: "request body too large"})
+		return
+	}
+	resp, err := call(r.Context(), c, body)
+	if err != nil {
+		g.failure(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func decodeArgs(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return badRequest("PGRST100", "the rpc needs a JSON object of arguments")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		return badRequest("PGRST102", "invalid JSON arguments: %v", err)
+	}
+	return nil
+}
+
+func (g *Gateway) rpcCreateJob(ctx context.Context, c sentinel.Caller, body []byte) (any, error) {
+	var req sentinel.JobRequest
+	if err := decodeArgs(body, &req); err != nil {
+		return nil, err
+	}
+	return g.svc.CreateJob(ctx, c.UserID, req)
+}
+
+func (g *Gateway) rpcVerifyClaimCode(ctx context.Context, _ sentinel.Caller, body []byte) (any, error) {
+	var args struct {
+		Code string `json:"p_code"`
+	}
+	if err := decodeArgs(body, &args); err != nil {
+		return nil, err
+	}
+	return g.svc.VerifyClaimCode(ctx, args.Code)
+}
+
+func (g *Gateway) rpcClaimNode(ctx context.Context, c sentinel.Caller, body []byte) (any, error) {
+	var args struct {
+		NodeID      string  `json:"p_node_id"`
+		Name        *string `json:"p_name"`
+		MaxParallel *int    `json:"p_max_parallel"`
+	}
+	if err := decodeArgs(body, &args); err != nil {
+		return nil, err
+	}
+	if args.NodeID == "" {
+		return nil, badRequest("22023", "p_node_id is required")
+	}
+	return g.svc.ClaimNode(ctx, sentinel.ClaimRequest{UserID: c.UserID, NodeID: args.NodeID, Name: args.Name, MaxParallel: args.MaxParallel})
+}

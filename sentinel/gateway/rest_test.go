@@ -1,0 +1,284 @@
+package gateway
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"wowlab/sentinel"
+)
+
+// restFixture is a database with two users, a node each, three rotations
+// and a job of user 1 whose chunk runs on user 1's node.
+type restFixture struct {
+	*env
+	u1, u2      string
+	tok1, tok2  string
+	a, b        *node
+	rotPub      string
+	rotPriv1    string // referenced by the running chunk of node a
+	rotPriv2    string
+	jobID       string
+	configHash  string
+	scriptPriv1 string
+}
+
+func newRESTFixture(t *testing.T) *restFixture {
+	e := newEnv(t, Limits{})
+	f := &restFixture{env: e}
+	f.u1, f.tok1 = e.user("alice")
+	f.u2, f.tok2 = e.user("bob")
+	f.a = e.newNode(f.u1)
+	f.b = e.newNode(f.u2)
+	ctx := context.Background()
+	ins := func(user string, public bool, script string) string {
+		var id string
+		if err := e.pool.QueryRow(ctx, `INSERT INTO rotations (user_id, slug, name, script, is_public) VALUES ($1, 's', 'n', $2, $3) RETURNING id`,
+			user, script, public).Scan(&id); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	f.scriptPriv1 = "cast kill_command"
+	f.rotPub = ins(f.u2, true, "cast steady_shot")
+	f.rotPriv1 = ins(f.u1, false, f.scriptPriv1)
+	f.rotPriv2 = ins(f.u2, false, "cast secret")
+	cfg := json.RawMessage(`{"rotationId":"` + f.rotPriv1 + `","seed":1}`)
+	job, err := e.a.svc.CreateJob(ctx, f.u1, sentinel.JobRequest{Config: cfg, Iterations: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.jobID = job.JobID
+	canon, _ := sentinel.CanonicalJSON(cfg)
+	f.configHash = sentinel.ConfigHash(canon)
+	if n, err := e.a.svc.Schedule(ctx); err != nil || n != 1 {
+		t.Fatalf("schedule: %d %v", n, err)
+	}
+	return f
+}
+
+func TestRESTSelect(t *testing.T) {
+	f := newRESTFixture(t)
+	expired := nodeToken(t, testSecret, f.a.id, -time.Minute)
+	forged := nodeToken(t, []byte("another secret that is 32 bytes!"), f.a.id, time.Hour)
+	otherAnon := signToken(t, []byte("another secret that is 32 bytes!"), jwt.MapClaims{"role": "anon", "exp": time.Now().Add(time.Hour).Unix()})
+	esc := url.QueryEscape
+	cases := []struct {
+		name   string
+		path   string
+		apikey string
+		bearer string
+		status int
+		want   string // exact body, or a substring when prefixed with ~
+	}{
+		{"config by hash, anon", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, "", 200,
+			`[{"config":{"seed":1,"rotationId":"` + f.rotPriv1 + `"}}]`},
+		{"config unknown hash", "/rest/v1/jobs_configs?hash=eq.abc&select=config", f.anon, f.anon, 200, `[]`},
+		{"public rotation, anon", "/rest/v1/rotations?id=eq." + f.rotPub + "&select=id,script", f.anon, "", 200,
+			`[{"id":"` + f.rotPub + `","script":"cast steady_shot"}]`},
+		{"private rotation, anon", "/rest/v1/rotations?id=eq." + f.rotPriv1 + "&select=id", f.anon, "", 200, `[]`},
+		{"assigned private rotation, node", "/rest/v1/rotations?id=eq." + f.rotPriv1 + "&select=id,script", f.anon, f.a.token, 200,
+			`[{"id":"` + f.rotPriv1 + `","script":"cast kill_command"}]`},
+		{"unassigned private rotation, node", "/rest/v1/rotations?id=eq." + f.rotPriv2 + "&select=id", f.anon, f.a.token, 200, `[]`},
+		{"private rotation of another node's chunk", "/rest/v1/rotations?id=eq." + f.rotPriv1 + "&select=id", f.anon, f.b.token, 200, `[]`},
+		{"own private rotation, user", "/rest/v1/rotations?id=eq." + f.rotPriv2 + "&select=id", f.anon, f.tok2, 200, `[{"id":"` + f.rotPriv2 + `"}]`},
+		{"other's private rotation, user", "/rest/v1/rotations?id=eq." + f.rotPriv2 + "&select=id", f.anon, f.tok1, 200, `[]`},
+		{"in and order", "/rest/v1/rotations?id=in.(" + f.rotPub + "," + f.rotPriv2 + ")&select=script&order=script.desc", f.anon, f.tok2, 200,
+			`[{"script":"cast steady_shot"},{"script":"cast secret"}]`},
+		{"limit", "/rest/v1/rotations?select=id&order=script.asc&limit=1", f.anon, f.tok2, 200, `[{"id":"` + f.rotPriv2 + `"}]`},
+		{"url-encoded value", "/rest/v1/rotations?script=eq." + esc("cast steady_shot") + "&select=id", f.anon, "", 200, `[{"id":"` + f.rotPub + `"}]`},
+		{"not.eq and is", "/rest/v1/rotations?script=not.eq." + esc("cast steady_shot") + "&description=is.null&select=id", f.anon, f.tok2, 200, `[{"id":"` + f.rotPriv2 + `"}]`},
+		{"running chunks, node (resync)", "/rest/v1/jobs_chunks?node_id=eq." + f.a.id + "&status=eq.running&select=iterations,config_hash,seed_offset", f.anon, f.a.token, 200,
+			`[{"iterations":500,"config_hash":"` + f.configHash + `","seed_offset":0}]`},
+		{"other node's chunks, node", "/rest/v1/jobs_chunks?node_id=eq." + f.a.id + "&select=id", f.anon, f.b.token, 200, `[]`},
+		{"own job's chunks, user", "/rest/v1/jobs_chunks?job_id=eq." + f.jobID + "&select=status", f.anon, f.tok1, 200, `[{"status":"running"}]`},
+		{"other's job's chunks, user", "/rest/v1/jobs_chunks?job_id=eq." + f.jobID + "&select=status", f.anon, f.tok2, 200, `[]`},
+		{"own job", "/rest/v1/jobs?id=eq." + f.jobID + "&select=status,total_iterations", f.anon, f.tok1, 200, `[{"status":"running","total_iterations":500}]`},
+		{"other's job", "/rest/v1/jobs?id=eq." + f.jobID, f.anon, f.tok2, 200, `[]`},
+		{"jobs, node", "/rest/v1/jobs?id=eq." + f.jobID, f.anon, f.a.token, 200, `[]`},
+		{"own node row, node", "/rest/v1/nodes?id=eq." + f.a.id + "&select=user_id", f.anon, f.a.token, 200, `[{"user_id":"` + f.u1 + `"}]`},
+		{"other node row, node", "/rest/v1/nodes?id=eq." + f.b.id + "&select=id", f.anon, f.a.token, 200, `[]`},
+		{"own nodes, user", "/rest/v1/nodes?select=id", f.anon, f.tok2, 200, `[{"id":"` + f.b.id + `"}]`},
+		{"nodes, anon", "/rest/v1/nodes?select=id", f.anon, "", 200, `[]`},
+		{"unknown column in select", "/rest/v1/rotations?select=id,password", f.anon, "", 400, `~"code":"42703"`},
+		{"unknown filter column", "/rest/v1/rotations?password=eq.x", f.anon, "", 400, `~"code":"42703"`},
+		{"unknown table", "/rest/v1/users?select=id", f.anon, "", 400, `~"code":"42P01"`},
+		{"unknown operator", "/rest/v1/rotations?id=like.x", f.anon, "", 400, `~"code":"PGRST100"`},
+		{"no operator", "/rest/v1/rotations?id=x", f.anon, "", 400, `~"code":"PGRST100"`},
+		{"bad uuid", "/rest/v1/rotations?id=eq.nope", f.anon, "", 400, `~"code":"22P02"`},
+		{"bad limit", "/rest/v1/rotations?limit=-1", f.anon, "", 400, `~"code":"PGRST100"`},
+		{"embedding", "/rest/v1/rotations?select=id,users(name)", f.anon, "", 400, `~"code":"PGRST100"`},
+		{"filter on jsonb", "/rest/v1/jobs_configs?config=eq.x", f.anon, "", 400, `~"code":"PGRST100"`},
+		{"injection attempt in value", "/rest/v1/rotations?script=eq." + esc("x' OR '1'='1") + "&select=id", f.anon, "", 200, `[]`},
+		{"injection attempt in column", "/rest/v1/rotations?select=" + esc("id;DROP TABLE jobs"), f.anon, "", 400, `~"code":"42703"`},
+		{"missing apikey", "/rest/v1/jobs_configs?select=hash", "", "", 401, `~No API key`},
+		{"forged apikey", "/rest/v1/jobs_configs?select=hash", otherAnon, "", 401, `~invalid API key`},
+		{"node token as apikey", "/rest/v1/jobs_configs?select=hash", f.a.token, "", 401, `~not an anon key`},
+		{"expired bearer", "/rest/v1/jobs_configs?select=hash", f.anon, expired, 401, `~expired`},
+		{"forged bearer", "/rest/v1/jobs_configs?select=hash", f.anon, forged, 401, `~signature`},
+		{"unknown user token", "/rest/v1/jobs_configs?select=hash", f.anon, "wlu_nope", 401, `~invalid user token`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, body := f.rest("GET", c.path, c.apikey, c.bearer, nil)
+			if status != c.status {
+				t.Fatalf("status %d, want %d: %s", status, c.status, body)
+			}
+			if sub, ok := strings.CutPrefix(c.want, "~"); ok {
+				if !strings.Contains(string(body), sub) {
+					t.Fatalf("body %s lacks %s", body, sub)
+				}
+				var e RESTError
+				if err := json.Unmarshal(body, &e); err != nil || e.Code == "" || e.Message == "" {
+					t.Fatalf("not a PostgREST error: %s", body)
+				}
+				if !strings.Contains(string(body), `"details":`) || !strings.Contains(string(body), `"hint":`) {
+					t.Fatalf("error lacks details or hint: %s", body)
+				}
+				return
+			}
+			assertJSON(t, body, c.want)
+		})
+	}
+	// The tables were not harmed by the injection attempts.
+	if status, body := f.rest("GET", "/rest/v1/jobs?select=id", f.anon, f.tok1, nil); status != 200 || !strings.Contains(string(body), f.jobID) {
+		t.Fatalf("jobs after injection attempts: %d %s", status, body)
+	}
+}
+
+func assertJSON(t *testing.T, got []byte, want string) {
+	t.Helper()
+	var g, w any
+	if err := json.Unmarshal(got, &g); err != nil {
+		t.Fatalf("answer is not JSON: %s", got)
+	}
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatalf("bad expectation %s", want)
+	}
+	gb, _ := json.Marshal(g)
+	wb, _ := json.Marshal(w)
+	if string(gb) != string(wb) {
+		t.Fatalf("got %s, want %s", gb, wb)
+	}
+}
+
+func TestRESTSingleObject(t *testing.T) {
+	f := newRESTFixture(t)
+	status, body := f.rest("GET", "/rest/v1/rotations?id=eq."+f.rotPub+"&select=id", f.anon, "", nil, "Accept", singleObject)
+	if status != 200 {
+		t.Fatalf("%d %s", status, body)
+	}
+	assertJSON(t, body, `{"id":"`+f.rotPub+`"}`)
+	status, body = f.rest("GET", "/rest/v1/rotations?id=eq."+f.rotPriv2+"&select=id", f.anon, "", nil, "Accept", singleObject)
+	if status != 406 || !strings.Contains(string(body), "PGRST116") {
+		t.Fatalf("%d %s", status, body)
+	}
+}
+
+// The checksum of a rotation is kept current by the database.
+func TestRotationChecksum(t *testing.T) {
+	f := newRESTFixture(t)
+	check := func(script string) {
+		t.Helper()
+		status, body := f.rest("GET", "/rest/v1/rotations?id=eq."+f.rotPriv1+"&select=script,checksum", f.anon, f.tok1, nil)
+		sum := sha256.Sum256([]byte(script))
+		if status != 200 {
+			t.Fatalf("%d %s", status, body)
+		}
+		assertJSON(t, body, `[{"script":"`+script+`","checksum":"`+hex.EncodeToString(sum[:])+`"}]`)
+	}
+	check(f.scriptPriv1)
+	f.exec(`UPDATE rotations SET script = 'cast arcane_shot' WHERE id = $1`, f.rotPriv1)
+	check("cast arcane_shot")
+}
+
+func TestRPC(t *testing.T) {
+	f := newRESTFixture(t)
+	// create_job with a user token, by config and then by hash.
+	status, body := f.rest("POST", "/rest/v1/rpc/create_job", f.anon, f.tok1, map[string]any{"p_config": map[string]any{"seed": 9}, "p_iterations": 2500})
+	if status != 200 || !strings.Contains(string(body), `"chunks":3`) {
+		t.Fatalf("create_job: %d %s", status, body)
+	}
+	status, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, f.tok1, map[string]any{"p_config_hash": f.configHash, "p_iterations": 10})
+	if status != 200 || !strings.Contains(string(body), `"jobId"`) {
+		t.Fatalf("create_job by hash: %d %s", status, body)
+	}
+	fresh := f.newNode("")
+	cases := []struct {
+		name   string
+		fn     string
+		bearer string
+		args   any
+		status int
+		want   string
+	}{
+		{"create_job with a node token", "create_job", f.a.token, map[string]any{"p_config": map[string]any{}, "p_iterations": 1}, 403, `"42501"`},
+		{"create_job anon", "create_job", "", map[string]any{"p_config": map[string]any{}, "p_iterations": 1}, 401, `"42501"`},
+		{"create_job bad iterations", "create_job", f.tok1, map[string]any{"p_config": map[string]any{}, "p_iterations": 0}, 400, "p_iterations"},
+		{"create_job bad JSON", "create_job", f.tok1, json.RawMessage(`{`), 400, "invalid JSON"},
+		{"create_job unknown hash", "create_job", f.tok1, map[string]any{"p_config_hash": strings.Repeat("a", 64), "p_iterations": 1}, 404, "no stored config"},
+		{"unknown rpc", "drop_everything", f.tok1, map[string]any{}, 404, "PGRST202"},
+		{"verify_claim_code", "verify_claim_code", f.tok1, map[string]any{"p_code": strings.ToLower(fresh.code[:3]) + "-" + fresh.code[3:]}, 200, `"id":"` + fresh.id + `"`},
+		{"verify bad code", "verify_claim_code", f.tok1, map[string]any{"p_code": "ZZZZZZ"}, 404, "Invalid or expired claim code"},
+		{"claim_node", "claim_node", f.tok1, map[string]any{"p_node_id": fresh.id, "p_name": "rig", "p_max_parallel": 2}, 200, `"maxParallel":2`},
+		{"claim_node again", "claim_node", f.tok2, map[string]any{"p_node_id": fresh.id}, 409, "already claimed"},
+		{"claim_node without id", "claim_node", f.tok2, map[string]any{}, 400, "p_node_id"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var args any = c.args
+			if raw, ok := c.args.(json.RawMessage); ok {
+				args = rawBody(raw)
+			}
+			status, body := f.rest("POST", "/rest/v1/rpc/"+c.fn, f.anon, c.bearer, args)
+			if status != c.status || !strings.Contains(string(body), c.want) {
+				t.Fatalf("%d %s; want %d with %s", status, body, c.status, c.want)
+			}
+		})
+	}
+	// The claim went through the service: the node row is the user's.
+	status, body = f.rest("GET", "/rest/v1/nodes?id=eq."+fresh.id+"&select=name,max_parallel,claim_code", f.anon, f.tok1, nil)
+	if status != 200 {
+		t.Fatal(status)
+	}
+	assertJSON(t, body, `[{"name":"rig","max_parallel":2,"claim_code":null}]`)
+}
+
+// rawBody is a request body sent as it is, even when invalid JSON.
+type rawBody []byte
+
+// The exposed schema matches the migrated database's catalog.
+func TestSchemaMatchesCatalog(t *testing.T) {
+	e := newEnv(t, Limits{})
+	for name, tbl := range newSchema() {
+		rows, err := e.pool.Query(context.Background(), `SELECT a.attname, t.typname FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+			WHERE a.attrelid = ('public.' || $1)::regclass AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []column
+		for rows.Next() {
+			var c column
+			if err := rows.Scan(&c.name, &c.typ); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, c)
+		}
+		rows.Close()
+		if len(got) != len(tbl.columns) {
+			t.Fatalf("%s: catalog has %v, gateway %v", name, got, tbl.columns)
+		}
+		for i := range got {
+			if got[i] != tbl.columns[i] {
+				t.Fatalf("%s column %d: catalog %v, gateway %v", name, i, got[i], tbl.columns[i])
+			}
+		}
+	}
+}
