@@ -1,9 +1,18 @@
-package engine
-
-import "math"
-
 // This file holds what the hunters' spells do: costs, casts, damage,
 // procs, pets. The numbers are in hunter_data.go.
+
+package engine
+
+import (
+	"math"
+	"math/bits"
+)
+
+// Fixed periods on the millisecond clock.
+const (
+	barbedTickMs = int64(barbedTick * 1000)
+	petBasicMs   = int64(petBasicCd * 1000)
+)
 
 // --- resources ---------------------------------------------------------
 
@@ -44,6 +53,7 @@ func (st *state) settleFocus() {
 // rateChanged must be called around anything that changes haste or
 // regeneration: focus accrued so far uses the old rate.
 func (st *state) recomputeHaste() {
+	st.settle()
 	st.settleFocus()
 	h := st.sim.haste
 	if st.auraActive(auDireBeast) {
@@ -219,6 +229,17 @@ func (st *state) auraStacks(a auraID) int {
 	return 0
 }
 
+// activeAt and stacksAt read an aura as it was at time t, which is exact
+// for any t since the last change of the aura (see settle).
+func (st *state) activeAt(a auraID, t int64) bool { return st.auras[a].end > t }
+
+func (st *state) stacksAt(a auraID, t int64) int {
+	if st.auras[a].end > t {
+		return int(st.auras[a].stacks)
+	}
+	return 0
+}
+
 func (st *state) auraRemaining(a auraID) int64 {
 	if r := st.auras[a].end - st.now; r > 0 {
 		return r
@@ -243,6 +264,7 @@ func (st *state) applyAura(a auraID, stacks int8, dur int64) {
 // applyDot applies a periodic effect with the pandemic rule: a refresh
 // keeps up to 30% of the duration that was left.
 func (st *state) applyDot(a auraID, dur int64) {
+	st.settle()
 	au := &st.auras[a]
 	if au.end > st.now {
 		au.end = st.now + dur + min(au.end-st.now, int64(float64(dur)*pandemicShare))
@@ -251,7 +273,7 @@ func (st *state) applyDot(a auraID, dur int64) {
 	au.gen++
 	au.stacks = 1
 	au.end = st.now + dur
-	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: uint8(a), gen: au.gen})
+	st.dotNext = st.now + barbedTickMs
 }
 
 func (st *state) consumeStack(a auraID) {
@@ -305,40 +327,52 @@ func (st *state) healthPct() float64 {
 }
 
 // playerMult is the multiplier on all of the hunter's own damage.
-func (st *state) playerMult() float64 {
+func (st *state) playerMult() float64 { return st.playerMultAt(st.now) }
+
+func (st *state) playerMultAt(t int64) float64 {
 	m := st.sim.playerMult
-	if st.auraActive(auBestialWrath) {
+	if st.activeAt(auBestialWrath, t) {
 		m *= 1 + bwDamage
 	}
 	return m
 }
 
 // petMult is the multiplier on pet damage.
-func (st *state) petMult() float64 {
+func (st *state) petMult() float64 { return st.petMultAt(st.now) }
+
+func (st *state) petMultAt(t int64) float64 {
 	m := st.sim.petMult
-	if st.auraActive(auBestialWrath) {
+	if st.activeAt(auBestialWrath, t) {
 		m *= 1 + bwDamage
 	}
 	return m
 }
 
-func (st *state) critChance() float64 {
-	return st.sim.crit + thrillCrit*float64(st.auraStacks(auThrillOfTheHunt))
+func (st *state) critChance() float64 { return st.critChanceAt(st.now) }
+
+func (st *state) critChanceAt(t int64) float64 {
+	return st.sim.crit + thrillCrit*float64(st.stacksAt(auThrillOfTheHunt, t))
 }
 
 // hit deals one hit of base damage (before crit, versatility and armor)
 // to the primary target and returns the damage done and whether it crit.
 func (st *state) hit(ab abilityID, base float64, sc school, critBonus, critDmgBonus float64) (float64, bool) {
+	return st.strike(ab, base, sc, st.critChance()+critBonus, critDmgBonus)
+}
+
+// strike is hit with the whole crit chance given, for hits that happened
+// at another time than now (see settle).
+func (st *state) strike(ab abilityID, base float64, sc school, crit, critDmgBonus float64) (float64, bool) {
 	d := base * st.sim.magicMult
 	if sc == physical {
 		d = base * st.sim.physMult
 	}
-	crit := st.rng.chance(st.critChance() + critBonus)
-	if crit {
+	critical := st.rng.chance(crit)
+	if critical {
 		d *= critMultiplier * (1 + critDmgBonus)
 	}
 	st.dmg[ab] += d
-	return d, crit
+	return d, critical
 }
 
 // --- casting -------------------------------------------------------------
@@ -475,6 +509,7 @@ func (st *state) channelShot(sp spellID, left int) {
 
 // execute resolves sp's effects.
 func (st *state) execute(sp spellID) {
+	st.settle()
 	s := st.sim
 	ap := s.ap
 	switch sp {
@@ -636,27 +671,28 @@ func (st *state) autoShot() {
 }
 
 func (st *state) summon(slot int, kind petKind, dur int64) {
+	st.settle()
 	p := &st.pets[slot]
 	p.kind, p.active = kind, true
-	p.gen++
 	p.expires = 0
 	if dur > 0 {
 		p.expires = st.now + dur
 	}
+	p.next = st.now
 	if kind == petMain {
-		st.timer[timerPetMelee] = st.now
-		st.timer[timerPetBasic] = st.now
-		return
+		st.basicNext = st.now
+	} else {
+		st.tempPets |= 1 << slot
 	}
-	st.schedule(st.now, event{kind: evPetMelee, a: uint8(slot), gen: p.gen})
 }
 
 // summonTemp puts a temporary pet into a free slot; when every slot is
 // taken the summon fizzles (it cannot happen with the game's durations).
 func (st *state) summonTemp(kind petKind, dur int64) {
+	st.settle()
 	for i := slotCompanion + 1; i < maxPets; i++ {
 		p := &st.pets[i]
-		if !p.active || p.expires <= st.now {
+		if !p.active {
 			st.summon(i, kind, dur)
 			return
 		}
@@ -679,76 +715,78 @@ func (st *state) cotwSummon(left int) {
 	}
 }
 
-func (st *state) petAlive(slot int, gen uint32) *pet {
-	p := &st.pets[slot]
-	if !p.active || p.gen != gen {
-		return nil
-	}
-	if p.expires != 0 && st.now >= p.expires {
-		p.active = false
-		return nil
-	}
-	return p
-}
+// settle carries out the pets' swings and basic attacks and the bleed's
+// ticks that fell due up to now. They change nothing the rotation reads, so
+// instead of an event each they run in batches, before anything changes
+// what they depend on: haste, the pets, Frenzy, Bestial Wrath, Beast
+// Cleave, Thrill of the Hunt and the bleed itself. Every spell's execute,
+// every haste change and every summon settles first, and the fight's end
+// settles the rest; the auras are read as they were at each swing's time
+// (activeAt), which is exact because none changed since the last settle.
+func (st *state) settle() { st.settleUntil(st.now) }
 
-func (st *state) petMelee(slot int, gen uint32) {
-	p := st.petAlive(slot, gen)
-	if p == nil {
-		return
+func (st *state) settleUntil(upTo int64) {
+	if upTo <= st.settledAt {
+		return // a spell and its effects often settle several times at once
 	}
+	st.settledAt = upTo
 	s := st.sim
-	m := st.petMult()
-	var ab abilityID
-	var ap float64
-	switch p.kind {
-	case petMain:
-		ab, ap = abPetMelee, s.petAp
-	case petDireBeast:
-		ab, ap = abDireBeastMelee, s.ap*direBeastApShare
-	default:
-		ab, ap = abCallOfTheWildMelee, s.petAp
-	}
-	st.casts[ab]++
-	d, _ := st.hit(ab, petMeleeCoef*ap*m, physical, 0, 0)
-	speed := st.petSwingMs[0]
-	if p.kind == petMain {
-		// The Animal Companion swings with the main pet: both share the
-		// owner's haste and Frenzy, so one event serves both.
-		if s.talent[tAnimalCompanion] {
-			st.casts[abCompanionMelee]++
-			c, _ := st.hit(abCompanionMelee, petMeleeCoef*ap*m, physical, 0, 0)
-			d += c
+	if p := &st.pets[slotMain]; p.active {
+		for p.next <= upTo {
+			t := p.next
+			m := st.petMultAt(t)
+			crit := st.critChanceAt(t)
+			d, _ := st.strike(abPetMelee, petMeleeCoef*s.petAp*m, physical, crit, 0)
+			st.casts[abPetMelee]++
+			// The Animal Companion swings with the main pet: both share the
+			// owner's haste and Frenzy.
+			if s.talent[tAnimalCompanion] {
+				c, _ := st.strike(abCompanionMelee, petMeleeCoef*s.petAp*m, physical, crit, 0)
+				st.casts[abCompanionMelee]++
+				d += c
+			}
+			if s.targets > 1 && st.activeAt(auBeastCleave, t) {
+				st.dmg[abBeastCleave] += d * beastCleaveShare * float64(s.targets-1)
+			}
+			p.next = t + st.petSwingMs[st.stacksAt(auFrenzy, t)]
 		}
-		if s.targets > 1 && st.auraActive(auBeastCleave) {
-			st.dmg[abBeastCleave] += d * beastCleaveShare * float64(s.targets-1)
+		for st.basicNext <= upTo {
+			t := st.basicNext
+			st.strike(abPetBasic, petBasicCoef*s.petAp*st.petMultAt(t), physical, st.critChanceAt(t), 0)
+			st.casts[abPetBasic]++
+			st.basicNext = t + petBasicMs
 		}
-		speed = st.petSwingMs[st.auraStacks(auFrenzy)]
 	}
-	if slot == slotMain {
-		st.timer[timerPetMelee] = st.now + speed
-		return
+	for temps := st.tempPets; temps != 0; temps &= temps - 1 {
+		i := bits.TrailingZeros16(temps)
+		p := &st.pets[i]
+		ab, ap := abCallOfTheWildMelee, s.petAp
+		if p.kind == petDireBeast {
+			ab, ap = abDireBeastMelee, s.ap*direBeastApShare
+		}
+		for p.next <= upTo && p.next < p.expires {
+			t := p.next
+			st.strike(ab, petMeleeCoef*ap*st.petMultAt(t), physical, st.critChanceAt(t), 0)
+			st.casts[ab]++
+			p.next = t + st.petSwingMs[0]
+		}
+		if p.next >= p.expires {
+			p.active = false
+			st.tempPets &^= 1 << i
+		}
 	}
-	st.schedule(st.now+speed, event{kind: evPetMelee, a: uint8(slot), gen: gen})
-}
-
-func (st *state) petBasic(slot int, gen uint32) {
-	if st.petAlive(slot, gen) == nil {
-		return
+	bleed := &st.auras[auBarbedShot]
+	for st.dotNext <= upTo {
+		t := st.dotNext
+		if t > bleed.end {
+			st.dotNext = never
+			break
+		}
+		m := st.playerMultAt(t)
+		if s.talent[tWarOrders] {
+			m *= 1 + warOrdersDmg
+		}
+		st.strike(abBarbedShotDot, barbedDotCoef*s.ap*m, physical, st.critChanceAt(t), 0)
+		st.dotNext = t + barbedTickMs
 	}
-	st.casts[abPetBasic]++
-	st.hit(abPetBasic, petBasicCoef*st.sim.petAp*st.petMult(), physical, 0, 0)
-	st.timer[timerPetBasic] = st.now + ms(petBasicCd)
-}
-
-func (st *state) dotTick(a auraID, gen uint32) {
-	au := &st.auras[a]
-	if au.gen != gen || st.now > au.end {
-		return
-	}
-	m := st.playerMult()
-	if st.sim.talent[tWarOrders] {
-		m *= 1 + warOrdersDmg
-	}
-	st.hit(abBarbedShotDot, barbedDotCoef*st.sim.ap*m, physical, 0, 0)
-	st.schedule(st.now+ms(barbedTick), event{kind: evDotTick, a: uint8(a), gen: gen})
 }

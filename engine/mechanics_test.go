@@ -27,7 +27,7 @@ func fightState(t *testing.T, example string, talentList ...string) *state {
 	}
 	st.reset(42)
 	st.q.reset()
-	st.timer = [numTimers]int64{never, never, never, never}
+	st.timer = [numTimers]int64{never, never}
 	return st
 }
 
@@ -192,30 +192,42 @@ func TestExecuteBelowTwentyPercent(t *testing.T) {
 
 func TestPets(t *testing.T) {
 	st := fightState(t, "bm_hunter.json", "animal_companion")
-	st.timer = [numTimers]int64{never, never, never, never}
-	st.summon(slotMain, petMain, 0)
-	var swings []int64
-	for len(swings) < 4 {
-		next := st.timer[timerPetMelee]
-		if !st.step() {
-			t.Fatal("fight ended")
-		}
-		if st.now == next && st.timer[timerPetMelee] != never && st.timer[timerPetMelee] > next {
-			swings = append(swings, st.now)
-			if len(swings) == 2 {
-				st.applyAura(auFrenzy, 3, 8_000) // three stacks of Frenzy
-			}
-		}
+	// reset summoned the main pet at 0.
+	// 2.0 s swing / 1.2 haste = 1667 ms: swings at 0, 1667, 3334.
+	st.now = 3_334
+	st.settle()
+	if st.casts[abPetMelee] != 3 || st.casts[abCompanionMelee] != 3 || st.pets[slotMain].next != 5_001 {
+		t.Fatalf("after 3.334 s: %d pet swings, %d companion swings, next at %d",
+			st.casts[abPetMelee], st.casts[abCompanionMelee], st.pets[slotMain].next)
 	}
-	// 2.0 s swing / 1.2 haste = 1667 ms; with 3 Frenzy stacks / 1.9 = 877 ms.
-	if swings[1]-swings[0] != 1_667 || swings[3]-swings[2] != 877 {
-		t.Fatalf("swing times %v", swings)
+	// Three stacks of Frenzy: 1667 / 1.9 = 877 ms from the next swing on.
+	st.applyAura(auFrenzy, 3, 8_000)
+	st.now = 5_001 + 877
+	st.settle()
+	if st.casts[abPetMelee] != 5 || st.pets[slotMain].next != 5_001+2*877 {
+		t.Fatalf("with Frenzy: %d swings, next at %d", st.casts[abPetMelee], st.pets[slotMain].next)
 	}
-	if st.casts[abPetMelee] != 4 || st.casts[abCompanionMelee] != 4 {
-		t.Fatalf("pet swings %d, companion swings %d", st.casts[abPetMelee], st.casts[abCompanionMelee])
+	// The basic attack every 3 s: at 0 and 3000.
+	if st.casts[abPetBasic] != 2 {
+		t.Fatalf("%d basic attacks", st.casts[abPetBasic])
 	}
-	if st.dmg[abPetMelee] <= 0 || st.dmg[abCompanionMelee] <= 0 || st.casts[abPetBasic] == 0 {
+	if st.dmg[abPetMelee] <= 0 || st.dmg[abCompanionMelee] <= 0 || st.dmg[abPetBasic] <= 0 {
 		t.Fatal("pets did no damage")
+	}
+	// Attacks are settled with the Bestial Wrath state of their own time:
+	// of the basic attacks at 6 s and 9 s, only the first falls in Wrath.
+	st.settle()
+	st.sim.crit = 0                      // this test's own compiled config: no crits, exact damage
+	st.applyAura(auBestialWrath, 1, 500) // now is 5.878 s: Wrath until 6.378 s
+	before := st.dmg[abPetBasic]
+	st.now = 6_000
+	st.settleUntil(6_000)
+	inWrath := st.dmg[abPetBasic] - before
+	st.now = 9_000
+	st.settle()
+	after := st.dmg[abPetBasic] - before - inWrath
+	if st.casts[abPetBasic] != 4 || math.Abs(inWrath/after-(1+bwDamage)) > 1e-12 {
+		t.Fatalf("%d basic attacks; in Wrath %v, after %v", st.casts[abPetBasic], inWrath, after)
 	}
 	// Temporary pets leave when their time is up.
 	st.summonDireBeast()
@@ -224,7 +236,10 @@ func TestPets(t *testing.T) {
 		t.Fatalf("dire beast %+v", st.pets[slot])
 	}
 	st.now += 8_000
-	if st.petAlive(slot, st.pets[slot].gen) != nil {
-		t.Fatal("dire beast outlived its duration")
+	st.settle()
+	// It swings every 2 s / (1.2 * 1.05): its own 5% haste applies. Swings
+	// at 0, 1.587, ..., 7.935 s after the summon: six.
+	if st.pets[slot].active || st.casts[abDireBeastMelee] != 6 {
+		t.Fatalf("dire beast after its 8 s: %+v, %d swings", st.pets[slot], st.casts[abDireBeastMelee])
 	}
 }

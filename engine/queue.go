@@ -8,8 +8,6 @@ type eventKind uint8
 const (
 	evCastDone    eventKind = iota // a cast finished: a = spell
 	evChannelTick                  // a channel shot: a = spell, b = shots left, gen = channel generation
-	evPetMelee                     // a temporary pet's swing: a = pet slot
-	evDotTick                      // a = aura, gen
 	evAuraExpire                   // a = aura, gen: auras whose end changes haste or regen
 	evSummon                       // Call of the Wild summons another pet
 )

@@ -46,15 +46,13 @@ type pet struct {
 	kind    petKind
 	active  bool
 	expires int64 // 0: stays all fight
-	gen     uint32
+	next    int64 // time of its next swing
 }
 
 // Recurring happenings kept out of the event queue.
 const (
 	timerDecide   = iota // the player's next decision
 	timerAutoShot        // the hunter's ranged swing
-	timerPetMelee        // the main pet's (and companion's) swing
-	timerPetBasic        // the main pet's basic attack
 	numTimers
 )
 
@@ -86,9 +84,13 @@ type state struct {
 	petSwingMs                 [frenzyMaxStacks + 1]int64 // pet swing time by Frenzy stacks
 	channelGen                 uint32
 	steadyInRow                int8
-	cotwSummons                int8
 
 	timer [numTimers]int64 // when each recurring happening is next due, or never
+
+	basicNext int64  // the main pet's next basic attack (see settle)
+	dotNext   int64  // the bleed's next tick, or never
+	settledAt int64  // time settle last reached
+	tempPets  uint16 // bit i: pet slot i holds an active temporary pet
 
 	cds   [numSpells]cooldown
 	auras [numAuras]aura
@@ -120,7 +122,7 @@ func (st *state) reset(seed uint64) {
 	st.grants, st.grantHead = st.grants[:0], 0
 	st.gcdEnd, st.castEnd, st.busyUntil = 0, 0, 0
 	st.wake, st.idle = never, false
-	st.channelGen, st.steadyInRow, st.cotwSummons = 0, 0, 0
+	st.channelGen, st.steadyInRow = 0, 0
 	for i := range st.cds {
 		st.cds[i] = cooldown{charges: s.charges[i], max: s.charges[i]}
 	}
@@ -128,9 +130,10 @@ func (st *state) reset(seed uint64) {
 	st.pets = [maxPets]pet{}
 	st.dmg = [numAbilities]float64{}
 	st.casts = [numAbilities]int32{}
+	st.basicNext, st.dotNext, st.settledAt, st.tempPets = never, never, -1, 0
 	st.recomputeHaste()
 
-	st.timer = [numTimers]int64{timerDecide: 0, timerAutoShot: 0, timerPetMelee: never, timerPetBasic: never}
+	st.timer = [numTimers]int64{timerDecide: 0, timerAutoShot: 0}
 	if s.spec == bm {
 		st.summon(slotMain, petMain, 0)
 	}
@@ -152,6 +155,7 @@ func (st *state) run(seed uint64) float64 {
 	st.reset(seed)
 	for st.step() {
 	}
+	st.settleUntil(st.end)
 	var total float64
 	for _, d := range st.dmg {
 		total += d
@@ -163,19 +167,9 @@ func (st *state) run(seed uint64) float64 {
 // fight is over. At equal times timers fire first, in index order, then
 // events in the order they were scheduled.
 func (st *state) step() bool {
-	// A tournament of min() (conditional moves, no branches) finds the
-	// earliest timer; ties go to the lower index.
-	t := &st.timer
-	tk := min(min(t[0], t[1]), min(t[2], t[3]))
-	k := timerPetBasic
-	if t[2] == tk {
-		k = timerPetMelee
-	}
-	if t[1] == tk {
-		k = timerAutoShot
-	}
-	if t[0] == tk {
-		k = timerDecide
+	k, tk := timerDecide, st.timer[timerDecide]
+	if st.timer[timerAutoShot] < tk {
+		k, tk = timerAutoShot, st.timer[timerAutoShot]
 	}
 	st.changed = false
 	if len(st.q.items) == 0 || tk <= int64(st.q.items[0].key>>32) {
@@ -212,10 +206,6 @@ func (st *state) fire(timer int) {
 		st.act()
 	case timerAutoShot:
 		st.autoShot()
-	case timerPetMelee:
-		st.petMelee(slotMain, st.pets[slotMain].gen)
-	case timerPetBasic:
-		st.petBasic(slotMain, st.pets[slotMain].gen)
 	}
 }
 
@@ -227,10 +217,6 @@ func (st *state) handle(e *event) {
 		if e.gen == st.channelGen {
 			st.channelShot(spellID(e.a), int(e.b))
 		}
-	case evPetMelee:
-		st.petMelee(int(e.a), e.gen)
-	case evDotTick:
-		st.dotTick(auraID(e.a), e.gen)
 	case evAuraExpire:
 		if a := &st.auras[e.a]; a.gen == e.gen {
 			st.auraExpired(auraID(e.a))
