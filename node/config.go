@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 	"gopkg.in/ini.v1"
+
+	"wowlab/internal/userdir"
 )
 
 // Config file name and section (PROTOCOL section 7).
@@ -186,5 +188,9 @@ func DefaultConfigDir() (string, error) {
 // ($XDG_DATA_HOME or ~/.local/share on Linux and other Unix systems,
 // ~/Library/Application Support on macOS, %LocalAppData% on Windows).
 func DefaultLogDir() (string, error) {
-	return dataDir(os.Getenv, os.UserHomeDir, goos)
+	d, err := userdir.Data("wowlab-node")
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(d, "logs"), nil
 }

@@ -125,27 +125,3 @@ func TestSaveConfigRejectsBadValues(t *testing.T) {
 		t.Fatal("file written despite error")
 	}
 }
-
-func TestDataDir(t *testing.T) {
-	home := func() (string, error) { return "/home/u", nil }
-	env := func(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
-	tests := []struct {
-		os   string
-		env  map[string]string
-		want string
-	}{
-		{"linux", nil, "/home/u/.local/share/wowlab-node/logs"},
-		{"linux", map[string]string{"XDG_DATA_HOME": "/data"}, "/data/wowlab-node/logs"},
-		{"linux", map[string]string{"XDG_DATA_HOME": "rel"}, "/home/u/.local/share/wowlab-node/logs"},
-		{"darwin", nil, "/home/u/Library/Application Support/wowlab-node/logs"},
-	}
-	for _, tt := range tests {
-		got, err := dataDir(env(tt.env), home, tt.os)
-		if err != nil || filepath.ToSlash(got) != tt.want {
-			t.Errorf("%s %v: %q %v, want %q", tt.os, tt.env, got, err, tt.want)
-		}
-	}
-	if _, err := dataDir(env(nil), home, "windows"); err == nil {
-		t.Error("windows without LocalAppData: want error")
-	}
-}

@@ -7,8 +7,9 @@ import (
 )
 
 // Liveness applies the liveness rules once: refresh nodes holding realtime
-// presence on this instance, mark nodes silent for OfflineAfter offline,
-// put the running chunks of nodes silent for ReclaimAfter back to pending,
+// presence on this instance, mark nodes silent for the offline limit
+// offline, put the running chunks of nodes silent for the reclaim limit back
+// to pending,
 // fail-or-requeue chunks running longer than the chunk time limit, and
 // forget expired replay signatures.
 func (s *Service) Liveness(ctx context.Context) error {
@@ -16,7 +17,7 @@ func (s *Service) Liveness(ctx context.Context) error {
 	var errs []error
 	s.mu.Lock()
 	var present []string
-	if now.Sub(s.lastPresTouch) >= PresenceTouchInterval {
+	if now.Sub(s.lastPresTouch) >= min(PresenceTouchInterval, s.offlineAfter/3) {
 		for id := range s.present {
 			present = append(present, id)
 		}
@@ -28,13 +29,13 @@ func (s *Service) Liveness(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	off, err := s.store.MarkNodesOffline(ctx, now.Add(-OfflineAfter))
+	off, err := s.store.MarkNodesOffline(ctx, now.Add(-s.offlineAfter))
 	if err != nil {
 		errs = append(errs, err)
 	} else if len(off) > 0 {
 		s.log.Info("nodes offline", "nodes", off)
 	}
-	back, err := s.store.ReclaimSilent(ctx, now.Add(-ReclaimAfter))
+	back, err := s.store.ReclaimSilent(ctx, now.Add(-s.reclaimAfter))
 	if err != nil {
 		errs = append(errs, err)
 	} else if len(back) > 0 {

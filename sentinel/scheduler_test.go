@@ -77,7 +77,7 @@ func TestSchedulingEligibilityCases(t *testing.T) {
 
 	// The owner's node, while offline, gets nothing; once online it does.
 	aliceNode := e.onlineNode(alice.ID, 2, 2)
-	e.clock.Add(OfflineAfter + time.Second)
+	e.clock.Add(DefaultOfflineAfter + time.Second)
 	bobNode.heartbeat()
 	grantNode.heartbeat()
 	if err := e.svc.Liveness(context.Background()); err != nil {

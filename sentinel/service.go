@@ -31,22 +31,24 @@ type SystemClock struct{}
 // Now returns the current time.
 func (SystemClock) Now() time.Time { return time.Now() }
 
-// Timing rules. They are fixed by the protocol and the issue, not tunables,
-// except the chunk time limit.
+// Timing rules. The liveness limits and the chunk time limit can be
+// changed per service (Config); the others are fixed.
 const (
-	// OfflineAfter is how long a node may stay silent (no heartbeat, no
-	// presence) before it is marked offline.
-	OfflineAfter = 30 * time.Second
-	// ReclaimAfter is how long a node may stay silent before its running
-	// chunks go back to pending.
-	ReclaimAfter = 60 * time.Second
+	// DefaultOfflineAfter is how long a node may stay silent (no heartbeat,
+	// no presence) before it is marked offline.
+	DefaultOfflineAfter = 30 * time.Second
+	// DefaultReclaimAfter is how long a node may stay silent before its
+	// running chunks go back to pending.
+	DefaultReclaimAfter = 60 * time.Second
 	// SweepInterval is how often the scheduler looks at every pending chunk
 	// even without notifications.
 	SweepInterval = 30 * time.Second
-	// LivenessInterval is how often liveness and reclaim rules run.
+	// LivenessInterval is how often liveness and reclaim rules run, at
+	// most; shorter when OfflineAfter is short.
 	LivenessInterval = 5 * time.Second
 	// PresenceTouchInterval is how often nodes holding realtime presence on
-	// this instance have last_seen_at refreshed.
+	// this instance have last_seen_at refreshed, at most; shorter when
+	// OfflineAfter is short.
 	PresenceTouchInterval = 10 * time.Second
 	// MaintenanceInterval is how often stale rows are removed (once across
 	// all instances).
@@ -74,6 +76,10 @@ type Config struct {
 	// ChunkTimeout is the hard limit on a running chunk; DefaultChunkTimeout
 	// when zero.
 	ChunkTimeout time.Duration
+	// OfflineAfter and ReclaimAfter are the liveness limits;
+	// DefaultOfflineAfter and DefaultReclaimAfter when zero. Shorter limits
+	// notice failures sooner (tests, small clusters on a LAN).
+	OfflineAfter, ReclaimAfter time.Duration
 	// Clock tells the time; SystemClock when nil.
 	Clock Clock
 	// Logger receives structured logs; discarded when nil.
@@ -86,6 +92,8 @@ type Service struct {
 	store        store.Store
 	secret       []byte
 	chunkTimeout time.Duration
+	offlineAfter time.Duration
+	reclaimAfter time.Duration
 	clock        Clock
 	log          *slog.Logger
 	metrics      *Metrics
@@ -115,6 +123,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.ChunkTimeout < time.Minute {
 		return nil, fmt.Errorf("sentinel: chunk timeout %v is shorter than a minute", cfg.ChunkTimeout)
 	}
+	if cfg.OfflineAfter == 0 {
+		cfg.OfflineAfter = DefaultOfflineAfter
+	}
+	if cfg.ReclaimAfter == 0 {
+		cfg.ReclaimAfter = DefaultReclaimAfter
+	}
+	if cfg.OfflineAfter < time.Second || cfg.ReclaimAfter < cfg.OfflineAfter {
+		return nil, fmt.Errorf("sentinel: liveness limits offline %v, reclaim %v: both at least 1s, reclaim not before offline", cfg.OfflineAfter, cfg.ReclaimAfter)
+	}
 	if cfg.Clock == nil {
 		cfg.Clock = SystemClock{}
 	}
@@ -125,6 +142,8 @@ func New(cfg Config) (*Service, error) {
 		store:        cfg.Store,
 		secret:       append([]byte(nil), cfg.JWTSecret...),
 		chunkTimeout: cfg.ChunkTimeout,
+		offlineAfter: cfg.OfflineAfter,
+		reclaimAfter: cfg.ReclaimAfter,
 		clock:        cfg.Clock,
 		log:          cfg.Logger,
 		metrics:      newMetrics(),
@@ -202,7 +221,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	})
 	wg.Go(func() { s.scheduleLoop(ctx) })
-	wg.Go(func() { s.every(ctx, LivenessInterval, s.Liveness, "liveness") })
+	wg.Go(func() { s.every(ctx, min(LivenessInterval, s.offlineAfter/3), s.Liveness, "liveness") })
 	wg.Go(func() { s.every(ctx, time.Minute, s.Maintenance, "maintenance") })
 	<-ctx.Done()
 	return nil

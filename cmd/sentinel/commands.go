@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -16,12 +15,11 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/spf13/cobra"
 
 	"wowlab/internal/cli"
 	"wowlab/sentinel"
-	"wowlab/sentinel/gateway"
+	"wowlab/sentinel/server"
 	"wowlab/sentinel/store"
 )
 
@@ -37,9 +35,12 @@ type environment interface {
 // options are the flags shared by the commands.
 type options struct {
 	databaseURL  string
+	dataDir      string
 	listen       string
 	jwtSecret    string
 	chunkTimeout time.Duration
+	offlineAfter time.Duration
+	reclaimAfter time.Duration
 	server       string
 	token        string
 	anonKey      string
@@ -49,14 +50,16 @@ func newRoot(env environment) *cobra.Command {
 	o := &options{}
 	root := &cobra.Command{
 		Use:   "sentinel",
-		Short: "WoWLab coordinator: node API, scheduler and aggregation on PostgreSQL",
+		Short: "WoWLab coordinator: node API, gateway, scheduler and aggregation on PostgreSQL or SQLite",
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return cli.ApplyEnv(cmd.Flags(), env.LookupEnv)
 		},
 	}
 	db := func(c *cobra.Command) {
-		c.Flags().StringVar(&o.databaseURL, "database-url", "", "PostgreSQL connection string")
+		c.Flags().StringVar(&o.databaseURL, "database-url", "", "PostgreSQL connection string; without it the embedded SQLite store in --data-dir is used")
 		cli.BindEnv(c.Flags(), "database-url", "DATABASE_URL")
+		c.Flags().StringVar(&o.dataDir, "data-dir", "", "directory of the embedded SQLite store, used without --database-url (default: user data dir/wowlab-sentinel)")
+		cli.BindEnv(c.Flags(), "data-dir", "SENTINEL_DATA_DIR")
 	}
 	user := func(c *cobra.Command) {
 		c.Flags().StringVar(&o.server, "server", "http://localhost:8080", "sentinel URL")
@@ -78,19 +81,23 @@ func newRoot(env environment) *cobra.Command {
 	cli.BindEnv(serve.Flags(), "jwt-secret", "SENTINEL_JWT_SECRET")
 	serve.Flags().DurationVar(&o.chunkTimeout, "chunk-timeout", sentinel.DefaultChunkTimeout, "hard limit on one chunk's run before it is taken back")
 	cli.BindEnv(serve.Flags(), "chunk-timeout", "SENTINEL_CHUNK_TIMEOUT")
+	serve.Flags().DurationVar(&o.offlineAfter, "offline-after", sentinel.DefaultOfflineAfter, "a node without heartbeat or presence for this long is offline")
+	cli.BindEnv(serve.Flags(), "offline-after", "SENTINEL_OFFLINE_AFTER")
+	serve.Flags().DurationVar(&o.reclaimAfter, "reclaim-after", sentinel.DefaultReclaimAfter, "running chunks of a node silent for this long go back to pending")
+	cli.BindEnv(serve.Flags(), "reclaim-after", "SENTINEL_RECLAIM_AFTER")
 
 	migrate := &cobra.Command{
 		Use: "migrate", Short: "Create or update the database schema", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			st, err := openStore(cmd.Context(), o, false)
+			d, err := openDatabase(cmd.Context(), o, false)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			if err := st.Migrate(cmd.Context()); err != nil {
+			defer d.close()
+			if err := d.Migrate(cmd.Context()); err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "database at schema version %d\n", store.LatestSchemaVersion())
+			fmt.Fprintf(cmd.OutOrStdout(), "%s at schema version %d\n", d.what, store.LatestSchemaVersion())
 			return nil
 		},
 	}
@@ -216,7 +223,7 @@ func newRoot(env environment) *cobra.Command {
 	user(status)
 	jobs.AddCommand(submit, status)
 
-	root.AddCommand(serve, migrate, keys, users, nodes, jobs)
+	root.AddCommand(serve, migrate, keys, users, nodes, jobs, newDevCommand())
 	return root
 }
 
@@ -233,38 +240,15 @@ func printJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-func openStore(ctx context.Context, o *options, check bool) (*store.Postgres, error) {
-	if o.databaseURL == "" {
-		return nil, cli.Usagef("--database-url (or DATABASE_URL) is required")
-	}
-	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	st, err := store.Open(ctx, o.databaseURL, slog.Default())
-	if err != nil {
-		return nil, cli.Usagef("%v", err)
-	}
-	if err := st.Ping(ctx); err != nil {
-		st.Close()
-		return nil, err
-	}
-	if check {
-		if err := st.CheckSchema(ctx); err != nil {
-			st.Close()
-			return nil, err
-		}
-	}
-	return st, nil
-}
-
 // withService runs fn with a service on the migrated database. Admin
 // commands never sign tokens, so a throwaway secret is fine.
 func withService(ctx context.Context, o *options, fn func(*sentinel.Service) error) error {
-	st, err := openStore(ctx, o, true)
+	d, err := openDatabase(ctx, o, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	svc, err := sentinel.New(sentinel.Config{Store: st, JWTSecret: []byte(strings.Repeat("x", 32))})
+	defer d.close()
+	svc, err := sentinel.New(sentinel.Config{Store: d, JWTSecret: []byte(strings.Repeat("x", 32))})
 	if err != nil {
 		return err
 	}
@@ -278,58 +262,39 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	if o.chunkTimeout < time.Minute {
 		return cli.Usagef("--chunk-timeout must be at least 1m")
 	}
+	if o.offlineAfter < time.Second || o.reclaimAfter < o.offlineAfter {
+		return cli.Usagef("--offline-after must be at least 1s and --reclaim-after at least as long")
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
-	slog.SetDefault(log)
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	st, err := openStore(ctx, o, true)
+	d, err := openDatabase(ctx, o, true)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
-	svc, err := sentinel.New(sentinel.Config{Store: st, JWTSecret: []byte(o.jwtSecret), ChunkTimeout: o.chunkTimeout, Logger: log})
-	if err != nil {
-		return err
+	defer d.close()
+	if d.listen == nil {
+		log.Warn("using the embedded SQLite store: run a single sentinel instance on it; use --database-url (PostgreSQL) for several", "path", d.what)
 	}
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {
 		return cli.Usagef("listen on %s: %v", o.listen, err)
 	}
-	pool, err := pgxpool.New(ctx, o.databaseURL)
+	srv, err := server.Start(server.Config{
+		Store: d, Listen: d.listen, JWTSecret: []byte(o.jwtSecret), Logger: log,
+		ChunkTimeout: o.chunkTimeout, OfflineAfter: o.offlineAfter, ReclaimAfter: o.reclaimAfter,
+	}, l)
 	if err != nil {
-		return fmt.Errorf("connect to database: %w", err)
-	}
-	defer pool.Close()
-	gw, err := gateway.New(gateway.Config{Service: svc, Store: st, DB: pool, Logger: log})
-	if err != nil {
+		l.Close()
 		return err
 	}
-	mux := http.NewServeMux()
-	svc.Routes(mux)
-	gw.Routes(mux)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	bg, cancelBg := context.WithCancel(context.Background())
-	done := make(chan struct{}, 3)
-	go func() { _ = gw.Run(bg); done <- struct{}{} }()
-	go func() { _ = st.Listen(bg); done <- struct{}{} }()
-	go func() { _ = svc.Run(bg); done <- struct{}{} }()
-	serveErr := make(chan error, 1)
-	go func() { serveErr <- srv.Serve(l) }()
-	log.Info("sentinel serving", "addr", l.Addr().String())
+	log.Info("sentinel serving", "addr", l.Addr().String(), "store", d.what)
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
-	case err = <-serveErr:
+	case <-srv.Done():
 	}
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	_ = srv.Shutdown(shutdownCtx)
-	cancelBg()
-	<-done
-	<-done
-	<-done
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
+	return srv.Shutdown(shutdownCtx)
 }

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"wowlab/internal/cli"
 	"wowlab/internal/pgtest"
 	"wowlab/sentinel"
@@ -74,12 +72,7 @@ func TestCommands(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pool, err := pgxpool.New(context.Background(), dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	gw, err := gateway.New(gateway.Config{Service: svc, Store: st, DB: pool})
+	gw, err := gateway.New(gateway.Config{Service: svc, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}

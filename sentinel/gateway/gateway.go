@@ -6,8 +6,9 @@
 // the join's access_token (Realtime) says who the caller is, through the
 // service's one authentication path (sentinel.Service.Authenticate), and so
 // which rows it may see. Business calls (create_job, verify_claim_code,
-// claim_node) go through the service; table reads are SQL built from a
-// column whitelist with bind parameters; row changes come from the store's
+// claim_node) go through the service; table reads are parsed here against
+// a column whitelist and run by the store (store.Store.Select), which
+// applies the row access rules; row changes come from the store's
 // change feed, so a change made through any instance reaches the sockets of
 // every instance.
 package gateway
@@ -20,16 +21,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"wowlab/sentinel"
 	"wowlab/sentinel/store"
 )
-
-// Querier runs read-only SQL; *pgxpool.Pool is one.
-type Querier interface {
-	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
-}
 
 // Limits bound what one client may cost the gateway. Zero fields take the
 // defaults of DefaultLimits.
@@ -96,10 +90,9 @@ func (l Limits) withDefaults() Limits {
 type Config struct {
 	// Service authenticates callers and carries out the rpc calls. Required.
 	Service *sentinel.Service
-	// Store gives the change feed and the rows of changes. Required.
+	// Store answers table reads and gives the change feed and the rows of
+	// changes. Required.
 	Store store.Store
-	// DB answers table reads. Required.
-	DB Querier
 	// Clock tells the time (token expiry); sentinel.SystemClock when nil.
 	Clock sentinel.Clock
 	// Logger receives structured logs; discarded when nil.
@@ -114,7 +107,6 @@ type Config struct {
 type Gateway struct {
 	svc    *sentinel.Service
 	store  store.Store
-	db     Querier
 	clock  sentinel.Clock
 	log    *slog.Logger
 	limits Limits
@@ -128,8 +120,8 @@ type Gateway struct {
 
 // New returns a Gateway subscribed to the store's change feed.
 func New(cfg Config) (*Gateway, error) {
-	if cfg.Service == nil || cfg.Store == nil || cfg.DB == nil {
-		return nil, errors.New("gateway: Service, Store and DB are required")
+	if cfg.Service == nil || cfg.Store == nil {
+		return nil, errors.New("gateway: Service and Store are required")
 	}
 	if cfg.Clock == nil {
 		cfg.Clock = sentinel.SystemClock{}
@@ -138,7 +130,7 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	g := &Gateway{
-		svc: cfg.Service, store: cfg.Store, db: cfg.DB, clock: cfg.Clock, log: cfg.Logger,
+		svc: cfg.Service, store: cfg.Store, clock: cfg.Clock, log: cfg.Logger,
 		limits: cfg.Limits.withDefaults(), schema: newSchema(),
 		sub:   cfg.Store.Subscribe(1 << 16),
 		ready: make(chan struct{}),

@@ -83,7 +83,7 @@ func (e *env) instance(limits Limits, migrate bool) *instance {
 	if err != nil {
 		t.Fatal(err)
 	}
-	gw, err := New(Config{Service: svc, Store: db, DB: e.pool, Limits: limits})
+	gw, err := New(Config{Service: svc, Store: db, Limits: limits})
 	if err != nil {
 		t.Fatal(err)
 	}

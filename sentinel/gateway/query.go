@@ -1,8 +1,9 @@
 package gateway
 
 // Parsing of the PostgREST query subset (select, column filters, order,
-// limit, offset) and its translation into SQL. Column names only ever come
-// from the table's whitelist; every value is a bind parameter.
+// limit, offset) into a store.Query. Column names are checked against the
+// table's whitelist here, for PostgREST's errors; the store checks them
+// again and runs the query with every value a bind parameter.
 
 import (
 	"fmt"
@@ -10,13 +11,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5"
-
-	"wowlab/sentinel"
+	"wowlab/sentinel/store"
 )
-
-// MaxRows caps the rows one GET answers (Supabase's default max_rows).
-const MaxRows = 1000
 
 // queryError is a refusal of a request, with PostgREST's code.
 type queryError struct {
@@ -33,36 +29,18 @@ func badRequest(code, format string, args ...any) *queryError {
 	return &queryError{status: 400, code: code, message: fmt.Sprintf(format, args...)}
 }
 
-// filter is one column condition.
-type filter struct {
-	col    column
-	op     string   // eq, neq, gt, gte, lt, lte, in, is
-	not    bool     // prefixed with not.
-	values []string // one value; several for in; null/true/false/unknown for is
-}
-
-// order is one ORDER BY term.
-type order struct {
-	col        column
-	desc       bool
-	nullsFirst *bool
-}
-
-// selectQuery is a parsed GET /rest/v1/<table>.
+// selectQuery is a parsed GET /rest/v1/<table>: the store query without
+// its access, which the caller's token gives.
 type selectQuery struct {
-	table   *table
-	columns []column
-	filters []filter
-	orders  []order
-	limit   int // -1 when not given
-	offset  int
+	table *table
+	query store.Query
 }
-
-var comparisons = map[string]string{"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 
 // parseSelect parses the query string of a GET on t.
+// Without a limit, and above it, at most store.MaxRows rows are answered
+// (PostgREST's max_rows).
 func parseSelect(t *table, q url.Values) (*selectQuery, error) {
-	sq := &selectQuery{table: t, limit: -1}
+	sq := &selectQuery{table: t, query: store.Query{Table: t.name, Limit: store.MaxRows}}
 	for key, vals := range q {
 		switch key {
 		case "select", "order", "limit", "offset":
@@ -82,7 +60,7 @@ func parseSelect(t *table, q url.Values) (*selectQuery, error) {
 	for _, p := range []struct {
 		name string
 		dst  *int
-	}{{"limit", &sq.limit}, {"offset", &sq.offset}} {
+	}{{"limit", &sq.query.Limit}, {"offset", &sq.query.Offset}} {
 		v, ok := q[p.name]
 		if !ok {
 			continue
@@ -93,6 +71,7 @@ func parseSelect(t *table, q url.Values) (*selectQuery, error) {
 		}
 		*p.dst = n
 	}
+	sq.query.Limit = min(sq.query.Limit, store.MaxRows)
 	for key, vals := range q {
 		switch key {
 		case "select", "order", "limit", "offset":
@@ -109,7 +88,7 @@ func parseSelect(t *table, q url.Values) (*selectQuery, error) {
 			if err != nil {
 				return nil, err
 			}
-			sq.filters = append(sq.filters, f)
+			sq.query.Filters = append(sq.query.Filters, f)
 		}
 	}
 	return sq, nil
@@ -117,8 +96,7 @@ func parseSelect(t *table, q url.Values) (*selectQuery, error) {
 
 func (sq *selectQuery) parseColumns(sel string) error {
 	if strings.TrimSpace(sel) == "" || strings.TrimSpace(sel) == "*" {
-		sq.columns = sq.table.columns
-		return nil
+		return nil // every column
 	}
 	seen := make(map[string]bool)
 	for _, name := range strings.Split(sel, ",") {
@@ -127,7 +105,7 @@ func (sq *selectQuery) parseColumns(sel string) error {
 			for _, c := range sq.table.columns {
 				if !seen[c.name] {
 					seen[c.name] = true
-					sq.columns = append(sq.columns, c)
+					sq.query.Columns = append(sq.query.Columns, c.name)
 				}
 			}
 			continue
@@ -141,7 +119,7 @@ func (sq *selectQuery) parseColumns(sel string) error {
 		}
 		if !seen[name] {
 			seen[name] = true
-			sq.columns = append(sq.columns, col)
+			sq.query.Columns = append(sq.query.Columns, col.name)
 		}
 	}
 	return nil
@@ -154,54 +132,53 @@ func (sq *selectQuery) parseOrder(v string) error {
 		if !ok {
 			return &queryError{status: 400, code: "42703", message: fmt.Sprintf("column %s.%s does not exist", sq.table.name, parts[0])}
 		}
-		o := order{col: col}
+		o := store.Order{Column: col.name}
 		for _, mod := range parts[1:] {
-			t, f := true, false
 			switch mod {
 			case "asc":
-				o.desc = false
+				o.Desc = false
 			case "desc":
-				o.desc = true
+				o.Desc = true
 			case "nullsfirst":
-				o.nullsFirst = &t
+				o.Nulls = store.NullsFirst
 			case "nullslast":
-				o.nullsFirst = &f
+				o.Nulls = store.NullsLast
 			default:
 				return badRequest("PGRST100", "order %q: unknown modifier %q", term, mod)
 			}
 		}
-		sq.orders = append(sq.orders, o)
+		sq.query.Orders = append(sq.query.Orders, o)
 	}
 	return nil
 }
 
 // parseFilter parses "<op>.<value>" or "not.<op>.<value>" for col.
-func parseFilter(col column, v string) (filter, error) {
-	f := filter{col: col}
+func parseFilter(col column, v string) (store.Filter, error) {
+	f := store.Filter{Column: col.name}
 	if rest, ok := strings.CutPrefix(v, "not."); ok {
-		f.not, v = true, rest
+		f.Not, v = true, rest
 	}
 	op, val, ok := strings.Cut(v, ".")
 	if !ok {
 		return f, badRequest("PGRST100", "filter %s=%s: expected <operator>.<value>", col.name, v)
 	}
-	f.op = op
+	f.Op = op
 	switch {
-	case comparisons[op] != "":
-		f.values = []string{val}
+	case store.Comparison(op) != "":
+		f.Values = []string{val}
 	case op == "in":
 		vals, err := parseList(val)
 		if err != nil {
 			return f, badRequest("PGRST100", "filter %s=in: %v", col.name, err)
 		}
-		f.values = vals
+		f.Values = vals
 	case op == "is":
 		switch val {
 		case "null", "true", "false", "unknown":
 		default:
 			return f, badRequest("PGRST100", "filter %s=is.%s: is takes null, true, false or unknown", col.name, val)
 		}
-		f.values = []string{val}
+		f.Values = []string{val}
 		return f, nil
 	default:
 		return f, badRequest("PGRST100", "filter %s: unknown or unsupported operator %q", col.name, op)
@@ -257,119 +234,4 @@ func parseList(s string) ([]string, error) {
 		}
 	}
 	return out, nil
-}
-
-// sqlBuilder collects SQL text and its bind parameters.
-type sqlBuilder struct {
-	b    strings.Builder
-	args []any
-}
-
-func (sb *sqlBuilder) arg(v any) string {
-	sb.args = append(sb.args, v)
-	return "$" + strconv.Itoa(len(sb.args))
-}
-
-func quoteCol(c column) string { return "t." + pgx.Identifier{c.name}.Sanitize() }
-
-// sql builds the statement answering sq for caller: one row holding the
-// JSON array of the result, restricted to the rows the caller may read.
-func (sq *selectQuery) sql(caller sentinel.Caller) (string, []any) {
-	sb := &sqlBuilder{}
-	sb.b.WriteString("SELECT coalesce(json_agg(r), '[]'::json)::text FROM (SELECT ")
-	for i, c := range sq.columns {
-		if i > 0 {
-			sb.b.WriteString(", ")
-		}
-		sb.b.WriteString(quoteCol(c))
-	}
-	sb.b.WriteString(" FROM " + pgx.Identifier{sq.table.name}.Sanitize() + " t WHERE ")
-	sb.b.WriteString(rowAccess(sb, sq.table.name, caller))
-	for _, f := range sq.filters {
-		sb.b.WriteString(" AND ")
-		if f.not {
-			sb.b.WriteString("NOT ")
-		}
-		sb.b.WriteString("(" + f.sql(sb) + ")")
-	}
-	if len(sq.orders) > 0 {
-		sb.b.WriteString(" ORDER BY ")
-		for i, o := range sq.orders {
-			if i > 0 {
-				sb.b.WriteString(", ")
-			}
-			sb.b.WriteString(quoteCol(o.col))
-			if o.desc {
-				sb.b.WriteString(" DESC")
-			}
-			if o.nullsFirst != nil {
-				if *o.nullsFirst {
-					sb.b.WriteString(" NULLS FIRST")
-				} else {
-					sb.b.WriteString(" NULLS LAST")
-				}
-			}
-		}
-	}
-	limit := MaxRows
-	if sq.limit >= 0 && sq.limit < limit {
-		limit = sq.limit
-	}
-	sb.b.WriteString(" LIMIT " + sb.arg(limit))
-	if sq.offset > 0 {
-		sb.b.WriteString(" OFFSET " + sb.arg(sq.offset))
-	}
-	sb.b.WriteString(") r")
-	return sb.b.String(), sb.args
-}
-
-func (f filter) sql(sb *sqlBuilder) string {
-	col := quoteCol(f.col)
-	switch f.op {
-	case "is":
-		return col + " IS " + strings.ToUpper(f.values[0])
-	case "in":
-		return col + " = ANY((" + sb.arg(f.values) + "::text[])::" + f.col.sqlType() + "[])"
-	}
-	return col + " " + comparisons[f.op] + " (" + sb.arg(f.values[0]) + "::text)::" + f.col.sqlType()
-}
-
-// rowAccess is the row-level rule of PROTOCOL section 5 and the issue:
-// jobs_configs for everyone; rotations when public, the caller's own, or
-// referenced by a chunk running on the calling node; jobs_chunks and nodes
-// of the node itself or of the user's jobs and nodes; jobs the user's own.
-func rowAccess(sb *sqlBuilder, tableName string, c sentinel.Caller) string {
-	switch tableName {
-	case "jobs_configs":
-		return "true"
-	case "rotations":
-		switch c.Role {
-		case sentinel.RoleUser:
-			return "(t.is_public OR t.user_id = (" + sb.arg(c.UserID) + "::text)::uuid)"
-		case sentinel.RoleNode:
-			return "(t.is_public OR EXISTS (SELECT 1 FROM jobs_chunks c JOIN jobs_configs cfg ON cfg.hash = c.config_hash" +
-				" WHERE c.node_id = (" + sb.arg(c.NodeID) + "::text)::uuid AND c.status = 'running'" +
-				" AND cfg.config ->> 'rotationId' = t.id::text))"
-		}
-		return "t.is_public"
-	case "jobs":
-		if c.Role == sentinel.RoleUser {
-			return "t.user_id = (" + sb.arg(c.UserID) + "::text)::uuid"
-		}
-	case "jobs_chunks":
-		switch c.Role {
-		case sentinel.RoleUser:
-			return "t.job_id IN (SELECT id FROM jobs WHERE user_id = (" + sb.arg(c.UserID) + "::text)::uuid)"
-		case sentinel.RoleNode:
-			return "t.node_id = (" + sb.arg(c.NodeID) + "::text)::uuid"
-		}
-	case "nodes":
-		switch c.Role {
-		case sentinel.RoleUser:
-			return "t.user_id = (" + sb.arg(c.UserID) + "::text)::uuid"
-		case sentinel.RoleNode:
-			return "t.id = (" + sb.arg(c.NodeID) + "::text)::uuid"
-		}
-	}
-	return "false"
 }

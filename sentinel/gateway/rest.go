@@ -14,9 +14,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/jackc/pgx/v5/pgconn"
-
 	"wowlab/sentinel"
+	"wowlab/sentinel/store"
 )
 
 // RESTError is a PostgREST-shaped error body.
@@ -62,8 +61,8 @@ func (g *Gateway) restError(w http.ResponseWriter, e *queryError) {
 }
 
 // failure answers err: a queryError as it is, a service refusal by its
-// kind, a database refusal of a value (bad uuid, number) as 400, anything
-// else as 500.
+// kind, a store's refusal of a query (unknown column, bad uuid or number)
+// as 400, anything else as 500.
 func (g *Gateway) failure(w http.ResponseWriter, err error) {
 	var qe *queryError
 	if errors.As(err, &qe) {
@@ -86,9 +85,9 @@ func (g *Gateway) failure(w http.ResponseWriter, err error) {
 		g.restError(w, &queryError{status: st, code: code, message: se.Message})
 		return
 	}
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) && (strings.HasPrefix(pe.Code, "22") || pe.Code == "42804") {
-		g.restError(w, &queryError{status: http.StatusBadRequest, code: pe.Code, message: pe.Message, details: pe.Detail, hint: pe.Hint})
+	var sqe *store.QueryError
+	if errors.As(err, &sqe) {
+		g.restError(w, &queryError{status: http.StatusBadRequest, code: sqe.Code, message: sqe.Message, details: sqe.Detail, hint: sqe.Hint})
 		return
 	}
 	g.log.Error("REST request failed", "err", err)
@@ -111,6 +110,18 @@ func (g *Gateway) caller(r *http.Request) (sentinel.Caller, error) {
 		token = t
 	}
 	return g.svc.Authenticate(r.Context(), token)
+}
+
+// access is what the store needs to know of a caller to apply the row
+// access rules.
+func access(c sentinel.Caller) store.Access {
+	switch c.Role {
+	case sentinel.RoleNode:
+		return store.Access{Role: store.AccessNode, NodeID: c.NodeID}
+	case sentinel.RoleUser:
+		return store.Access{Role: store.AccessUser, UserID: c.UserID}
+	}
+	return store.Access{Role: store.AccessAnon}
 }
 
 // serveSelect answers GET /rest/v1/<table>.
@@ -137,13 +148,12 @@ func (g *Gateway) serveSelect(w http.ResponseWriter, r *http.Request) {
 		g.failure(w, err)
 		return
 	}
-	sqlText, args := sq.sql(c)
-	var out string
-	if err := g.db.QueryRow(r.Context(), sqlText, args...).Scan(&out); err != nil {
+	sq.query.Access = access(c)
+	body, err := g.store.Select(r.Context(), sq.query)
+	if err != nil {
 		g.failure(w, err)
 		return
 	}
-	body := []byte(out)
 	if strings.Contains(r.Header.Get("Accept"), singleObject) {
 		var rows []json.RawMessage
 		if err := json.Unmarshal(body, &rows); err != nil {

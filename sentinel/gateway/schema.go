@@ -14,9 +14,6 @@ type column struct {
 // filterable reports whether the column can be compared with a text value.
 func (c column) filterable() bool { return c.typ != "jsonb" && c.typ[0] != '_' }
 
-// sqlType is the type to cast a text value to when comparing.
-func (c column) sqlType() string { return c.typ }
-
 // table is one exposed table.
 type table struct {
 	name     string

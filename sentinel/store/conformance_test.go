@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"wowlab/internal/pgtest"
 	"wowlab/sentinel/store"
 	"wowlab/sentinel/store/storetest"
@@ -14,10 +16,11 @@ import (
 // TestConformance runs the shared Store suite on PostgreSQL, each case on a
 // private database with the listener connected.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
+	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		ctx, cancel := context.WithCancel(context.Background())
 		t.Cleanup(cancel)
-		p, err := store.Open(ctx, pgtest.New(t), slog.New(slog.DiscardHandler))
+		dsn := pgtest.New(t)
+		p, err := store.Open(ctx, dsn, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -46,6 +49,16 @@ func TestConformance(t *testing.T) {
 			}
 		}
 		sub.Close()
-		return p
+		return storetest.Harness{Store: p, AddRotation: func(ctx context.Context, r storetest.Rotation) error {
+			conn, err := pgx.Connect(ctx, dsn)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(context.Background())
+			_, err = conn.Exec(ctx, `INSERT INTO rotations (id, user_id, slug, name, script, description, is_public, spec_id, created_at, updated_at)
+				VALUES ($1, nullif($2, '')::uuid, $3, $4, $5, nullif($6, ''), $7, nullif($8, 0), $9, $10)`,
+				r.ID, r.UserID, r.Slug, r.Name, r.Script, r.Description, r.IsPublic, r.SpecID, r.CreatedAt, r.UpdatedAt)
+			return err
+		}}
 	})
 }

@@ -39,6 +39,10 @@ func Open(ctx context.Context, connString string, log *slog.Logger) (*Postgres, 
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)
 	}
+	// Timestamps leave the database as JSON (Select, ReadRow) in the
+	// session's time zone: UTC makes them the same on every server and on
+	// every store.
+	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
 	connConf, err := pgx.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)

@@ -251,6 +251,15 @@ type Store interface {
 	// ReadRow returns a row of nodes, jobs or jobs_chunks as a JSON object
 	// with its column names, or ErrNotFound.
 	ReadRow(ctx context.Context, table, id string) (json.RawMessage, error)
+	// Select returns the rows of q.Table that q.Access may read, filtered,
+	// ordered and paged as q says, as a JSON array of objects holding the
+	// columns in q's order with PostgreSQL's json shapes: uuid, text and
+	// timestamptz (RFC 3339 in UTC, "+00:00", fraction without trailing
+	// zeros) as strings, integers as numbers, bool as true/false, jsonb and
+	// uuid[] embedded, NULL as null. A query the table does not support (an
+	// unknown table or column, a value that does not parse as its column's
+	// type) is a *QueryError.
+	Select(ctx context.Context, q Query) (json.RawMessage, error)
 	// DeleteUnusedConfigs removes configs last used before a time that no
 	// job references.
 	DeleteUnusedConfigs(ctx context.Context, lastUsedBefore time.Time) (int, error)

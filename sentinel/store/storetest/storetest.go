@@ -22,11 +22,37 @@ import (
 // t0 is the suite's starting time; whole seconds, far from now.
 var t0 = time.Date(2027, 1, 15, 8, 0, 0, 0, time.UTC)
 
-// Run runs every case of the suite, each in a parallel subtest on a store
-// open returns. open must give a fresh, migrated store of its own, with its
-// change feed live (for PostgreSQL: Listen running and connected), closed
-// by the test's cleanup.
-func Run(t *testing.T, open func(t *testing.T) store.Store) {
+// Harness is a store under test and what the suite needs beyond the Store
+// interface.
+type Harness struct {
+	// Store is a fresh, migrated store of the case's own, with its change
+	// feed live (for PostgreSQL: Listen running and connected), closed by
+	// the test's cleanup.
+	Store store.Store
+	// AddRotation inserts a rotation into Store's database. Rotations are
+	// written by the portal, never through the Store, so each
+	// implementation's test writes them directly.
+	AddRotation func(ctx context.Context, r Rotation) error
+}
+
+// Rotation is a row of rotations for Harness.AddRotation; the database
+// computes its checksum.
+type Rotation struct {
+	ID          string
+	UserID      string // NULL when empty
+	Slug        string
+	Name        string
+	Script      string
+	Description string // NULL when empty
+	IsPublic    bool
+	SpecID      int // NULL when 0
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+}
+
+// Run runs every case of the suite, each in a parallel subtest on the
+// harness open returns.
+func Run(t *testing.T, open func(t *testing.T) Harness) {
 	cases := []struct {
 		name string
 		fn   func(*fixture)
@@ -52,20 +78,27 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"RunExclusive", testRunExclusive},
 		{"Feed", testFeed},
 		{"ReadRow", testReadRow},
+		{"SelectAccess", testSelectAccess},
+		{"SelectOperators", testSelectOperators},
+		{"SelectOrderAndPaging", testSelectOrderAndPaging},
+		{"SelectRefusals", testSelectRefusals},
+		{"SelectShapes", testSelectShapes},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			c.fn(&fixture{t: t, s: open(t), ctx: t.Context()})
+			h := open(t)
+			c.fn(&fixture{t: t, s: h.Store, addRotation: h.AddRotation, ctx: t.Context()})
 		})
 	}
 }
 
 // fixture is one case's store with helpers building rows through it.
 type fixture struct {
-	t   *testing.T
-	s   store.Store
-	ctx context.Context
+	t           *testing.T
+	s           store.Store
+	addRotation func(context.Context, Rotation) error
+	ctx         context.Context
 }
 
 func (f *fixture) check(err error) {

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"wowlab/internal/cli"
+	"wowlab/internal/userdir"
+	"wowlab/sentinel/store"
+	"wowlab/sentinel/store/sqlite"
+)
+
+// database is an opened store: PostgreSQL with --database-url, else the
+// embedded SQLite store in the data directory.
+type database struct {
+	store.Store
+	what   string                          // for messages: where the data lives
+	listen func(ctx context.Context) error // PostgreSQL's LISTEN loop; nil for SQLite
+	close  func()
+}
+
+// openDatabase opens the store the flags name; check refuses a database
+// whose schema is not this binary's.
+func openDatabase(ctx context.Context, o *options, check bool) (*database, error) {
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	var d *database
+	if o.databaseURL != "" {
+		pg, err := store.Open(ctx, o.databaseURL, slog.Default())
+		if err != nil {
+			return nil, cli.Usagef("%v", err)
+		}
+		if err := pg.Ping(ctx); err != nil {
+			pg.Close()
+			return nil, err
+		}
+		d = &database{Store: pg, what: "PostgreSQL database", listen: pg.Listen, close: pg.Close}
+	} else {
+		dir := o.dataDir
+		if dir == "" {
+			var err error
+			if dir, err = userdir.Data("wowlab-sentinel"); err != nil {
+				return nil, cli.Usagef("no --database-url and %v; give --data-dir", err)
+			}
+		}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("create data directory: %w", err)
+		}
+		path := filepath.Join(dir, "sentinel.db")
+		lite, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return nil, err
+		}
+		d = &database{Store: lite, what: "SQLite store " + path, close: func() { lite.Close() }}
+	}
+	if check {
+		if err := d.CheckSchema(ctx); err != nil {
+			d.close()
+			return nil, err
+		}
+	}
+	return d, nil
+}
