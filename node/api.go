@@ -139,6 +139,13 @@ func (a *API) Heartbeat(ctx context.Context) (protocol.NodeInfo, error) {
 	return out, err
 }
 
+// GoOffline tells the sentinel the node is shutting down, so it is given
+// no new work (the offline heartbeat, an extension of PROTOCOL section 3).
+func (a *API) GoOffline(ctx context.Context) error {
+	var out protocol.NodeInfo
+	return a.post(ctx, protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOffline}, &out)
+}
+
 // Token returns a short-lived token for REST and Realtime.
 func (a *API) Token(ctx context.Context) (protocol.TokenResponse, error) {
 	var out protocol.TokenResponse

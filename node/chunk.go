@@ -42,15 +42,29 @@ func (c *Core) assign(ch Chunk) {
 	}
 }
 
-// finish forgets a chunk as in progress and remembers it as done.
+// finish forgets a chunk as in progress and remembers it as done, so a
+// repeated assignment of it is ignored.
 func (c *Core) finish(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stopLocked(id)
+	c.done.Set(id, struct{}{})
+}
+
+// forget forgets a chunk as in progress without remembering it as done: a
+// chunk this node failed or handed back goes back to pending, and when the
+// sentinel gives it to this node again it must run again.
+func (c *Core) forget(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.stopLocked(id)
+}
+
+func (c *Core) stopLocked(id string) {
 	if c.inProgress[id] {
 		delete(c.inProgress, id)
 		c.active--
 	}
-	c.done.Set(id, struct{}{})
 }
 
 // process runs one chunk. It returns an error wrapping context.Canceled
@@ -191,7 +205,7 @@ func (c *Core) reportFail(ctx context.Context, ch Chunk, cause error) {
 		_, err := c.api.Fail(ctx, ch.ID, cause.Error())
 		return err
 	})
-	c.finish(ch.ID)
+	c.forget(ch.ID)
 	if err != nil {
 		c.log.Warn("reporting the failure failed; the sentinel will reclaim the chunk", "chunk", ch.ID, "err", err)
 	}
@@ -203,7 +217,7 @@ func (c *Core) release(id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
 	_, err := c.api.Release(ctx, id)
-	c.finish(id)
+	c.forget(id)
 	if err != nil {
 		c.log.Warn("release failed; the sentinel will reclaim the chunk", "chunk", id, "err", err)
 		return

@@ -415,13 +415,17 @@ func (c *Core) claim(ctx context.Context, nodeID, code string, sessErr <-chan er
 // errInvalidIdentity when the sentinel no longer knows the node.
 func (c *Core) run(ctx context.Context, nodeID, name string, sessErr <-chan error) error {
 	c.setState(State{Phase: Running, NodeID: nodeID, Name: name})
-	for {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case err := <-sessErr:
-			return err
-		case <-c.clock.After(c.iv.Heartbeat):
+	// The first heartbeat goes at once: a node just claimed is online (and
+	// given work) without waiting a whole interval.
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case err := <-sessErr:
+				return err
+			case <-c.clock.After(c.iv.Heartbeat):
+			}
 		}
 		info, err := c.api.Heartbeat(ctx)
 		var ae *APIError
@@ -506,8 +510,20 @@ func (c *Core) onNodeRow(row NodeRow) {
 	}
 }
 
-// drain ends the node's work at the end of Run.
+// drain ends the node's work at the end of Run: it tells the sentinel it
+// is going offline (so no new work comes), lets running chunks finish
+// within the grace period, hands back what did not, and finally hands back
+// any chunk the sentinel assigned it in the meantime.
 func (c *Core) drain() {
+	st := c.State()
+	claimed := st.Phase == Running && st.NodeID != ""
+	if claimed {
+		ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+		if err := c.api.GoOffline(ctx); err != nil {
+			c.log.Warn("could not tell the sentinel the node is leaving", "err", err)
+		}
+		cancel()
+	}
 	grace, cancel := context.WithTimeout(context.Background(), c.iv.Grace)
 	defer cancel()
 	if busy := c.pool.Busy(); busy > 0 {
@@ -517,7 +533,34 @@ func (c *Core) drain() {
 	for _, j := range left {
 		c.release(j.ID)
 	}
+	if claimed {
+		c.releaseStragglers(st.NodeID)
+	}
 	c.setConnection(Disconnected)
+}
+
+// releaseStragglers hands back the chunks still running on the node at the
+// sentinel that this node has not finished: assigned while it shut down.
+func (c *Core) releaseStragglers(nodeID string) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	tok, err := c.api.Token(ctx)
+	if err == nil {
+		var rest *supabase.REST
+		cfg := c.Config()
+		if rest, err = supabase.NewREST(cfg.APIURL, cfg.AnonKey, supabase.RESTOptions{HTTPClient: c.httpc, Token: tok.Token, Clock: c.clock}); err == nil {
+			var chunks []Chunk
+			if chunks, err = NewQueries(rest).RunningChunks(ctx, nodeID); err == nil {
+				for _, ch := range chunks {
+					if _, done := c.done.GetIfPresent(ch.ID); !done {
+						c.release(ch.ID)
+					}
+				}
+				return
+			}
+		}
+	}
+	c.log.Warn("could not check for chunks assigned during shutdown; the sentinel will reclaim any", "err", err)
 }
 
 func containsFold(s, sub string) bool {

@@ -59,7 +59,9 @@ type NodeInfo struct {
 	Claimed     bool   `json:"claimed,omitempty"`
 }
 
-// HeartbeatRequest is the body of POST /nodes/heartbeat.
+// HeartbeatRequest is the body of POST /nodes/heartbeat. Status is
+// "online"; extension: a node shutting down sends "offline" once, so it is
+// given no new work while it finishes and hands back what it holds.
 type HeartbeatRequest struct {
 	Status string `json:"status"`
 }

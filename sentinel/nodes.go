@@ -92,12 +92,20 @@ func (s *Service) VerifyNode(ctx context.Context, pub ed25519.PublicKey) (protoc
 // Heartbeat records that the claimed node of pub is alive and online. A
 // node coming back online gains capacity, so the scheduler is kicked.
 func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req protocol.HeartbeatRequest) (protocol.NodeInfo, error) {
-	if req.Status != protocol.NodeOnline {
-		return protocol.NodeInfo{}, refuse(KindInvalid, "status must be %q", protocol.NodeOnline)
+	if req.Status != protocol.NodeOnline && req.Status != protocol.NodeOffline {
+		return protocol.NodeInfo{}, refuse(KindInvalid, "status must be %q or %q", protocol.NodeOnline, protocol.NodeOffline)
 	}
 	n, err := s.claimedNode(ctx, pub)
 	if err != nil {
 		return protocol.NodeInfo{}, err
+	}
+	if req.Status == protocol.NodeOffline {
+		// A node shutting down: no new work for it from now on.
+		if _, err := s.store.MarkNodeOffline(ctx, n.ID); err != nil {
+			return protocol.NodeInfo{}, fmt.Errorf("record shutdown: %w", err)
+		}
+		s.log.Info("node going offline", "node", n.ID)
+		return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: protocol.NodeOffline}, nil
 	}
 	if err := s.touch(ctx, n.ID); err != nil {
 		return protocol.NodeInfo{}, err

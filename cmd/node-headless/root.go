@@ -95,6 +95,10 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if f.grace < 0 {
 		return cli.Usagef("--grace must not be negative")
 	}
+	grace := f.grace
+	if grace == 0 {
+		grace = time.Nanosecond // no grace at all; the library reads zero as its default
+	}
 	format, err := logging.ParseFormat(f.logFormat)
 	if err != nil {
 		return cli.Usagef("%v", err)
@@ -121,7 +125,7 @@ func run(parent context.Context, f flags, out io.Writer) error {
 		Cores:     f.cores,
 		Version:   version.String(),
 		Logger:    logger.Logger,
-		Intervals: node.Intervals{Grace: f.grace},
+		Intervals: node.Intervals{Grace: grace},
 	})
 	if err != nil {
 		return err

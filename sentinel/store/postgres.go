@@ -305,6 +305,18 @@ func collectIDs(rows pgx.Rows, what string) ([]string, error) {
 	return ids, nil
 }
 
+// MarkNodeOffline sets one online node offline.
+func (p *Postgres) MarkNodeOffline(ctx context.Context, id string) (bool, error) {
+	if !isUUID(id) {
+		return false, ErrNotFound
+	}
+	tag, err := p.pool.Exec(ctx, `UPDATE nodes SET status = 'offline' WHERE id = $1 AND status = 'online'`, id)
+	if err != nil {
+		return false, fmt.Errorf("mark node offline: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // MarkNodesOffline sets online nodes last seen before a time offline.
 func (p *Postgres) MarkNodesOffline(ctx context.Context, seenBefore time.Time) ([]string, error) {
 	rows, err := p.pool.Query(ctx, `UPDATE nodes SET status = 'offline'

@@ -236,6 +236,9 @@ type Store interface {
 	// TouchNodes records that claimed nodes are alive at now and sets them
 	// online; it returns the ids of those that were not online before.
 	TouchNodes(ctx context.Context, ids []string, now time.Time) (cameOnline []string, err error)
+	// MarkNodeOffline sets one online node offline (a node saying it is
+	// shutting down) and reports whether it was online.
+	MarkNodeOffline(ctx context.Context, id string) (bool, error)
 	// MarkNodesOffline sets online nodes last seen before a time offline and
 	// returns their ids.
 	MarkNodesOffline(ctx context.Context, seenBefore time.Time) ([]string, error)

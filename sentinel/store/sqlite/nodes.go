@@ -224,6 +224,21 @@ func (s *Store) TouchNodes(ctx context.Context, ids []string, now time.Time) ([]
 	return came, nil
 }
 
+// MarkNodeOffline sets one online node offline.
+func (s *Store) MarkNodeOffline(ctx context.Context, id string) (bool, error) {
+	var changed bool
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE nodes SET status = 'offline' WHERE id = ? AND status = 'online'`, id)
+		if err != nil {
+			return fmt.Errorf("mark node offline: %w", err)
+		}
+		n, err := res.RowsAffected()
+		changed = n == 1
+		return err
+	})
+	return changed, err
+}
+
 // MarkNodesOffline sets online nodes last seen before a time offline.
 func (s *Store) MarkNodesOffline(ctx context.Context, seenBefore time.Time) ([]string, error) {
 	var ids []string

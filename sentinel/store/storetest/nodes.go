@@ -210,10 +210,20 @@ func testTouchAndMarkOffline(f *fixture) {
 	if off, _ := f.s.MarkNodesOffline(f.ctx, t1.Add(time.Hour)); len(off) != 0 {
 		t.Fatalf("offline nodes marked again: %v", off)
 	}
+	if changed, err := f.s.MarkNodeOffline(f.ctx, a.ID); err != nil || changed {
+		t.Fatalf("MarkNodeOffline of an offline node: %v, %v", changed, err)
+	}
 	came, err = f.s.TouchNodes(f.ctx, []string{a.ID}, t1.Add(time.Hour))
 	f.check(err)
 	if !sameIDs(came, []string{a.ID}) {
 		t.Fatalf("touch after offline: came online %v", came)
+	}
+	// A node saying it shuts down goes offline at once.
+	if changed, err := f.s.MarkNodeOffline(f.ctx, a.ID); err != nil || !changed {
+		t.Fatalf("MarkNodeOffline of an online node: %v, %v", changed, err)
+	}
+	if n, _ := f.s.NodeByID(f.ctx, a.ID); n.Status != protocol.NodeOffline {
+		t.Fatalf("status %q after MarkNodeOffline", n.Status)
 	}
 }
 
