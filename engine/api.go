@@ -39,9 +39,10 @@ type RunOptions struct {
 	// Threads is the number of goroutines to simulate on; values below 1
 	// mean 1. The result does not depend on it.
 	Threads int
-	// Progress, when set, is called from the running goroutines after every
-	// finished iteration with the number finished so far in this call. It
-	// must be cheap and safe for concurrent use.
+	// Progress, when set, is called from the running goroutines as
+	// iterations finish (after each batch of up to 16, and after the last)
+	// with the number finished so far in this call. It must be safe for
+	// concurrent use.
 	Progress func(done int)
 	// KeepDps asks for every iteration's DPS in Result.Dps, in iteration
 	// order (tests and percentile reports use it).

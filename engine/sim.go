@@ -330,10 +330,10 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 							local[a].casts += int64(st.casts[a])
 						}
 					}
-					d := done.Add(1)
-					if opts.Progress != nil {
-						opts.Progress(int(d))
-					}
+				}
+				d := done.Add(int64(min(start+batch, n) - start))
+				if opts.Progress != nil {
+					opts.Progress(int(d))
 				}
 			}
 			events.Add(localEvents)

@@ -70,7 +70,7 @@ func BenchmarkEngineChunk(b *testing.B) {
 	_ = json.Unmarshal(config, &doc)
 	delete(doc, "rotationId")
 	raw, _ := json.Marshal(exampleRotationDoc(b, doc))
-	sim := engineSimulator{}
+	sim := newEngineSimulator()
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {

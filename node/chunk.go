@@ -94,7 +94,10 @@ func (c *Core) process(ctx context.Context, ch Chunk) error {
 		c.reportFail(ctx, ch, err)
 		return nil
 	}
-	c.reportComplete(ctx, ch, res)
+	// The result is posted in the background so the worker takes its next
+	// chunk at once instead of waiting for the sentinel's answer; drain
+	// waits for these posts.
+	c.reports.Go(func() { c.reportComplete(context.WithoutCancel(ctx), ch, res) })
 	return nil
 }
 

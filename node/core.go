@@ -94,6 +94,7 @@ type Core struct {
 	config Config // effective (saved plus overrides)
 	saved  Config // as in the file
 
+	reports     sync.WaitGroup // results being posted (see process)
 	mu          sync.Mutex
 	state       State
 	conn        Connection
@@ -150,7 +151,7 @@ func New(opts Options) (*Core, error) {
 	}
 	sim := opts.sim
 	if sim == nil {
-		sim = engineSimulator{}
+		sim = newEngineSimulator()
 	}
 	c := &Core{
 		opts: opts, iv: opts.Intervals.withDefaults(), log: log, clock: clock, id: id, host: host,
@@ -533,10 +534,27 @@ func (c *Core) drain() {
 	for _, j := range left {
 		c.release(j.ID)
 	}
+	c.waitReports()
 	if claimed {
 		c.releaseStragglers(st.NodeID)
 	}
 	c.setConnection(Disconnected)
+}
+
+// waitReports waits for the results still being posted, at most the grace
+// period or the release timeout, whichever is longer (a sentinel that does
+// not answer reclaims those chunks).
+func (c *Core) waitReports() {
+	done := make(chan struct{})
+	go func() {
+		c.reports.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-c.clock.After(max(c.iv.Grace, releaseTimeout)):
+		c.log.Warn("results still being posted at shutdown; the sentinel will reclaim those chunks")
+	}
 }
 
 // releaseStragglers hands back the chunks still running on the node at the

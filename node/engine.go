@@ -2,6 +2,10 @@ package node
 
 import (
 	"context"
+	"crypto/sha256"
+	"time"
+
+	"github.com/maypok86/otter/v2"
 
 	"wowlab/engine"
 	"wowlab/protocol"
@@ -12,14 +16,33 @@ type simulator interface {
 	run(ctx context.Context, config []byte, offset, n int, progress func(done int)) (protocol.ChunkResult, error)
 }
 
-// engineSimulator is the real engine: compile the document, run the
-// iterations on one goroutine (the pool runs one chunk per core).
-type engineSimulator struct{}
+// engineSimulator is the real engine. It keeps the last few compiled
+// configs, keyed by the document's hash: the chunks of one job share a
+// document, so each job is compiled once per node, and the compiled value's
+// fight states stay warm from chunk to chunk. The engine's results do not
+// depend on that reuse.
+type engineSimulator struct {
+	compiled *otter.Cache[[sha256.Size]byte, *engine.Sim]
+}
 
-func (engineSimulator) run(ctx context.Context, config []byte, offset, n int, progress func(done int)) (protocol.ChunkResult, error) {
-	sim, err := engine.Compile(config)
-	if err != nil {
-		return protocol.ChunkResult{}, err
+func newEngineSimulator() *engineSimulator {
+	return &engineSimulator{compiled: otter.Must(&otter.Options[[sha256.Size]byte, *engine.Sim]{
+		MaximumSize:      32,
+		ExpiryCalculator: otter.ExpiryAccessing[[sha256.Size]byte, *engine.Sim](time.Hour),
+	})}
+}
+
+// run compiles the document (or reuses its compiled value) and runs the
+// iterations on one goroutine (the pool runs one chunk per core).
+func (e *engineSimulator) run(ctx context.Context, config []byte, offset, n int, progress func(done int)) (protocol.ChunkResult, error) {
+	key := sha256.Sum256(config)
+	sim, ok := e.compiled.GetIfPresent(key)
+	if !ok {
+		var err error
+		if sim, err = engine.Compile(config); err != nil {
+			return protocol.ChunkResult{}, err
+		}
+		e.compiled.Set(key, sim)
 	}
 	res, err := sim.Run(ctx, offset, n, engine.RunOptions{Threads: 1, Progress: progress})
 	if err != nil {

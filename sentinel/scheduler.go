@@ -30,15 +30,24 @@ func Eligible(accessType, owner string, node store.NodeLoad) bool {
 	}
 }
 
-// Capacity is how many chunks a node may run at once:
-// min(max_parallel, total_cores), or max_parallel when cores are unknown.
+// Capacity is how many chunks a node may hold at once: the chunks it runs,
+// min(max_parallel, total_cores) (max_parallel when cores are unknown), plus
+// a small queue of Prefetch of them, so that a worker finishing a chunk
+// starts the next one at once instead of waiting for the round trip of
+// completion, assignment and notification.
 func Capacity(n store.NodeLoad) int {
-	c := n.MaxParallel
+	w := n.MaxParallel
 	if n.TotalCores > 0 {
-		c = min(c, n.TotalCores)
+		w = min(w, n.TotalCores)
 	}
-	return max(c, 0)
+	w = max(w, 0)
+	return w + Prefetch(w)
 }
+
+// Prefetch is how many chunks beyond its workers a node is given: one per
+// worker. Chunks of a job are of equal size, so a node's workers tend to
+// finish together; with one queued chunk each, none waits.
+func Prefetch(workers int) int { return max(workers, 0) }
 
 // plan gives each chunk, oldest first, to the eligible node with the most
 // free capacity (ties to the lowest id), never beyond capacity.

@@ -103,17 +103,17 @@ func TestSchedulingEligibilityCases(t *testing.T) {
 func TestAssignmentNeverExceedsCapacity(t *testing.T) {
 	e := newEnv(t)
 	u, _ := e.user("alice")
-	small := e.onlineNode(u.ID, 2, 8)  // 2 cores bound it
-	large := e.onlineNode(u.ID, 16, 3) // max_parallel bounds it
+	small := e.onlineNode(u.ID, 2, 8)  // 2 cores bound it: 2 workers + 2 queued
+	large := e.onlineNode(u.ID, 16, 3) // max_parallel bounds it: 3 workers + 3 queued
 	j := e.job(u.ID, 20_000, AccessPrivate)
-	if n := e.schedule(); n != 5 {
-		t.Fatalf("assigned %d, want 5", n)
+	if n := e.schedule(); n != 10 {
+		t.Fatalf("assigned %d, want 10", n)
 	}
 	if n := e.schedule(); n != 0 {
 		t.Fatalf("second pass assigned %d", n)
 	}
 	got := e.running(j.JobID)
-	if got[small.id] != 2 || got[large.id] != 3 {
+	if got[small.id] != 4 || got[large.id] != 6 {
 		t.Fatalf("per node %v", got)
 	}
 	// Completing one frees exactly one slot.

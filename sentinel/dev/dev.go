@@ -221,7 +221,7 @@ func (c *Cluster) RunJob(ctx context.Context, config []byte, iterations int, pro
 		return Outcome{}, err
 	}
 	out := Outcome{JobID: created.JobID, Chunks: created.Chunks}
-	tick := time.NewTicker(100 * time.Millisecond)
+	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	last := -1
 	for {
