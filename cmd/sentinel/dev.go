@@ -44,12 +44,15 @@ func newDevCommand() *cobra.Command {
 			"Mastery example, shows its progress, prints the aggregated result and exits.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.demo && !cmd.Flags().Changed("listen") {
+				o.listen = "127.0.0.1:0" // the demo exits; any free port will do
+			}
 			return runDev(cmd.Context(), o, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.dataDir, "data-dir", "", "directory for the store, the nodes and the token file (default: a temporary directory removed on exit)")
-	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of the sentinel (node API, REST and Realtime)")
+	f.StringVar(&o.listen, "listen", "127.0.0.1:8080", "address of the sentinel (node API, REST and Realtime); with --demo a free port unless given")
 	f.IntVar(&o.nodes, "nodes", 2, "in-process nodes to run")
 	f.IntVar(&o.nodeCores, "node-cores", 0, "cores each node simulates on (default: the machine's cores shared among the nodes)")
 	f.BoolVar(&o.demo, "demo", false, "submit the bundled BM hunter example, print its result and exit")
