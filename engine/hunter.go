@@ -378,19 +378,23 @@ func (st *state) strike(ab abilityID, base float64, sc school, crit, critDmgBonu
 // --- casting -------------------------------------------------------------
 
 func (st *state) canCast(sp spellID) bool {
-	d := &spells[sp]
-	if d.cooldown > 0 {
-		c := st.syncCd(sp)
-		if c.charges == 0 {
+	// Cheapest refusals first: the rotation asks this several times per
+	// decision, mostly of spells on cooldown.
+	if c := &st.cds[sp]; c.charges == 0 && c.max > 0 {
+		if st.now < c.end {
 			st.wake = min(st.wake, c.end)
 			return false
 		}
+		st.syncCd(sp)
 	}
 	if sp == spKillShot && st.healthPct() >= executeHealth {
 		st.wake = min(st.wake, int64(float64(st.end)*(1-executeHealth))+1)
 		return false
 	}
-	cost := st.costOf(sp)
+	cost := spells[sp].cost
+	if st.sim.dynamicCost[sp] {
+		cost = st.costOf(sp)
+	}
 	if cost > 0 {
 		f := st.currentFocus()
 		if f < cost {
@@ -731,28 +735,46 @@ func (st *state) settleUntil(upTo int64) {
 	}
 	st.settledAt = upTo
 	s := st.sim
+	// What the attacks read, loaded once: none of it changes while this
+	// runs, and locals stay in registers across the loops. The arithmetic
+	// is that of petMultAt, critChanceAt and strike, in the same order.
+	w := settleWindow{
+		st: st, physMult: s.physMult, crit: s.crit,
+		bwEnd:       st.auras[auBestialWrath].end,
+		thrillEnd:   st.auras[auThrillOfTheHunt].end,
+		thrillCrit:  thrillCrit * float64(st.auras[auThrillOfTheHunt].stacks),
+		frenzyEnd:   st.auras[auFrenzy].end,
+		frenzySwing: st.petSwingMs[st.auras[auFrenzy].stacks],
+		plainSwing:  st.petSwingMs[0],
+	}
 	if p := &st.pets[slotMain]; p.active {
+		companion := s.talent[tAnimalCompanion]
+		cleave := s.targets > 1
+		cleaveEnd := st.auras[auBeastCleave].end
 		for p.next <= upTo {
 			t := p.next
-			m := st.petMultAt(t)
-			crit := st.critChanceAt(t)
-			d, _ := st.strike(abPetMelee, petMeleeCoef*s.petAp*m, physical, crit, 0)
+			base := petMeleeCoef * s.petAp * w.petMult(t)
+			crit := w.critAt(t)
+			d := w.strike(abPetMelee, base, crit)
 			st.casts[abPetMelee]++
 			// The Animal Companion swings with the main pet: both share the
 			// owner's haste and Frenzy.
-			if s.talent[tAnimalCompanion] {
-				c, _ := st.strike(abCompanionMelee, petMeleeCoef*s.petAp*m, physical, crit, 0)
+			if companion {
+				d += w.strike(abCompanionMelee, base, crit)
 				st.casts[abCompanionMelee]++
-				d += c
 			}
-			if s.targets > 1 && st.activeAt(auBeastCleave, t) {
+			if cleave && cleaveEnd > t {
 				st.dmg[abBeastCleave] += d * beastCleaveShare * float64(s.targets-1)
 			}
-			p.next = t + st.petSwingMs[st.stacksAt(auFrenzy, t)]
+			if w.frenzyEnd > t {
+				p.next = t + w.frenzySwing
+			} else {
+				p.next = t + w.plainSwing
+			}
 		}
 		for st.basicNext <= upTo {
 			t := st.basicNext
-			st.strike(abPetBasic, petBasicCoef*s.petAp*st.petMultAt(t), physical, st.critChanceAt(t), 0)
+			w.strike(abPetBasic, petBasicCoef*s.petAp*w.petMult(t), w.critAt(t))
 			st.casts[abPetBasic]++
 			st.basicNext = t + petBasicMs
 		}
@@ -766,27 +788,65 @@ func (st *state) settleUntil(upTo int64) {
 		}
 		for p.next <= upTo && p.next < p.expires {
 			t := p.next
-			st.strike(ab, petMeleeCoef*ap*st.petMultAt(t), physical, st.critChanceAt(t), 0)
+			w.strike(ab, petMeleeCoef*ap*w.petMult(t), w.critAt(t))
 			st.casts[ab]++
-			p.next = t + st.petSwingMs[0]
+			p.next = t + w.plainSwing
 		}
 		if p.next >= p.expires {
 			p.active = false
 			st.tempPets &^= 1 << i
 		}
 	}
-	bleed := &st.auras[auBarbedShot]
+	bleedEnd := st.auras[auBarbedShot].end
 	for st.dotNext <= upTo {
 		t := st.dotNext
-		if t > bleed.end {
+		if t > bleedEnd {
 			st.dotNext = never
 			break
 		}
-		m := st.playerMultAt(t)
+		m := s.playerMult
+		if w.bwEnd > t {
+			m *= 1 + bwDamage
+		}
 		if s.talent[tWarOrders] {
 			m *= 1 + warOrdersDmg
 		}
-		st.strike(abBarbedShotDot, barbedDotCoef*s.ap*m, physical, st.critChanceAt(t), 0)
+		w.strike(abBarbedShotDot, barbedDotCoef*s.ap*m, w.critAt(t))
 		st.dotNext = t + barbedTickMs
 	}
+}
+
+// settleWindow is what settle reads, held in locals for its loops.
+type settleWindow struct {
+	st                      *state
+	physMult, crit          float64
+	bwEnd, thrillEnd        int64
+	thrillCrit              float64
+	frenzyEnd               int64
+	frenzySwing, plainSwing int64
+}
+
+func (w *settleWindow) petMult(t int64) float64 {
+	m := w.st.sim.petMult
+	if w.bwEnd > t {
+		m *= 1 + bwDamage
+	}
+	return m
+}
+
+func (w *settleWindow) critAt(t int64) float64 {
+	if w.thrillEnd > t {
+		return w.crit + w.thrillCrit
+	}
+	return w.crit
+}
+
+// strike is state.strike for a physical hit without crit damage bonus.
+func (w *settleWindow) strike(ab abilityID, base, crit float64) float64 {
+	d := base * w.physMult
+	if w.st.rng.chance(crit) {
+		d *= critMultiplier
+	}
+	w.st.dmg[ab] += d
+	return d
 }

@@ -243,3 +243,19 @@ func TestPets(t *testing.T) {
 		t.Fatalf("dire beast after its 8 s: %+v, %d swings", st.pets[slot], st.casts[abDireBeastMelee])
 	}
 }
+
+// canCast reads spells[sp].cost for every spell not marked dynamicCost;
+// costOf must agree with that whatever buffs are up.
+func TestStaticCostsMatchCostOf(t *testing.T) {
+	for _, ex := range []string{"bm_hunter.json", "mm_hunter.json"} {
+		st := fightState(t, ex)
+		for _, a := range []auraID{auPreciseShots, auLockAndLoad, auTrueshot, auBestialWrath} {
+			st.applyAura(a, 1, 10_000)
+		}
+		for sp := range numSpells {
+			if !st.sim.dynamicCost[sp] && st.costOf(sp) != spells[sp].cost {
+				t.Errorf("%s: %s costs %v, table says %v: mark it dynamicCost", ex, spells[sp].name, st.costOf(sp), spells[sp].cost)
+			}
+		}
+	}
+}

@@ -104,6 +104,9 @@ type Sim struct {
 	rotation *rotation.Rotation
 	talent   [numTalents]bool
 	charges  [numSpells]int8
+	// dynamicCost marks spells whose cost is not spells[sp].cost: costOf
+	// works it out.
+	dynamicCost [numSpells]bool
 
 	durationMs int64
 	targets    int
@@ -243,6 +246,9 @@ func (s *Sim) derive() {
 			s.playerMult *= 1 + loneWolfDmg
 		}
 	}
+	s.dynamicCost[spMultiShot] = true
+	s.dynamicCost[spArcaneShot] = true
+	s.dynamicCost[spAimedShot] = true
 	for i, d := range spells {
 		s.charges[i] = int8(d.charges)
 		if spellID(i) == spKillCommand && s.talent[tAlphaPredator] {
