@@ -739,7 +739,7 @@ func (st *state) settleUntil(upTo int64) {
 	// runs, and locals stay in registers across the loops. The arithmetic
 	// is that of petMultAt, critChanceAt and strike, in the same order.
 	w := settleWindow{
-		st: st, physMult: s.physMult, crit: s.crit,
+		st: st, physMult: s.physMult, crit: s.crit, petMultBase: s.petMult,
 		bwEnd:       st.auras[auBestialWrath].end,
 		thrillEnd:   st.auras[auThrillOfTheHunt].end,
 		thrillCrit:  thrillCrit * float64(st.auras[auThrillOfTheHunt].stacks),
@@ -751,17 +751,17 @@ func (st *state) settleUntil(upTo int64) {
 		companion := s.talent[tAnimalCompanion]
 		cleave := s.targets > 1
 		cleaveEnd := st.auras[auBeastCleave].end
+		swings := int32(0)
 		for p.next <= upTo {
 			t := p.next
 			base := petMeleeCoef * s.petAp * w.petMult(t)
 			crit := w.critAt(t)
 			d := w.strike(abPetMelee, base, crit)
-			st.casts[abPetMelee]++
+			swings++
 			// The Animal Companion swings with the main pet: both share the
 			// owner's haste and Frenzy.
 			if companion {
 				d += w.strike(abCompanionMelee, base, crit)
-				st.casts[abCompanionMelee]++
 			}
 			if cleave && cleaveEnd > t {
 				st.dmg[abBeastCleave] += d * beastCleaveShare * float64(s.targets-1)
@@ -771,6 +771,10 @@ func (st *state) settleUntil(upTo int64) {
 			} else {
 				p.next = t + w.plainSwing
 			}
+		}
+		st.casts[abPetMelee] += swings
+		if companion {
+			st.casts[abCompanionMelee] += swings
 		}
 		for st.basicNext <= upTo {
 			t := st.basicNext
@@ -820,6 +824,7 @@ func (st *state) settleUntil(upTo int64) {
 type settleWindow struct {
 	st                      *state
 	physMult, crit          float64
+	petMultBase             float64
 	bwEnd, thrillEnd        int64
 	thrillCrit              float64
 	frenzyEnd               int64
@@ -827,7 +832,7 @@ type settleWindow struct {
 }
 
 func (w *settleWindow) petMult(t int64) float64 {
-	m := w.st.sim.petMult
+	m := w.petMultBase
 	if w.bwEnd > t {
 		m *= 1 + bwDamage
 	}
