@@ -68,8 +68,10 @@ func (st *state) recomputeHaste() {
 	for stacks := range st.petSwingMs {
 		st.petSwingMs[stacks] = ms(petSwing / h / (1 + frenzyHaste*float64(stacks)))
 	}
-	for sp := range st.recharge {
-		st.recharge[sp] = st.computeRecharge(spellID(sp))
+	// Only recharges that haste or Trueshot change need working out again;
+	// reset set the others.
+	for _, sp := range st.sim.rateRecharges {
+		st.recharge[sp] = st.computeRecharge(sp)
 	}
 	st.regen = st.regenRate()
 }

@@ -107,6 +107,8 @@ type Sim struct {
 	// dynamicCost marks spells whose cost is not spells[sp].cost: costOf
 	// works it out.
 	dynamicCost [numSpells]bool
+	// rateRecharges are the spells whose recharge haste or Trueshot change.
+	rateRecharges []spellID
 
 	durationMs int64
 	targets    int
@@ -250,6 +252,9 @@ func (s *Sim) derive() {
 	s.dynamicCost[spArcaneShot] = true
 	s.dynamicCost[spAimedShot] = true
 	for i, d := range spells {
+		if d.hasted || spellID(i) == spAimedShot || spellID(i) == spRapidFire {
+			s.rateRecharges = append(s.rateRecharges, spellID(i))
+		}
 		s.charges[i] = int8(d.charges)
 		if spellID(i) == spKillCommand && s.talent[tAlphaPredator] {
 			s.charges[i] = 2

@@ -131,6 +131,9 @@ func (st *state) reset(seed uint64) {
 	st.dmg = [numAbilities]float64{}
 	st.casts = [numAbilities]int32{}
 	st.basicNext, st.dotNext, st.settledAt, st.tempPets = never, never, -1, 0
+	for sp := range st.recharge {
+		st.recharge[sp] = max(1, ms(spells[sp].cooldown))
+	}
 	st.recomputeHaste()
 
 	st.timer = [numTimers]int64{timerDecide: 0, timerAutoShot: 0}
