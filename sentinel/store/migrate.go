@@ -18,35 +18,39 @@ var migrationFiles embed.FS
 // migrateLockKey is the advisory lock serialising concurrent migrations.
 const migrateLockKey = 0x776f776c6162 // "wowlab"
 
-type migration struct {
-	version int
-	name    string
-	sql     string
+// Migration is one versioned schema step of a store, read from a file
+// named NNNN_description.sql.
+type Migration struct {
+	Version int
+	Name    string
+	SQL     string
 }
 
-// migrations returns the embedded migrations in version order. Files are
-// named NNNN_description.sql.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
+// ReadMigrations returns the migrations in dir of fsys in version order.
+// Both stores embed their own SQL and read it with this.
+func ReadMigrations(fsys fs.FS, dir string) ([]Migration, error) {
+	entries, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read embedded migrations: %w", err)
 	}
-	var ms []migration
+	var ms []Migration
 	for _, e := range entries {
 		prefix, _, ok := strings.Cut(e.Name(), "_")
 		v, err := strconv.Atoi(prefix)
 		if !ok || err != nil {
 			return nil, fmt.Errorf("migration %s: name must start with a number and '_'", e.Name())
 		}
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
+		body, err := fs.ReadFile(fsys, dir+"/"+e.Name())
 		if err != nil {
 			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
 		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
+		ms = append(ms, Migration{Version: v, Name: e.Name(), SQL: string(body)})
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
+	sort.Slice(ms, func(i, j int) bool { return ms[i].Version < ms[j].Version })
 	return ms, nil
 }
+
+func migrations() ([]Migration, error) { return ReadMigrations(migrationFiles, "migrations") }
 
 // LatestSchemaVersion is the schema version this binary expects.
 func LatestSchemaVersion() int {
@@ -54,7 +58,7 @@ func LatestSchemaVersion() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // Migrate applies every embedded migration the database lacks, each in its
@@ -83,20 +87,20 @@ func (p *Postgres) Migrate(ctx context.Context) error {
 		return fmt.Errorf("read schema version: %w", err)
 	}
 	for _, m := range ms {
-		if m.version <= current {
+		if m.Version <= current {
 			continue
 		}
 		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, m.sql); err != nil {
+			if _, err := tx.Exec(ctx, m.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.version, m.name)
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)", m.Version, m.Name)
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
-		p.log.Info("applied migration", "version", m.version, "name", m.name)
+		p.log.Info("applied migration", "version", m.Version, "name", m.Name)
 	}
 	return nil
 }

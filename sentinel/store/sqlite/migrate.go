@@ -4,10 +4,6 @@ import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
-	"strings"
 
 	"wowlab/sentinel/store"
 )
@@ -15,36 +11,11 @@ import (
 //go:embed migrations/*.sql
 var migrationFiles embed.FS
 
-// migration is one embedded schema step. Version N is the SQLite form of
-// the PostgreSQL store's version N, so both stores count alike.
-type migration struct {
-	version int
-	name    string
-	sql     string
-}
-
-// migrations returns the embedded migrations in version order. Files are
-// named NNNN_description.sql.
-func migrations() ([]migration, error) {
-	entries, err := fs.ReadDir(migrationFiles, "migrations")
-	if err != nil {
-		return nil, fmt.Errorf("read embedded migrations: %w", err)
-	}
-	var ms []migration
-	for _, e := range entries {
-		prefix, _, ok := strings.Cut(e.Name(), "_")
-		v, err := strconv.Atoi(prefix)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number and '_'", e.Name())
-		}
-		body, err := migrationFiles.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, fmt.Errorf("read migration %s: %w", e.Name(), err)
-		}
-		ms = append(ms, migration{version: v, name: e.Name(), sql: string(body)})
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].version < ms[j].version })
-	return ms, nil
+// migrations returns the embedded migrations in version order. Version N
+// is the SQLite form of the PostgreSQL store's version N, so both stores
+// count alike.
+func migrations() ([]store.Migration, error) {
+	return store.ReadMigrations(migrationFiles, "migrations")
 }
 
 // LatestSchemaVersion is the schema version this binary expects of a
@@ -54,7 +25,7 @@ func LatestSchemaVersion() int {
 	if err != nil || len(ms) == 0 {
 		return 0
 	}
-	return ms[len(ms)-1].version
+	return ms[len(ms)-1].Version
 }
 
 // Migrate applies every embedded migration the database lacks, each in its
@@ -72,17 +43,17 @@ func (s *Store) Migrate(ctx context.Context) error {
 	for _, m := range ms {
 		applied, err := s.applyMigration(ctx, m)
 		if err != nil {
-			return fmt.Errorf("apply migration %s: %w", m.name, err)
+			return fmt.Errorf("apply migration %s: %w", m.Name, err)
 		}
 		if applied {
-			s.log.Info("applied migration", "version", m.version, "name", m.name)
+			s.log.Info("applied migration", "version", m.Version, "name", m.Name)
 		}
 	}
 	return nil
 }
 
 // applyMigration applies m unless the database already has its version.
-func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {
+func (s *Store) applyMigration(ctx context.Context, m store.Migration) (bool, error) {
 	tx, err := s.writer.BeginTx(ctx, nil)
 	if err != nil {
 		return false, err
@@ -96,14 +67,14 @@ func (s *Store) applyMigration(ctx context.Context, m migration) (bool, error) {
 	if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&current); err != nil {
 		return false, fmt.Errorf("read schema version: %w", err)
 	}
-	if m.version <= current {
+	if m.Version <= current {
 		return false, nil
 	}
-	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+	if _, err := tx.ExecContext(ctx, m.SQL); err != nil {
 		return false, err
 	}
 	if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-		m.version, m.name, fmtTime(s.now())); err != nil {
+		m.Version, m.Name, fmtTime(s.now())); err != nil {
 		return false, err
 	}
 	return true, tx.Commit()
