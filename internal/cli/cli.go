@@ -70,8 +70,9 @@ type ExitError struct{ Code int }
 
 func (e *ExitError) Error() string { return fmt.Sprintf("exit status %d", e.Code) }
 
-// Run executes root with args and returns the process exit status. Errors
-// are printed to stderr as one line prefixed with the command's name.
+// Run executes root with args and returns the process exit status. An
+// error is printed to stderr as one line prefixed with the command's name;
+// a usage error also names the help to read.
 func Run(root *cobra.Command, args []string, stderr io.Writer) int {
 	root.SilenceErrors = true
 	root.SilenceUsage = true
@@ -85,14 +86,16 @@ func Run(root *cobra.Command, args []string, stderr io.Writer) int {
 	if errors.As(err, &exit) {
 		return exit.Code
 	}
-	fmt.Fprintf(stderr, "%s: %s\n", root.Name(), oneLine(err.Error()))
+	msg := oneLine(err.Error())
 	var usage *UsageError
 	if errors.As(err, &usage) || isCobraUsage(err) {
 		if cmd != nil {
-			fmt.Fprintf(stderr, "Run '%s --help' for usage.\n", cmd.CommandPath())
+			msg += fmt.Sprintf(" (see '%s --help')", cmd.CommandPath())
 		}
+		fmt.Fprintf(stderr, "%s: %s\n", root.Name(), msg)
 		return 2
 	}
+	fmt.Fprintf(stderr, "%s: %s\n", root.Name(), msg)
 	return 1
 }
 

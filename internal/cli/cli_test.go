@@ -57,16 +57,15 @@ func TestExitCodes(t *testing.T) {
 		code int
 		line string
 	}{
-		{[]string{"serve", "--nope"}, 2, "tool: unknown flag: --nope"},
-		{[]string{"serve", "extra"}, 2, "tool: unknown command \"extra\" for \"tool serve\""},
+		{[]string{"serve", "--nope"}, 2, "tool: unknown flag: --nope (see 'tool serve --help')"},
+		{[]string{"serve", "extra"}, 2, "tool: unknown command \"extra\" for \"tool serve\" (see 'tool serve --help')"},
 		{[]string{"fail"}, 1, "tool: database unreachable"},
 	}
 	for _, c := range cases {
 		var stderr bytes.Buffer
 		code := Run(newRoot(&got), c.args, &stderr)
-		first := strings.SplitN(stderr.String(), "\n", 2)[0]
-		if code != c.code || first != c.line {
-			t.Errorf("%v: code %d, first line %q; want %d %q", c.args, code, first, c.code, c.line)
+		if code != c.code || stderr.String() != c.line+"\n" {
+			t.Errorf("%v: code %d, stderr %q; want %d and the one line %q", c.args, code, stderr.String(), c.code, c.line)
 		}
 	}
 }
