@@ -340,6 +340,22 @@ func (s *Service) GrantNode(ctx context.Context, ownerID, nodeID, granteeID stri
 	return s.store.GrantNode(ctx, nodeID, "user", granteeID)
 }
 
+// NodeOwner returns the id of the user who claimed a node, for operator
+// commands acting on the owner's behalf.
+func (s *Service) NodeOwner(ctx context.Context, nodeID string) (string, error) {
+	n, err := s.store.NodeByID(ctx, nodeID)
+	if errors.Is(err, store.ErrNotFound) {
+		return "", refuse(KindNotFound, "Node not found")
+	}
+	if err != nil {
+		return "", err
+	}
+	if n.UserID == "" {
+		return "", refuse(KindConflict, "Node not claimed")
+	}
+	return n.UserID, nil
+}
+
 // ListNodes returns every node (an administrator's view).
 func (s *Service) ListNodes(ctx context.Context) ([]store.Node, error) {
 	return s.store.ListNodes(ctx)

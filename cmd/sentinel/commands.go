@@ -192,7 +192,33 @@ func newRoot(env environment) *cobra.Command {
 	nodesClaim.Flags().StringVar(&claimUser, "user", "", "id of the user who gets the node (required)")
 	nodesClaim.Flags().StringVar(&claimName, "name", "", "name of the node")
 	nodesClaim.Flags().IntVar(&claimMax, "max-parallel", 0, "most chunks the node runs at once")
-	nodes.AddCommand(nodesList, nodesClaim)
+	var grantTo string
+	nodesGrant := &cobra.Command{
+		Use:   "grant NODE_ID",
+		Short: "Let another user's jobs of access type user run on a node",
+		Long: "grant records that the node's owner lets the jobs of another user (submitted with\n" +
+			"--access user) run on the node, as the portal would on the owner's behalf.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if grantTo == "" {
+				return cli.Usagef("--user is required")
+			}
+			return withService(cmd.Context(), o, func(svc *sentinel.Service) error {
+				owner, err := svc.NodeOwner(cmd.Context(), args[0])
+				if err != nil {
+					return err
+				}
+				if err := svc.GrantNode(cmd.Context(), owner, args[0], grantTo); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "node %s now also runs jobs of user %s\n", args[0], grantTo)
+				return nil
+			})
+		},
+	}
+	db(nodesGrant)
+	nodesGrant.Flags().StringVar(&grantTo, "user", "", "id of the user whose jobs may run on the node (required)")
+	nodes.AddCommand(nodesList, nodesClaim, nodesGrant)
 
 	jobs := &cobra.Command{Use: "jobs", Short: "Submit jobs and follow them (over HTTP, as a user)"}
 	var configFile, access string

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ed25519"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,8 +11,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5"
+
 	"wowlab/internal/cli"
 	"wowlab/internal/pgtest"
+	"wowlab/protocol"
 	"wowlab/sentinel"
 	"wowlab/sentinel/gateway"
 	"wowlab/sentinel/store"
@@ -55,6 +59,7 @@ func TestCommands(t *testing.T) {
 	if code, _, errs := run(env, "nodes", "claim", "ABCDEF"); code != 2 || !strings.Contains(errs, "--user") {
 		t.Fatalf("claim without --user: %d %s", code, errs)
 	}
+	testClaimAndGrant(t, env, dsn, out)
 	if code, _, errs := run(env, "serve", "--bogus"); code != 2 || !strings.Contains(errs, "unknown flag") {
 		t.Fatalf("bad flag: %d %s", code, errs)
 	}
@@ -109,5 +114,53 @@ func TestCommands(t *testing.T) {
 	}
 	if code, _, errs := run(mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": "wlu_wrong", "WOWLAB_ANON_KEY": anon}, "jobs", "status", id); code != 1 || !strings.Contains(errs, "invalid user token") {
 		t.Fatalf("bad token: %d %s", code, errs)
+	}
+}
+
+// testClaimAndGrant registers a node, claims it for alice (whose users add
+// output is given) and grants it to bob, all through the commands.
+func testClaimAndGrant(t *testing.T, env mapEnv, dsn, aliceOut string) {
+	t.Helper()
+	alice := strings.Fields(aliceOut[strings.Index(aliceOut, "id:")+len("id:"):])[0]
+	_, bobOut, _ := run(env, "users", "add", "bob")
+	bob := strings.Fields(bobOut[strings.Index(bobOut, "id:")+len("id:"):])[0]
+	st, err := store.Open(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	svc, err := sentinel.New(sentinel.Config{Store: st, JWTSecret: []byte(strings.Repeat("s", 32))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub, _, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reg, err := svc.Register(context.Background(), pub, protocol.RegisterRequest{Hostname: "rig", TotalCores: 8, EnabledCores: 8, Platform: "linux-x86_64", Version: "1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(env, "nodes", "grant", reg.ID, "--user", bob); code != 1 || !strings.Contains(errs, "Node not claimed") {
+		t.Fatalf("grant of an unclaimed node: %d %s", code, errs)
+	}
+	code := strings.ToLower(reg.ClaimCode[:3]) + "-" + reg.ClaimCode[3:]
+	if c, out, errs := run(env, "nodes", "claim", code, "--user", alice, "--max-parallel", "2"); c != 0 || !strings.Contains(out, "max parallel 2") {
+		t.Fatalf("claim: %d %s %s", c, out, errs)
+	}
+	if c, _, errs := run(env, "nodes", "grant", reg.ID); c != 2 || !strings.Contains(errs, "--user") {
+		t.Fatalf("grant without --user: %d %s", c, errs)
+	}
+	if c, out, errs := run(env, "nodes", "grant", reg.ID, "--user", bob); c != 0 || !strings.Contains(out, bob) {
+		t.Fatalf("grant: %d %s %s", c, out, errs)
+	}
+	conn, err := pgx.Connect(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var n int
+	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM nodes_permissions WHERE node_id = $1 AND access_type = 'user' AND target_id = $2`, reg.ID, bob).Scan(&n); err != nil || n != 1 {
+		t.Fatalf("permission rows %d (%v)", n, err)
 	}
 }
