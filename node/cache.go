@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"time"
+	"wowlab/internal/clock"
 
 	"github.com/maypok86/otter/v2"
 )
@@ -31,16 +32,16 @@ type Cache struct {
 
 // otterClock adapts a Clock to otter's clock. It sends no ticks: expired
 // entries are dropped when read or evicted, not by a background sweep.
-type otterClock struct{ c Clock }
+type otterClock struct{ c clock.Clock }
 
 func (o otterClock) NowNano() int64                      { return o.c.Now().UnixNano() }
 func (o otterClock) Tick(time.Duration) <-chan time.Time { return nil }
 
-// NewCache returns an empty cache whose expiry follows clock (nil: system clock).
-func NewCache(clock Clock) *Cache {
+// NewCache returns an empty cache whose expiry follows clk (nil: system clock).
+func NewCache(clk clock.Clock) *Cache {
 	var oc otter.Clock
-	if clock != nil {
-		oc = otterClock{clock}
+	if clk != nil {
+		oc = otterClock{clk}
 	}
 	return &Cache{
 		configs: otter.Must(&otter.Options[string, json.RawMessage]{

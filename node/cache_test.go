@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"wowlab/internal/clock"
 )
 
 func TestCacheConfigExpiresAfterTTL(t *testing.T) {
-	clk := newFakeClock()
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	c := NewCache(clk)
 	c.SetConfig("h1", json.RawMessage(`{"a":1}`))
 	if v, ok := c.Config("h1"); !ok || string(v) != `{"a":1}` {

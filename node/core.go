@@ -13,6 +13,7 @@ import (
 
 	"github.com/maypok86/otter/v2"
 
+	"wowlab/internal/clock"
 	"wowlab/node/worker"
 	"wowlab/supabase"
 )
@@ -60,7 +61,7 @@ type Options struct {
 	Cores     int       // enabled cores; 0 picks the default for this machine
 	Version   string    // reported at registration
 	Logger    *slog.Logger
-	Clock     Clock        // nil: system clock
+	Clock     clock.Clock  // nil: system clock
 	HTTP      *http.Client // sentinel and REST client; nil: NewHTTPClient()
 	Random    io.Reader    // key generation; nil: crypto/rand
 	Intervals Intervals
@@ -81,7 +82,7 @@ type Core struct {
 	opts   Options
 	iv     Intervals
 	log    *slog.Logger
-	clock  Clock
+	clock  clock.Clock
 	id     *Identity
 	host   Host
 	api    *API
@@ -118,9 +119,9 @@ func New(opts Options) (*Core, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	clock := opts.Clock
-	if clock == nil {
-		clock = systemClock{}
+	clk := opts.Clock
+	if clk == nil {
+		clk = clock.System{}
 	}
 	id, err := LoadIdentity(opts.ConfigDir, opts.Random, log)
 	if err != nil {
@@ -141,7 +142,7 @@ func New(opts Options) (*Core, error) {
 	if httpc == nil {
 		httpc = NewHTTPClient()
 	}
-	api, err := NewAPI(eff.SentinelURL, id, APIOptions{HTTPClient: httpc, Now: clock.Now})
+	api, err := NewAPI(eff.SentinelURL, id, APIOptions{HTTPClient: httpc, Now: clk.Now})
 	if err != nil {
 		return nil, err
 	}
@@ -154,8 +155,8 @@ func New(opts Options) (*Core, error) {
 		sim = newEngineSimulator()
 	}
 	c := &Core{
-		opts: opts, iv: opts.Intervals.withDefaults(), log: log, clock: clock, id: id, host: host,
-		api: api, cache: NewCache(clock), pool: worker.New(host.EnabledCores), meter: newMeter(clock.Now()),
+		opts: opts, iv: opts.Intervals.withDefaults(), log: log, clock: clk, id: id, host: host,
+		api: api, cache: NewCache(clk), pool: worker.New(host.EnabledCores), meter: newMeter(clk.Now()),
 		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
 		subs: map[int]chan Event{}, inProgress: map[string]bool{}, claimedCh: make(chan struct{}, 1),
 		done: otter.Must(&otter.Options[string, struct{}]{MaximumSize: 100_000}),

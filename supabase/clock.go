@@ -3,26 +3,17 @@ package supabase
 import (
 	"context"
 	"time"
+
+	"wowlab/internal/clock"
 )
 
 // Clock is the time source of this package; tests inject a fake one so that
 // backoff, heartbeats and Retry-After need no real waiting.
-type Clock interface {
-	// Now returns the current time.
-	Now() time.Time
-	// After returns a channel that receives once d has elapsed.
-	After(d time.Duration) <-chan time.Time
-}
-
-// systemClock is the real clock, used when an option leaves Clock nil.
-type systemClock struct{}
-
-func (systemClock) Now() time.Time                         { return time.Now() }
-func (systemClock) After(d time.Duration) <-chan time.Time { return time.After(d) }
+type Clock = clock.Clock
 
 func clockOrSystem(c Clock) Clock {
 	if c == nil {
-		return systemClock{}
+		return clock.System{}
 	}
 	return c
 }

@@ -540,14 +540,14 @@ func TestRealtimeReconnectBackoff(t *testing.T) {
 		if st.RetryIn != want || st.Session != 0 || !errors.Is(st.Err, ErrNetwork) {
 			t.Fatalf("status %+v, want a failed dial retried in %v", st, want)
 		}
-		clock.waitForWaiter(t, "reconnect delay", func(d time.Duration) bool { return d == want })
+		waitForWaiter(t, clock, "reconnect delay", func(d time.Duration) bool { return d == want })
 		clock.Advance(want)
 	}
 
 	// Now let connections through; each one is dropped by the server.
 	st := log.wait(t, StatusDisconnected, "")
 	srv.rejectUpgrade.Store(false)
-	clock.waitForWaiter(t, "reconnect delay", func(d time.Duration) bool { return d == st.RetryIn })
+	waitForWaiter(t, clock, "reconnect delay", func(d time.Duration) bool { return d == st.RetryIn })
 	clock.Advance(st.RetryIn)
 	conn := srv.nextConn(t)
 	log.wait(t, StatusConnected, "")
@@ -555,7 +555,7 @@ func TestRealtimeReconnectBackoff(t *testing.T) {
 	if st := log.wait(t, StatusDisconnected, ""); st.RetryIn != 60*time.Second+jit || st.Session == 0 {
 		t.Fatalf("after a short session: %+v", st)
 	}
-	clock.waitForWaiter(t, "reconnect delay", func(d time.Duration) bool { return d == 60*time.Second+jit })
+	waitForWaiter(t, clock, "reconnect delay", func(d time.Duration) bool { return d == 60*time.Second+jit })
 	clock.Advance(60*time.Second + jit)
 	conn = srv.nextConn(t)
 	log.wait(t, StatusConnected, "")

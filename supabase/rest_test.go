@@ -370,7 +370,7 @@ func TestRetryStopsWhenCancelled(t *testing.T) {
 			return &APIError{Status: 500}
 		})
 	}()
-	clock.waitForWaiter(t, "first backoff", func(d time.Duration) bool { return d == time.Second })
+	waitForWaiter(t, clock, "first backoff", func(d time.Duration) bool { return d == time.Second })
 	cancel()
 	select {
 	case err := <-done:
