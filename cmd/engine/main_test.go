@@ -196,6 +196,22 @@ func TestSimConfigError(t *testing.T) {
 	}
 }
 
+func TestSimCPUProfile(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "cpu.pprof")
+	r := runCmd(t, "sim", "--spec", "bm", "--iterations", "300", "--cpuprofile", p)
+	if r.code != 0 {
+		t.Fatalf("exit %d, stderr %q", r.code, r.stderr)
+	}
+	b, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A pprof profile is a gzip-compressed protocol buffer.
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("profile of %d bytes does not start with the gzip magic", len(b))
+	}
+}
+
 func TestUsageErrors(t *testing.T) {
 	missing := filepath.Join(t.TempDir(), "missing.json")
 	tests := []struct {
@@ -213,6 +229,7 @@ func TestUsageErrors(t *testing.T) {
 		{"negative threads", []string{"sim", "--spec", "bm", "--threads", "-1"}, "--threads"},
 		{"bad duration", []string{"sim", "--spec", "bm", "--duration", "-5"}, "--duration"},
 		{"bad output", []string{"sim", "--spec", "bm", "--output", "xml"}, "--output"},
+		{"unwritable profile", []string{"sim", "--spec", "bm", "--cpuprofile", filepath.Join(missing, "cpu.pprof")}, "--cpuprofile"},
 		{"validate without file", []string{"validate"}, `"file" not set`},
 		{"validate missing file", []string{"validate", "--file", missing}, "no such file"},
 		{"validate unknown spec", []string{"validate", "--file", missing, "--spec", "xx"}, `unknown spec "xx"`},
@@ -315,7 +332,7 @@ func TestSpecs(t *testing.T) {
 
 func TestHelpDocumentsEveryFlag(t *testing.T) {
 	tests := map[string][]string{
-		"sim":      {"--config", "--spec", "--iterations", "--seed", "--duration", "--threads", "--output", "WOWLAB_ENGINE_THREADS"},
+		"sim":      {"--config", "--spec", "--iterations", "--seed", "--duration", "--threads", "--output", "--cpuprofile", "WOWLAB_ENGINE_THREADS"},
 		"validate": {"--file", "--spec"},
 		"specs":    {"--help"},
 	}

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"os"
 	"runtime"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 
@@ -27,6 +28,7 @@ type simFlags struct {
 	duration   float64
 	threads    int
 	output     string
+	cpuProfile string
 }
 
 // maxIterations bounds --iterations: the engine keeps one float per
@@ -61,6 +63,7 @@ func (a *app) newSimCmd() *cobra.Command {
 	fs.Float64Var(&f.duration, "duration", 0, "fight length in seconds, overriding the config's \"duration\" (default: the config's)")
 	fs.IntVar(&f.threads, "threads", 0, "goroutines to simulate on (default: all cores)")
 	fs.StringVarP(&f.output, "output", "o", "text", "output format: text, json or csv")
+	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a CPU profile of the simulation to this file (pprof format)")
 	cli.BindEnv(fs, "threads", "WOWLAB_ENGINE_THREADS")
 	cli.BindEnv(fs, "output", "WOWLAB_ENGINE_OUTPUT")
 	return cmd
@@ -108,6 +111,10 @@ func (a *app) sim(ctx context.Context, f simFlags, seedSet, durationSet bool) er
 		return err // a *engine.ConfigError prints as "config: <path>: <msg>"
 	}
 
+	stopProfile, err := startCPUProfile(f.cpuProfile)
+	if err != nil {
+		return err
+	}
 	progress := newProgress(a.stderr, f.iterations)
 	start := a.now()
 	res, err := sim.Run(ctx, 0, f.iterations, engine.RunOptions{
@@ -117,6 +124,9 @@ func (a *app) sim(ctx context.Context, f simFlags, seedSet, durationSet bool) er
 	})
 	wall := a.now().Sub(start).Seconds()
 	progress.Stop()
+	if perr := stopProfile(); perr != nil && err == nil {
+		return perr
+	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
 			fmt.Fprintln(a.stderr, "engine: interrupted, no results")
@@ -125,6 +135,29 @@ func (a *app) sim(ctx context.Context, f simFlags, seedSet, durationSet bool) er
 		return fmt.Errorf("simulate: %w", err)
 	}
 	return write(a.stdout, newReport(sim, res, threads, wall))
+}
+
+// startCPUProfile starts writing a CPU profile to path, if one is given,
+// and returns the function that finishes it.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	out, err := os.Create(path)
+	if err != nil {
+		return nil, cli.Usagef("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(out); err != nil {
+		out.Close()
+		return nil, fmt.Errorf("start CPU profile: %w", err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := out.Close(); err != nil {
+			return fmt.Errorf("write CPU profile: %w", err)
+		}
+		return nil
+	}, nil
 }
 
 // loadConfig reads the config document from path, or the bundled example
