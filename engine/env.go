@@ -11,8 +11,6 @@ import (
 // it returns is a closure over the state's fields: no look-ups at run time.
 type env struct{ st *state }
 
-func (e env) CanCast(id int) bool { return e.st.canCast(spellID(id)) }
-
 func (e env) CanAfford(id int, extra float64) bool {
 	if id < 0 {
 		return e.st.canAfford(numSpells, extra)

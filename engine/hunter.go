@@ -379,9 +379,12 @@ func (st *state) strike(ab abilityID, base float64, sc school, crit, critDmgBonu
 
 // --- casting -------------------------------------------------------------
 
-func (st *state) canCast(sp spellID) bool {
-	// Cheapest refusals first: the rotation asks this several times per
-	// decision, mostly of spells on cooldown.
+// CanCast reports whether spell id can be started now (rotation.Env). The
+// check is written out here rather than called: the rotation asks it several
+// times per decision, mostly of spells on cooldown, and a further call would
+// cost about as much as the check. Cheapest refusals come first.
+func (e env) CanCast(id int) bool {
+	st, sp := e.st, spellID(id)
 	if c := &st.cds[sp]; c.charges == 0 && c.max > 0 {
 		if st.now < c.end {
 			st.wake = min(st.wake, c.end)

@@ -42,7 +42,7 @@ func TestChargesAndHastedRecharge(t *testing.T) {
 	if c := st.syncCd(spBarbedShot); c.charges != 0 || c.end != 10_000 {
 		t.Fatalf("after two casts: %+v", *c)
 	}
-	if st.canCast(spBarbedShot) {
+	if (env{st}).CanCast(int(spBarbedShot)) {
 		t.Fatal("castable without charges")
 	}
 	if st.wake != 10_000 {
@@ -178,14 +178,14 @@ func TestExecuteBelowTwentyPercent(t *testing.T) {
 	st := fightState(t, "bm_hunter.json")
 	st.focus = 100
 	st.now = st.end / 2
-	if st.canCast(spKillShot) {
+	if (env{st}).CanCast(int(spKillShot)) {
 		t.Fatal("kill shot usable at 50% health")
 	}
 	if st.wake != st.end*8/10+1 {
 		t.Fatalf("wake hint %d, want the start of the execute phase", st.wake)
 	}
 	st.now = st.end*8/10 + 1
-	if !st.canCast(spKillShot) {
+	if !(env{st}).CanCast(int(spKillShot)) {
 		t.Fatalf("kill shot not usable at %.1f%% health", 100*st.healthPct())
 	}
 }
