@@ -286,6 +286,9 @@ func (c *cluster) startNode(name, url string, extra ...string) *proc {
 		"--config-dir", cfg, "--log-dir", filepath.Join(cfg, "logs"),
 		"--sentinel-url", url, "--api-url", url, "--anon-key", c.anon,
 		"--cores", "2",
+		// Other test packages run beside these; at the default idle
+		// priority the nodes would wait for them.
+		"--priority", "normal",
 	}, extra...)
 	p := startProc(c.t, name, bin.node, args...)
 	code := p.waitOutput(c.t, claimCodeLine, 30*time.Second)

@@ -14,6 +14,7 @@ import (
 
 	"wowlab/internal/cli"
 	"wowlab/internal/logging"
+	"wowlab/internal/priority"
 	"wowlab/internal/version"
 	"wowlab/node"
 )
@@ -28,6 +29,7 @@ type flags struct {
 	cores       int
 	logFormat   string
 	grace       time.Duration
+	priority    string
 }
 
 // newRoot builds the command tree; out receives what the node prints for
@@ -56,9 +58,11 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 	fs.IntVar(&f.cores, "cores", 0, "cores to simulate on (default: physical or performance cores)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "console log format: text or json")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "time running chunks get to finish at shutdown")
+	fs.StringVar(&f.priority, "priority", "idle", "CPU priority: idle (simulate only when nothing else wants the CPU), low or normal")
 	for name, env := range map[string]string{
 		"config-dir": "WOWLAB_NODE_CONFIG_DIR", "log-dir": "WOWLAB_NODE_LOG_DIR", "api-url": "WOWLAB_API_URL",
 		"sentinel-url": "WOWLAB_SENTINEL_URL", "anon-key": "WOWLAB_ANON_KEY", "cores": "WOWLAB_NODE_CORES",
+		"priority": "WOWLAB_NODE_PRIORITY",
 	} {
 		cli.BindEnv(fs, name, env)
 	}
@@ -103,6 +107,10 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if err != nil {
 		return cli.Usagef("%v", err)
 	}
+	prio, err := priority.Parse(f.priority)
+	if err != nil {
+		return cli.Usagef("--priority: %v", err)
+	}
 	if f.configDir == "" {
 		if f.configDir, err = node.DefaultConfigDir(); err != nil {
 			return err
@@ -118,6 +126,9 @@ func run(parent context.Context, f flags, out io.Writer) error {
 		return err
 	}
 	defer logger.Close()
+	if err := priority.Lower(prio); err != nil {
+		logger.Warn("simulating at the priority the node was started with", "priority", prio, "err", err)
+	}
 
 	core, err := node.New(node.Options{
 		ConfigDir: f.configDir,
@@ -131,8 +142,8 @@ func run(parent context.Context, f flags, out io.Writer) error {
 		return err
 	}
 	h := core.Host()
-	fmt.Fprintf(out, "node-headless %s on %s: %d of %d cores enabled, config in %s\n",
-		version.String(), h.Platform, h.EnabledCores, h.TotalCores, f.configDir)
+	fmt.Fprintf(out, "node-headless %s on %s: %d of %d cores enabled, %s priority, config in %s\n",
+		version.String(), h.Platform, h.EnabledCores, h.TotalCores, prio, f.configDir)
 
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -30,7 +30,7 @@ func TestVersionAndHelp(t *testing.T) {
 		t.Fatalf("help: code %d", code)
 	}
 	for _, want := range []string{"--config-dir", "WOWLAB_NODE_CONFIG_DIR", "WOWLAB_NODE_LOG_DIR", "WOWLAB_API_URL",
-		"WOWLAB_SENTINEL_URL", "WOWLAB_ANON_KEY", "WOWLAB_NODE_CORES", "--log-format", "--grace", "run", "version"} {
+		"WOWLAB_SENTINEL_URL", "WOWLAB_ANON_KEY", "WOWLAB_NODE_CORES", "--log-format", "--grace", "--priority", "WOWLAB_NODE_PRIORITY", "run", "version"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("help lacks %s", want)
 		}
@@ -47,6 +47,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"--log-format", "xml"}, nil},
 		{[]string{"--cores", "-1"}, nil},
 		{nil, map[string]string{"WOWLAB_NODE_CORES": "many"}},
+		{[]string{"--priority", "high"}, nil},
+		{nil, map[string]string{"WOWLAB_NODE_PRIORITY": "realtime"}},
 	}
 	for _, tt := range tests {
 		var out, errOut bytes.Buffer
@@ -63,7 +65,7 @@ func TestRunWithoutAnonKeyFails(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := cli.Run(newRoot(&out, env(map[string]string{
 		"WOWLAB_NODE_CONFIG_DIR": filepath.Join(dir, "cfg"), "WOWLAB_NODE_LOG_DIR": filepath.Join(dir, "logs"),
-		"WOWLAB_SENTINEL_URL": "http://127.0.0.1:1",
+		"WOWLAB_SENTINEL_URL": "http://127.0.0.1:1", "WOWLAB_NODE_PRIORITY": "normal",
 	})), []string{"run"}, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "anon key") {
 		t.Fatalf("code %d err %q", code, errOut.String())
@@ -86,7 +88,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, flags{configDir: filepath.Join(dir, "cfg"), logDir: filepath.Join(dir, "logs"),
-			sentinelURL: "http://127.0.0.1:1", apiURL: "http://127.0.0.1:1", anonKey: "k", logFormat: "json", grace: time.Second}, &out)
+			sentinelURL: "http://127.0.0.1:1", apiURL: "http://127.0.0.1:1", anonKey: "k", logFormat: "json", grace: time.Second, priority: "normal"}, &out)
 	}()
 	deadline := time.Now().Add(30 * time.Second)
 	for !strings.Contains(out.String(), "unavailable") {
@@ -99,7 +101,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	if err := <-done; err != nil && !errors.Is(err, context.Canceled) {
 		t.Fatal(err)
 	}
-	if !strings.Contains(out.String(), "node stopped") {
+	if !strings.Contains(out.String(), "node stopped") || !strings.Contains(out.String(), "normal priority") {
 		t.Fatalf("output %q", out.String())
 	}
 	logs, _ := filepath.Glob(filepath.Join(dir, "logs", "node-*.log"))
