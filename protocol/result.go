@@ -17,6 +17,13 @@ type ChunkResult struct {
 	MaxDps     float64 `json:"maxDps"`
 }
 
+// MaxDps bounds every DPS figure of a result. Damage is never negative,
+// and real fights stay far below a trillion per second (tens of thousands
+// to a few million); the bound keeps the sums of squares that merging
+// results computes finite, so no result can make a job's aggregate
+// infinite.
+const MaxDps = 1e12
+
 // Validate reports why a result cannot be accepted for a chunk of the given
 // number of iterations, or nil.
 func (r ChunkResult) Validate(iterations int) error {
@@ -33,9 +40,9 @@ func (r ChunkResult) Validate(iterations int) error {
 		if math.IsNaN(f.v) || math.IsInf(f.v, 0) {
 			return fmt.Errorf("%s must be a finite number", f.name)
 		}
-	}
-	if r.StdDps < 0 {
-		return errors.New("stdDps must not be negative")
+		if f.v < 0 || f.v > MaxDps {
+			return fmt.Errorf("%s must be between 0 and %g, got %g", f.name, float64(MaxDps), f.v)
+		}
 	}
 	if r.Iterations > 0 && (r.MinDps > r.MeanDps || r.MeanDps > r.MaxDps) {
 		return errors.New("meanDps must lie between minDps and maxDps")

@@ -62,6 +62,9 @@ func TestChunkResultValidate(t *testing.T) {
 		{Iterations: 10, MeanDps: 5, StdDps: math.Inf(1), MinDps: 3, MaxDps: 7},
 		{Iterations: 10, MeanDps: 5, StdDps: -1, MinDps: 3, MaxDps: 7},
 		{Iterations: 10, MeanDps: 9, MinDps: 3, MaxDps: 7},
+		{Iterations: 10, MeanDps: 5, MinDps: -3, MaxDps: 7},
+		{Iterations: 10, MeanDps: 5, MinDps: 3, MaxDps: 2 * MaxDps},
+		{Iterations: 10, MeanDps: 5, StdDps: 1e300, MinDps: 3, MaxDps: 7},
 	}
 	for _, r := range bad {
 		if err := r.Validate(10); err == nil {

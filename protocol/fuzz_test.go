@@ -1,0 +1,73 @@
+package protocol
+
+import (
+	"crypto/ed25519"
+	"encoding/json"
+	"errors"
+	"math"
+	"testing"
+	"time"
+)
+
+// FuzzVerify feeds arbitrary signed-request headers to Verify: it must
+// never panic, every refusal must be a *VerifyError (its text is the 401
+// body), and an accepted request is the one its key signed.
+func FuzzVerify(f *testing.F) {
+	key := ed25519.NewKeyFromSeed(make([]byte, ed25519.SeedSize))
+	now := time.Unix(1_790_000_000, 0)
+	good := Sign(key, now.Unix(), "POST", "/nodes/heartbeat", []byte(`{"nodeId":"x"}`))
+	f.Add(good.Key, good.Timestamp, good.Signature, "POST", "/nodes/heartbeat", []byte(`{"nodeId":"x"}`))
+	f.Add(good.Key, good.Timestamp, good.Signature, "POST", "/nodes/heartbeat", []byte(`{"nodeId":"y"}`))
+	f.Add(good.Key, "-9223372036854775808", good.Signature, "GET", "/", []byte(nil))
+	f.Add("", "", "", "", "", []byte(nil))
+	f.Add("AAAA", "1790000000", "====", "POST", "/nodes/register", []byte("{}"))
+	f.Fuzz(func(t *testing.T, k, ts, sig, method, path string, body []byte) {
+		pub, err := Verify(Headers{Key: k, Timestamp: ts, Signature: sig}, method, path, body, now)
+		if err != nil {
+			var ve *VerifyError
+			if !errors.As(err, &ve) || ve.Reason == "" {
+				t.Fatalf("refusal %v is not a VerifyError with a reason", err)
+			}
+			return
+		}
+		if EncodePublicKey(pub) != k {
+			t.Fatalf("accepted key %s, header %s", EncodePublicKey(pub), k)
+		}
+	})
+}
+
+// FuzzSummary merges chunk results that pass Validate: the job result must
+// be finite, encodable as JSON, and have its mean between its minimum and
+// its maximum.
+func FuzzSummary(f *testing.F) {
+	f.Add(1000, 35000.0, 900.0, 32000.0, 38000.0, 1000, 35100.0, 950.0, 31900.0, 38500.0)
+	f.Add(1, 5.0, 0.0, 5.0, 5.0, 1, 5.0, 0.0, 5.0, 5.0)
+	f.Add(2, 1e300, 1e300, 0.0, 1e308, 3, -1e300, 1e300, -1e308, 0.0)
+	f.Fuzz(func(t *testing.T, n1 int, mean1, std1, min1, max1 float64, n2 int, mean2, std2, min2, max2 float64) {
+		var s Summary
+		for _, r := range []ChunkResult{
+			{Iterations: n1, MeanDps: mean1, StdDps: std1, MinDps: min1, MaxDps: max1},
+			{Iterations: n2, MeanDps: mean2, StdDps: std2, MinDps: min2, MaxDps: max2},
+		} {
+			if r.Validate(r.Iterations) != nil || r.Iterations > 1_000_000_000 {
+				continue
+			}
+			s.Add(r)
+		}
+		res := s.Result()
+		for _, v := range []float64{res.MeanDps, res.StdDps, res.MinDps, res.MaxDps} {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("result %+v is not finite", res)
+			}
+		}
+		if _, err := json.Marshal(res); err != nil {
+			t.Fatalf("result %+v does not encode: %v", res, err)
+		}
+		if res.TotalIterations > 0 {
+			tol := 1e-9 * max(math.Abs(res.MinDps), math.Abs(res.MaxDps))
+			if res.MeanDps < res.MinDps-tol || res.MeanDps > res.MaxDps+tol {
+				t.Fatalf("mean outside [min, max]: %+v", res)
+			}
+		}
+	})
+}
