@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -17,8 +18,12 @@ import (
 	"wowlab/sentinel/store"
 )
 
-// fetchParallel is how many changed rows the dispatcher reads at once.
-const fetchParallel = 8
+// fetchParallel is how many reads of changed rows the dispatcher runs at
+// once; fetchBatch is how many waiting notifications it takes together.
+const (
+	fetchParallel = 8
+	fetchBatch    = 512
+)
 
 // maxOwnerCache bounds the job -> owner cache.
 const maxOwnerCache = 100_000
@@ -309,8 +314,10 @@ type work struct {
 	done   chan struct{}
 }
 
-// dispatch reads the feed until ctx ends: changed rows are read up to
-// fetchParallel at a time and delivered in the order they were committed.
+// dispatch reads the feed until ctx ends and delivers changes in the order
+// they were committed. The notifications that wait in the feed are taken
+// together, up to fetchBatch: the changed rows of each table among them
+// are read in one query, up to fetchParallel queries at a time.
 func (h *hub) dispatch(ctx context.Context, sub *store.Subscription) error {
 	queue := make(chan *work, 1024)
 	sem := make(chan struct{}, fetchParallel)
@@ -331,48 +338,94 @@ func (h *hub) dispatch(ctx context.Context, sub *store.Subscription) error {
 	}()
 	closed := make(chan struct{})
 	close(closed)
+	batch := make([]store.Notification, 0, fetchBatch)
 	for {
-		var n store.Notification
-		var ok bool
+		batch = batch[:0]
 		select {
 		case <-ctx.Done():
 			return nil
-		case n, ok = <-sub.C:
+		case n, ok := <-sub.C:
 			if !ok {
 				return nil
 			}
+			batch = append(batch, n)
 		}
-		var w *work
-		switch n.Kind {
-		case store.KindReset:
-			h.g.once.Do(func() { close(h.g.ready) })
-			w = &work{reset: true, done: closed}
-		case store.KindChange:
-			t, ok := h.g.schema[n.Change.Table]
-			if !ok || !t.realtime || !h.watching(t.name) {
-				continue
-			}
-			w = &work{change: n.Change, done: closed}
-			if n.Change.Op != "DELETE" {
-				w.done = make(chan struct{})
-				select {
-				case sem <- struct{}{}:
-				case <-ctx.Done():
-					return nil
+		ended := false
+	more:
+		for len(batch) < fetchBatch {
+			select {
+			case n, ok := <-sub.C:
+				if !ok {
+					ended = true
+					break more
 				}
-				go func() {
-					defer func() { <-sem; close(w.done) }()
-					w.row, w.err = h.g.store.ReadRow(ctx, w.change.Table, w.change.ID)
-				}()
+				batch = append(batch, n)
+			default:
+				break more
 			}
-		default:
-			continue
 		}
-		select {
-		case queue <- w:
-		case <-ctx.Done():
+		var works []*work
+		reads := map[string][]*work{} // changes whose new row is read, by table
+		for _, n := range batch {
+			switch n.Kind {
+			case store.KindReset:
+				h.g.once.Do(func() { close(h.g.ready) })
+				works = append(works, &work{reset: true, done: closed})
+			case store.KindChange:
+				t, ok := h.g.schema[n.Change.Table]
+				if !ok || !t.realtime || !h.watching(t.name) {
+					continue
+				}
+				w := &work{change: n.Change, done: closed}
+				if n.Change.Op != "DELETE" {
+					w.done = make(chan struct{})
+					reads[t.name] = append(reads[t.name], w)
+				}
+				works = append(works, w)
+			}
+		}
+		for table, ws := range reads {
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return nil
+			}
+			go func() {
+				defer func() { <-sem }()
+				h.readRows(ctx, table, ws)
+			}()
+		}
+		for _, w := range works {
+			select {
+			case queue <- w:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if ended {
 			return nil
 		}
+	}
+}
+
+// readRows reads the new rows of changes to one table and releases them to
+// delivery. A row that is gone by now is ErrNotFound.
+func (h *hub) readRows(ctx context.Context, table string, ws []*work) {
+	ids := make([]string, len(ws))
+	for i, w := range ws {
+		ids[i] = w.change.ID
+	}
+	rows, err := h.g.store.ReadRows(ctx, table, ids)
+	for _, w := range ws {
+		switch row, ok := rows[w.change.ID]; {
+		case err != nil:
+			w.err = err
+		case !ok:
+			w.err = fmt.Errorf("%s %s: %w", table, w.change.ID, store.ErrNotFound)
+		default:
+			w.row = row
+		}
+		close(w.done)
 	}
 }
 

@@ -23,7 +23,7 @@ const (
 // primary key ("id") and the key columns used to route changes (nodes:
 // user_id; jobs: user_id, status; jobs_chunks: job_id, node_id, status),
 // with JSON types (strings, or nil for NULL). It is nil for INSERT. Read the
-// new row with Store.ReadRow.
+// new row with Store.ReadRows.
 type Change struct {
 	Table string         // nodes, jobs or jobs_chunks
 	Op    string         // INSERT, UPDATE or DELETE

@@ -399,22 +399,36 @@ func (p *Postgres) JobByID(ctx context.Context, id string) (Job, error) {
 	return j, notFound(err, "job "+id)
 }
 
-// ReadRow returns a row of nodes, jobs or jobs_chunks as a JSON object.
-func (p *Postgres) ReadRow(ctx context.Context, table, id string) (json.RawMessage, error) {
-	switch table {
-	case "nodes", "jobs", "jobs_chunks":
-	default:
-		return nil, fmt.Errorf("read row: table %q is not readable", table)
+// ReadRows returns rows of nodes, jobs or jobs_chunks as JSON objects, by
+// id, in one query.
+func (p *Postgres) ReadRows(ctx context.Context, table string, ids []string) (map[string]json.RawMessage, error) {
+	if !Readable(table) {
+		return nil, fmt.Errorf("read rows: table %q is not readable", table)
 	}
-	if err := checkIDs(table, id); err != nil {
-		return nil, err
+	valid := make([]string, 0, len(ids))
+	for _, id := range ids {
+		if checkIDs(table, id) == nil {
+			valid = append(valid, id)
+		}
 	}
-	var row []byte
-	err := p.pool.QueryRow(ctx, "SELECT to_jsonb(t) FROM "+table+" t WHERE id = $1", id).Scan(&row)
+	rows, err := p.pool.Query(ctx, "SELECT id::text, to_jsonb(t) FROM "+table+" t WHERE id = ANY($1::uuid[])", valid)
 	if err != nil {
-		return nil, notFound(err, table+" "+id)
+		return nil, fmt.Errorf("read rows: %w", err)
 	}
-	return row, nil
+	defer rows.Close()
+	out := make(map[string]json.RawMessage, len(valid))
+	for rows.Next() {
+		var id string
+		var row []byte
+		if err := rows.Scan(&id, &row); err != nil {
+			return nil, fmt.Errorf("read rows: %w", err)
+		}
+		out[id] = row
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	return out, nil
 }
 
 // DeleteUnusedConfigs removes configs no job references, unused since a time.

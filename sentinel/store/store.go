@@ -199,6 +199,16 @@ type Counts struct {
 	ChunksRunning int
 }
 
+// Readable reports whether Store.ReadRows serves table: the tables whose
+// changes the feed reports.
+func Readable(table string) bool {
+	switch table {
+	case "nodes", "jobs", "jobs_chunks":
+		return true
+	}
+	return false
+}
+
 // Store is the sentinel's persistence. Every method is safe for concurrent
 // use by any number of instances sharing the database.
 type Store interface {
@@ -251,9 +261,10 @@ type Store interface {
 	CreateJob(ctx context.Context, j NewJob) error
 	// JobByID returns a job or ErrNotFound.
 	JobByID(ctx context.Context, id string) (Job, error)
-	// ReadRow returns a row of nodes, jobs or jobs_chunks as a JSON object
-	// with its column names, or ErrNotFound.
-	ReadRow(ctx context.Context, table, id string) (json.RawMessage, error)
+	// ReadRows returns rows of nodes, jobs or jobs_chunks as JSON objects
+	// with their column names, by id. Ids that name no row, or are not
+	// UUIDs, are absent from the map.
+	ReadRows(ctx context.Context, table string, ids []string) (map[string]json.RawMessage, error)
 	// Select returns the rows of q.Table that q.Access may read, filtered,
 	// ordered and paged as q says, as a JSON array of objects holding the
 	// columns in q's order with PostgreSQL's json shapes: uuid, text and

@@ -148,9 +148,9 @@ func TestListenFeedAndReconnect(t *testing.T) {
 	if upd.Change.ID != job.Job.ID || upd.Change.Old["user_id"] != user.ID || upd.Change.Old["status"] != "pending" {
 		t.Fatalf("update change %+v", upd.Change)
 	}
-	row, err := p.ReadRow(ctx, "jobs", job.Job.ID)
-	if err != nil || len(row) == 0 {
-		t.Fatalf("read row: %s %v", row, err)
+	rows, err := p.ReadRows(ctx, "jobs", []string{upd.Change.ID})
+	if err != nil || len(rows[job.Job.ID]) == 0 {
+		t.Fatalf("read the changed row: %v %v", rows, err)
 	}
 	cancel()
 	if err := <-done; err != nil {

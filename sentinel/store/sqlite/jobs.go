@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"wowlab/protocol"
@@ -98,45 +99,60 @@ func (s *Store) jobByID(ctx context.Context, q queryer, id string) (store.Job, e
 }
 
 // jsonColumns are the columns holding JSON (PostgreSQL jsonb and uuid[]):
-// ReadRow embeds them instead of quoting them.
+// ReadRows embeds them instead of quoting them.
 var jsonColumns = map[string]bool{"result": true, "config": true, "previous_node_ids": true}
 
-// ReadRow returns a row of nodes, jobs or jobs_chunks as a JSON object with
+// ReadRows returns rows of nodes, jobs or jobs_chunks as JSON objects with
 // PostgreSQL's to_jsonb shape: column names as keys, text and timestamps as
 // strings, integers as numbers, NULL as null and JSON columns embedded.
-func (s *Store) ReadRow(ctx context.Context, table, id string) (json.RawMessage, error) {
-	switch table {
-	case "nodes", "jobs", "jobs_chunks":
-	default:
-		return nil, fmt.Errorf("read row: table %q is not readable", table)
+func (s *Store) ReadRows(ctx context.Context, table string, ids []string) (map[string]json.RawMessage, error) {
+	if !store.Readable(table) {
+		return nil, fmt.Errorf("read rows: table %q is not readable", table)
 	}
-	id, err := lookupID(table, id)
-	if err != nil {
-		return nil, err
+	args := make([]any, 0, len(ids))
+	for _, id := range ids {
+		if id, err := lookupID(table, id); err == nil {
+			args = append(args, id)
+		}
 	}
-	rows, err := s.reader.QueryContext(ctx, "SELECT * FROM "+table+" WHERE id = ?", id)
+	out := make(map[string]json.RawMessage, len(args))
+	if len(args) == 0 {
+		return out, nil
+	}
+	marks := strings.TrimSuffix(strings.Repeat("?,", len(args)), ",")
+	rows, err := s.reader.QueryContext(ctx, "SELECT * FROM "+table+" WHERE id IN ("+marks+")", args...)
 	if err != nil {
-		return nil, fmt.Errorf("read row: %w", err)
+		return nil, fmt.Errorf("read rows: %w", err)
 	}
 	defer rows.Close()
 	cols, err := rows.Columns()
 	if err != nil {
-		return nil, fmt.Errorf("read row: %w", err)
-	}
-	if !rows.Next() {
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("read row: %w", err)
-		}
-		return nil, fmt.Errorf("%s %s: %w", table, id, store.ErrNotFound)
+		return nil, fmt.Errorf("read rows: %w", err)
 	}
 	vals := make([]any, len(cols))
 	ptrs := make([]any, len(cols))
 	for i := range vals {
 		ptrs[i] = &vals[i]
 	}
-	if err := rows.Scan(ptrs...); err != nil {
-		return nil, fmt.Errorf("read row: %w", err)
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, fmt.Errorf("read rows: %w", err)
+		}
+		id, row, err := rowJSON(cols, vals)
+		if err != nil {
+			return nil, fmt.Errorf("read rows: %w", err)
+		}
+		out[id] = row
 	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read rows: %w", err)
+	}
+	return out, nil
+}
+
+// rowJSON renders one scanned row as a JSON object and returns its id.
+func rowJSON(cols []string, vals []any) (string, json.RawMessage, error) {
+	var id string
 	var b bytes.Buffer
 	b.WriteByte('{')
 	for i, col := range cols {
@@ -152,9 +168,12 @@ func (s *Store) ReadRow(ctx context.Context, table, id string) (json.RawMessage,
 		case int64:
 			b.WriteString(strconv.FormatInt(v, 10))
 		case string:
+			if col == "id" {
+				id = v
+			}
 			if jsonColumns[col] {
 				if !json.Valid([]byte(v)) {
-					return nil, fmt.Errorf("read row: column %s holds invalid JSON", col)
+					return "", nil, fmt.Errorf("column %s holds invalid JSON", col)
 				}
 				b.WriteString(v)
 				break
@@ -164,13 +183,13 @@ func (s *Store) ReadRow(ctx context.Context, table, id string) (json.RawMessage,
 		default:
 			enc, err := json.Marshal(v)
 			if err != nil {
-				return nil, fmt.Errorf("read row: column %s: %w", col, err)
+				return "", nil, fmt.Errorf("column %s: %w", col, err)
 			}
 			b.Write(enc)
 		}
 	}
 	b.WriteByte('}')
-	return json.RawMessage(b.Bytes()), nil
+	return id, json.RawMessage(b.Bytes()), nil
 }
 
 // DeleteUnusedConfigs removes configs no job references, unused since a time.

@@ -196,10 +196,11 @@ func TestServiceOnSQLite(t *testing.T) {
 		res.TotalIterations != 1500 || res.ChunksCompleted != 2 || res.MeanDps != 100 || res.MinDps != 90 || res.MaxDps != 110 {
 		t.Fatalf("job %+v result %+v (%v)", got, res, err)
 	}
-	row, err := st.ReadRow(ctx, "jobs", job.JobID)
+	rows, err := st.ReadRows(ctx, "jobs", []string{job.JobID})
 	if err != nil {
 		t.Fatal(err)
 	}
+	row := rows[job.JobID]
 	var fields struct {
 		Status string             `json:"status"`
 		Result protocol.JobResult `json:"result"`

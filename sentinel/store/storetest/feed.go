@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -210,8 +209,12 @@ var (
 // readRow reads a row and checks its column set.
 func (f *fixture) readRow(table, id string, cols []string) map[string]any {
 	f.t.Helper()
-	raw, err := f.s.ReadRow(f.ctx, table, id)
+	rows, err := f.s.ReadRows(f.ctx, table, []string{id})
 	f.check(err)
+	raw, ok := rows[id]
+	if !ok || len(rows) != 1 {
+		f.t.Fatalf("ReadRows(%s, [%s]) = %d rows without it", table, id, len(rows))
+	}
 	var row map[string]any
 	if err := json.Unmarshal(raw, &row); err != nil {
 		f.t.Fatalf("%s row %s: %v", table, raw, err)
@@ -293,13 +296,20 @@ func testReadRow(f *fixture) {
 	row = f.readRow("jobs_chunks", other.Chunks[0].ID, chunkColumns)
 	f.wantFields("requeued chunk", row, map[string]any{"previous_node_ids": []any{n.ID}, "attempts": 1.0, "last_error": "oops", "node_id": nil})
 
-	_, err := f.s.ReadRow(f.ctx, "jobs", uuid.NewString())
-	wantErr(t, "unknown job row", err, store.ErrNotFound)
-	_, err = f.s.ReadRow(f.ctx, "jobs_chunks", "not-a-uuid")
-	wantErr(t, "malformed id", err, store.ErrNotFound)
+	// Several rows in one read; ids of no row, malformed ids and repeats
+	// are left out of the answer, not refused.
+	missing := uuid.NewString()
+	rows, err := f.s.ReadRows(f.ctx, "jobs_chunks", []string{c, missing, "not-a-uuid", other.Chunks[0].ID, c})
+	f.check(err)
+	if len(rows) != 2 || rows[c] == nil || rows[other.Chunks[0].ID] == nil {
+		t.Fatalf("ReadRows of two chunks, an unknown id, a malformed id and a repeat: %d rows %v", len(rows), slices.Sorted(maps.Keys(rows)))
+	}
+	if rows, err := f.s.ReadRows(f.ctx, "jobs", nil); err != nil || len(rows) != 0 {
+		t.Fatalf("ReadRows of no ids = %v, %v", rows, err)
+	}
 	for _, table := range []string{"users", "jobs_configs", "seen_signatures", "nodes; DROP TABLE jobs", ""} {
-		if _, err := f.s.ReadRow(f.ctx, table, u.ID); err == nil || errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("ReadRow(%q) = %v, want a refusal", table, err)
+		if _, err := f.s.ReadRows(f.ctx, table, []string{u.ID}); err == nil {
+			t.Fatalf("ReadRows(%q) accepted", table)
 		}
 	}
 }
