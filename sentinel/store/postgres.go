@@ -39,7 +39,7 @@ func Open(ctx context.Context, connString string, log *slog.Logger) (*Postgres, 
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)
 	}
-	// Timestamps leave the database as JSON (Select, ReadRow) in the
+	// Timestamps leave the database as JSON (Select, ReadRows) in the
 	// session's time zone: UTC makes them the same on every server and on
 	// every store.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"

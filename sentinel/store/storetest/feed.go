@@ -247,7 +247,7 @@ func (f *fixture) wantFields(what string, row map[string]any, want map[string]an
 	}
 }
 
-func testReadRow(f *fixture) {
+func testReadRows(f *fixture) {
 	t := f.t
 	u := f.user("alice")
 	unclaimed := f.node(t0)

@@ -77,7 +77,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"RememberSignature", testRememberSignature},
 		{"RunExclusive", testRunExclusive},
 		{"Feed", testFeed},
-		{"ReadRow", testReadRow},
+		{"ReadRows", testReadRows},
 		{"SelectAccess", testSelectAccess},
 		{"SelectOperators", testSelectOperators},
 		{"SelectOrderAndPaging", testSelectOrderAndPaging},
