@@ -3,6 +3,9 @@ package sentinel
 import (
 	"context"
 	"testing"
+
+	"wowlab/protocol"
+	"wowlab/sentinel/store"
 )
 
 // BenchmarkAssign measures the assignment path with 100 online nodes: each
@@ -41,6 +44,38 @@ func BenchmarkComplete(b *testing.B) {
 		e.schedule()
 		c := e.chunkOn(j.JobID, n.id)
 		b.StartTimer()
+		if _, err := e.svc.CompleteChunk(ctx, n.pub, completeReq(c.ID, c.Iterations)); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "completions/s")
+}
+
+// BenchmarkCompleteLargeJob measures completions of the chunks of one
+// 1 000-chunk job, the common case when many nodes share a big job: each
+// completion locks the job and checks whether it was the last.
+func BenchmarkCompleteLargeJob(b *testing.B) {
+	e := newEnv(b)
+	u, _ := e.user("bench")
+	n := e.onlineNode(u.ID, 1024, 1024)
+	ctx := context.Background()
+	var running []store.Chunk
+	b.ResetTimer()
+	for range b.N {
+		if len(running) == 0 {
+			b.StopTimer()
+			j := e.job(u.ID, 1000*protocol.ChunkSize, AccessPrivate)
+			for e.schedule() > 0 {
+			}
+			for _, c := range e.chunks(j.JobID) {
+				if c.NodeID == n.id && c.Status == protocol.StatusRunning {
+					running = append(running, c)
+				}
+			}
+			b.StartTimer()
+		}
+		c := running[0]
+		running = running[1:]
 		if _, err := e.svc.CompleteChunk(ctx, n.pub, completeReq(c.ID, c.Iterations)); err != nil {
 			b.Fatal(err)
 		}

@@ -595,20 +595,16 @@ func (p *Postgres) CompleteChunk(ctx context.Context, c Completion, aggregate Ag
 			return fmt.Errorf("complete chunk: %w", err)
 		}
 		out.Applied, out.ChunkStatus = true, protocol.StatusCompleted
-		// Taking the job's row lock before counting serialises concurrent
-		// completions of one job: the last one sees every other chunk done.
+		// The update takes the job's row lock, which serialises concurrent
+		// completions of one job; each chunk is counted once (above), so
+		// the completion that brings the count to the total is the last.
 		var jobStatus string
-		if err := tx.QueryRow(ctx, "SELECT status FROM jobs WHERE id = $1 FOR UPDATE", jobID).Scan(&jobStatus); err != nil {
-			return fmt.Errorf("lock job: %w", err)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE jobs SET completed_iterations = completed_iterations + $2 WHERE id = $1", jobID, iterations); err != nil {
+		var done, total int
+		if err := tx.QueryRow(ctx, `UPDATE jobs SET completed_iterations = completed_iterations + $2 WHERE id = $1
+			RETURNING status, completed_iterations, total_iterations`, jobID, iterations).Scan(&jobStatus, &done, &total); err != nil {
 			return fmt.Errorf("count iterations: %w", err)
 		}
-		var unfinished int
-		if err := tx.QueryRow(ctx, "SELECT count(*) FROM jobs_chunks WHERE job_id = $1 AND status <> 'completed'", jobID).Scan(&unfinished); err != nil {
-			return fmt.Errorf("count unfinished chunks: %w", err)
-		}
-		if unfinished == 0 && jobStatus != protocol.StatusCompleted && jobStatus != protocol.StatusFailed {
+		if done == total && jobStatus != protocol.StatusCompleted && jobStatus != protocol.StatusFailed {
 			rows, err := tx.Query(ctx, "SELECT result FROM jobs_chunks WHERE job_id = $1 ORDER BY seed_offset, id", jobID)
 			if err != nil {
 				return fmt.Errorf("read chunk results: %w", err)

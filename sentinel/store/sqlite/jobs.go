@@ -357,18 +357,15 @@ func (s *Store) CompleteChunk(ctx context.Context, c store.Completion, aggregate
 			return fmt.Errorf("complete chunk: %w", err)
 		}
 		out.Applied, out.ChunkStatus = true, protocol.StatusCompleted
+		// Each chunk is counted once (above), so the completion that brings
+		// the count to the total is the last.
 		var jobStatus string
-		if err := tx.QueryRowContext(ctx, "SELECT status FROM jobs WHERE id = ?", jobID).Scan(&jobStatus); err != nil {
-			return fmt.Errorf("read job: %w", err)
-		}
-		if _, err := tx.ExecContext(ctx, "UPDATE jobs SET completed_iterations = completed_iterations + ? WHERE id = ?", iterations, jobID); err != nil {
+		var done, total int
+		if err := tx.QueryRowContext(ctx, `UPDATE jobs SET completed_iterations = completed_iterations + ? WHERE id = ?
+			RETURNING status, completed_iterations, total_iterations`, iterations, jobID).Scan(&jobStatus, &done, &total); err != nil {
 			return fmt.Errorf("count iterations: %w", err)
 		}
-		var unfinished int
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM jobs_chunks WHERE job_id = ? AND status <> 'completed'", jobID).Scan(&unfinished); err != nil {
-			return fmt.Errorf("count unfinished chunks: %w", err)
-		}
-		if unfinished == 0 && jobStatus != protocol.StatusCompleted && jobStatus != protocol.StatusFailed {
+		if done == total && jobStatus != protocol.StatusCompleted && jobStatus != protocol.StatusFailed {
 			raw, err := collect(query(tx.QueryContext(ctx, "SELECT result FROM jobs_chunks WHERE job_id = ? ORDER BY seed_offset, id", jobID)),
 				func(r *sql.Rows) (json.RawMessage, error) {
 					var b json.RawMessage
