@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"testing"
+	"time"
 )
 
 func loadExample(tb testing.TB, name string) []byte {
@@ -61,6 +62,36 @@ func BenchmarkBatch10k(b *testing.B) {
 	secs := b.Elapsed().Seconds()
 	b.ReportMetric(float64(b.N)*10_000/secs, "iterations/s")
 	b.ReportMetric(float64(events)/secs, "events/s")
+}
+
+// BenchmarkBatchScaling runs 2 000 BM iterations on one core and on every
+// core by turns and reports how many times faster every core is. Taking
+// turns keeps a host whose speed drifts from favouring either side.
+func BenchmarkBatchScaling(b *testing.B) {
+	s, err := Compile(loadExample(b, "bm_hunter.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	cores := runtime.GOMAXPROCS(0)
+	if cores < 2 {
+		b.Skip("scaling needs more than one core")
+	}
+	var one, all time.Duration
+	for b.Loop() {
+		for _, threads := range []int{1, cores} {
+			start := time.Now()
+			if _, err := s.Run(context.Background(), 0, 2000, RunOptions{Threads: threads}); err != nil {
+				b.Fatal(err)
+			}
+			if threads == 1 {
+				one += time.Since(start)
+			} else {
+				all += time.Since(start)
+			}
+		}
+	}
+	b.ReportMetric(float64(cores), "cores")
+	b.ReportMetric(one.Seconds()/all.Seconds(), "speedup")
 }
 
 // BenchmarkRotationDecision is one walk of the default BM rotation in the
