@@ -609,19 +609,13 @@ func (p *Postgres) CompleteChunk(ctx context.Context, c Completion, aggregate Ag
 			if err != nil {
 				return fmt.Errorf("read chunk results: %w", err)
 			}
-			raw, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+			raw, err := pgx.CollectRows(rows, pgx.RowTo[json.RawMessage])
 			if err != nil {
 				return fmt.Errorf("read chunk results: %w", err)
 			}
-			results := make([]protocol.ChunkResult, len(raw))
-			for i, r := range raw {
-				if err := json.Unmarshal(r, &results[i]); err != nil {
-					return fmt.Errorf("decode chunk result: %w", err)
-				}
-			}
-			jobResult, err := json.Marshal(aggregate(results))
+			jobResult, err := aggregate.Merge(raw)
 			if err != nil {
-				return fmt.Errorf("encode job result: %w", err)
+				return err
 			}
 			if _, err := tx.Exec(ctx, "UPDATE jobs SET status = 'completed', result = $2, completed_at = $3 WHERE id = $1",
 				jobID, jobResult, c.Now); err != nil {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"wowlab/protocol"
@@ -165,6 +166,22 @@ type Completion struct {
 // Aggregator turns the results of all chunks of a job into the job's result.
 // It runs inside the store's transaction and must not call the store.
 type Aggregator func(results []protocol.ChunkResult) protocol.JobResult
+
+// Merge decodes the stored results of a job's chunks and returns the job's
+// result, encoded for jobs.result.
+func (a Aggregator) Merge(raw []json.RawMessage) (json.RawMessage, error) {
+	results := make([]protocol.ChunkResult, len(raw))
+	for i, r := range raw {
+		if err := json.Unmarshal(r, &results[i]); err != nil {
+			return nil, fmt.Errorf("decode chunk result: %w", err)
+		}
+	}
+	out, err := json.Marshal(a(results))
+	if err != nil {
+		return nil, fmt.Errorf("encode job result: %w", err)
+	}
+	return out, nil
+}
 
 // CompletionOutcome says what a completion changed.
 type CompletionOutcome struct {

@@ -375,15 +375,9 @@ func (s *Store) CompleteChunk(ctx context.Context, c store.Completion, aggregate
 			if err != nil {
 				return fmt.Errorf("read chunk results: %w", err)
 			}
-			results := make([]protocol.ChunkResult, len(raw))
-			for i, r := range raw {
-				if err := json.Unmarshal(r, &results[i]); err != nil {
-					return fmt.Errorf("decode chunk result: %w", err)
-				}
-			}
-			jobResult, err := json.Marshal(aggregate(results))
+			jobResult, err := aggregate.Merge(raw)
 			if err != nil {
-				return fmt.Errorf("encode job result: %w", err)
+				return err
 			}
 			if _, err := tx.ExecContext(ctx, "UPDATE jobs SET status = 'completed', result = json(?), completed_at = ? WHERE id = ?",
 				string(jobResult), at, jobID); err != nil {
