@@ -44,8 +44,11 @@ func TestMain(m *testing.M) {
 			os.Exit(1)
 		}
 	}
-	defer os.RemoveAll(dir)
-	pgtest.Main(m)
+	code := pgtest.Run(m)
+	if err := os.RemoveAll(dir); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+	}
+	os.Exit(code)
 }
 
 // syncBuffer is an output buffer safe to read while a process writes it.

@@ -21,7 +21,7 @@ import (
 	"wowlab/sentinel/store"
 )
 
-func TestMain(m *testing.M) { pgtest.Main(m) }
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 
 type mapEnv map[string]string
 

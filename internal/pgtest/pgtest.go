@@ -14,9 +14,9 @@
 // cluster. Every call of New creates a fresh database with a random name and
 // drops it when the test ends, so concurrent test runs never collide.
 //
-// Use Main from TestMain so a throwaway cluster is stopped when the tests end:
+// Use Run from TestMain so a throwaway cluster is stopped when the tests end:
 //
-//	func TestMain(m *testing.M) { pgtest.Main(m) }
+//	func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
 package pgtest
 
 import (
@@ -48,7 +48,7 @@ const localURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
 // server is the one chosen for this test binary. It is the package's only
 // mutable state: a test binary has one set of tests sharing one server, and
-// Main must find the cluster New started to stop it.
+// Run must find the cluster New started to stop it.
 var server struct {
 	once    sync.Once
 	url     string
@@ -56,16 +56,20 @@ var server struct {
 	err     error
 }
 
-// Main runs the tests and then stops the throwaway cluster, if one was
-// started. Call it from TestMain.
-func Main(m *testing.M) {
+// Run runs the tests, stops the throwaway cluster if one was started, and
+// returns the exit code for os.Exit. Call it from TestMain; anything the
+// tests set up for the whole binary is removed after it returns.
+func Run(m *testing.M) int {
 	code := m.Run()
 	if server.cluster != nil {
 		if err := server.cluster.Stop(); err != nil {
 			fmt.Fprintf(os.Stderr, "pgtest: stopping throwaway cluster: %v\n", err)
+			if code == 0 {
+				code = 1
+			}
 		}
 	}
-	os.Exit(code)
+	return code
 }
 
 // ServerURL returns the connection string of the administrative database of

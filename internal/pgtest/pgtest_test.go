@@ -8,7 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-func TestMain(m *testing.M) { Main(m) }
+func TestMain(m *testing.M) { os.Exit(Run(m)) }
 
 func TestChooseSource(t *testing.T) {
 	env := func(m map[string]string) func(string) (string, bool) {
