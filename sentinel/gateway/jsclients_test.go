@@ -16,8 +16,10 @@ import (
 
 // TestOfficialJSClients runs the official @supabase/realtime-js and
 // @supabase/postgrest-js (versions pinned in testdata/jsclients) against
-// the gateway. npm ci installs them; the test is skipped only when node or
-// npm is missing (scripts/test installs them).
+// the gateway. npm ci installs them from npm's cache when it holds them
+// (--prefer-offline: after the first run the test needs no network); the
+// test is skipped only when node or npm is missing (scripts/test installs
+// them).
 func TestOfficialJSClients(t *testing.T) {
 	nodeBin, errNode := exec.LookPath("node")
 	npmBin, errNpm := exec.LookPath("npm")
@@ -30,7 +32,7 @@ func TestOfficialJSClients(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	install := exec.CommandContext(ctx, npmBin, "ci", "--no-audit", "--no-fund", "--loglevel=error")
+	install := exec.CommandContext(ctx, npmBin, "ci", "--prefer-offline", "--no-audit", "--no-fund", "--loglevel=error")
 	install.Dir = dir
 	if out, err := install.CombinedOutput(); err != nil {
 		t.Fatalf("npm ci: %v\n%s", err, out)
