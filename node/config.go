@@ -116,7 +116,8 @@ func parseConfig(raw []byte) (Config, error) {
 	return c, nil
 }
 
-// SaveConfig writes c to dir/config.ini (mode 0600, dir 0700), atomically.
+// SaveConfig writes c as the [node] section of dir/config.ini (mode 0600,
+// dir 0700), atomically, keeping the file's other sections.
 func SaveConfig(dir string, c Config) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("save config: %w", err)
@@ -124,7 +125,10 @@ func SaveConfig(dir string, c Config) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("create config directory: %w", err)
 	}
-	f := ini.Empty()
+	f, err := readConfigFile(dir)
+	if err != nil {
+		return fmt.Errorf("save config: %w", err)
+	}
 	s, err := f.NewSection(configSection)
 	if err != nil {
 		return fmt.Errorf("save config: %w", err)
