@@ -17,6 +17,7 @@ import (
 	"wowlab/internal/priority"
 	"wowlab/internal/version"
 	"wowlab/node"
+	"wowlab/node/policy"
 )
 
 // flags are the settings of the run command.
@@ -26,7 +27,7 @@ type flags struct {
 	apiURL      string
 	sentinelURL string
 	anonKey     string
-	cores       int
+	policy      policy.Overrides // policy flags given for this run
 	logFormat   string
 	grace       time.Duration
 	priority    string
@@ -35,7 +36,7 @@ type flags struct {
 // newRoot builds the command tree; out receives what the node prints for
 // people (claim code, state changes, chunks).
 func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
-	var f flags
+	f := flags{policy: policy.Overrides{}}
 	root := &cobra.Command{
 		Use:   "node-headless",
 		Short: "Run a WoWLab simulation node without a user interface",
@@ -55,17 +56,16 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 	fs.StringVar(&f.apiURL, "api-url", "", "REST and Realtime base URL for this run (default: from config.ini)")
 	fs.StringVar(&f.sentinelURL, "sentinel-url", "", "sentinel URL for this run (default: from config.ini)")
 	fs.StringVar(&f.anonKey, "anon-key", "", "backend anon key for this run (default: from config.ini)")
-	fs.IntVar(&f.cores, "cores", 0, "cores to simulate on (default: physical or performance cores)")
 	fs.StringVar(&f.logFormat, "log-format", "text", "console log format: text or json")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "time running chunks get to finish at shutdown")
 	fs.StringVar(&f.priority, "priority", "idle", "CPU priority: idle (simulate only when nothing else wants the CPU), low or normal")
 	for name, env := range map[string]string{
 		"config-dir": "WOWLAB_NODE_CONFIG_DIR", "log-dir": "WOWLAB_NODE_LOG_DIR", "api-url": "WOWLAB_API_URL",
-		"sentinel-url": "WOWLAB_SENTINEL_URL", "anon-key": "WOWLAB_ANON_KEY", "cores": "WOWLAB_NODE_CORES",
-		"priority": "WOWLAB_NODE_PRIORITY",
+		"sentinel-url": "WOWLAB_SENTINEL_URL", "anon-key": "WOWLAB_ANON_KEY", "priority": "WOWLAB_NODE_PRIORITY",
 	} {
 		cli.BindEnv(fs, name, env)
 	}
+	addPolicyFlags(fs, f.policy)
 	// Self-update ("update" command, "--no-update" flag) belongs here once
 	// signed releases exist (roadmap item 6).
 
@@ -84,7 +84,7 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 			return err
 		},
 	}
-	root.AddCommand(runCmd, versionCmd)
+	root.AddCommand(runCmd, versionCmd, newCtl(&f.configDir, out))
 	return root
 }
 
@@ -92,9 +92,6 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 func run(parent context.Context, f flags, out io.Writer) error {
 	if parent == nil {
 		parent = context.Background()
-	}
-	if f.cores < 0 {
-		return cli.Usagef("--cores must not be negative")
 	}
 	if f.grace < 0 {
 		return cli.Usagef("--grace must not be negative")
@@ -121,6 +118,14 @@ func run(parent context.Context, f flags, out io.Writer) error {
 			return err
 		}
 	}
+	saved, err := node.LoadPolicy(f.configDir)
+	if err != nil {
+		return err
+	}
+	pol, err := saved.With(f.policy)
+	if err != nil {
+		return cli.Usagef("%v", err)
+	}
 	logger, err := logging.Setup(logging.Options{Console: os.Stderr, Format: format, Dir: f.logDir, Level: slog.LevelInfo})
 	if err != nil {
 		return err
@@ -133,7 +138,7 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	core, err := node.New(node.Options{
 		ConfigDir: f.configDir,
 		Overrides: node.Overrides{APIURL: f.apiURL, SentinelURL: f.sentinelURL, AnonKey: f.anonKey},
-		Cores:     f.cores,
+		Cores:     pol.Cores,
 		Version:   version.String(),
 		Logger:    logger.Logger,
 		Intervals: node.Intervals{Grace: grace},

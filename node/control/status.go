@@ -73,6 +73,7 @@ type Settings struct {
 	Keys       []Key           `json:"keys"`
 	Rules      []policy.Effect `json:"rules"` // each rule's current effect
 	Cores      int             `json:"cores"` // the cores the node may use now; 0: paused
+	Rule       policy.Rule     `json:"rule"`  // the rule that decides Cores
 	Machine    policy.Machine  `json:"machine"`
 }
 
@@ -88,7 +89,7 @@ type Key struct {
 func settingsOf(st policy.Status) Settings {
 	s := Settings{
 		Settings: st.Settings, Saved: st.Saved, Overridden: st.Overridden, Rules: st.Decision.Effects,
-		Cores: st.Decision.Cores, Machine: st.Machine,
+		Cores: st.Decision.Cores, Rule: st.Decision.Rule, Machine: st.Machine,
 	}
 	if s.Overridden == nil {
 		s.Overridden = []string{}

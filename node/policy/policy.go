@@ -103,7 +103,7 @@ const (
 func (r Rule) Label() string {
 	switch r {
 	case RuleUser:
-		return "paused by you"
+		return "your pause"
 	case RuleTemperature:
 		return "CPU temperature"
 	case RuleBattery:
@@ -285,7 +285,7 @@ func (e *Evaluator) temperature(s Settings, r Readings) Effect {
 	}
 	ef.Active = e.hot
 	if e.hot {
-		ef.Detail = fmt.Sprintf("CPU at %.0f °C, above %d °C: paused until it cools to %.0f °C", t, s.MaxTemperature, max-TemperatureHysteresis)
+		ef.Detail = fmt.Sprintf("CPU at %.0f °C, above %d °C; resumes at %.0f °C", t, s.MaxTemperature, max-TemperatureHysteresis)
 	} else {
 		ef.Detail = fmt.Sprintf("CPU at %.0f °C; pauses above %d °C", t, s.MaxTemperature)
 	}
@@ -307,7 +307,7 @@ func battery(s Settings, r Readings) Effect {
 		ef.Detail = "no battery"
 	case p.OnBattery:
 		ef.Active = true
-		ef.Detail = "on battery" + percent(p.Percent) + ": paused"
+		ef.Detail = "on battery" + percent(p.Percent)
 	default:
 		ef.Detail = "on mains power" + percent(p.Percent)
 	}
@@ -336,7 +336,7 @@ func schedule(s Settings, now time.Time) Effect {
 	switch {
 	case !allowed:
 		ef.Active = true
-		ef.Detail = "outside the schedule" + until + ": paused"
+		ef.Detail = "outside the schedule" + until
 	case cores > 0:
 		ef.Active, ef.Cores = true, cores
 		ef.Detail = fmt.Sprintf("in a %s window%s", plural(cores, "core"), until)

@@ -201,7 +201,7 @@ func TestTemperatureHysteresis(t *testing.T) {
 	r := calm(t0)
 	r.Temperature = 95
 	d := e.Evaluate(inputs(s, r))
-	if got := effect(t, d, RuleTemperature).Detail; got != "CPU at 95 °C, above 90 °C: paused until it cools to 85 °C" {
+	if got := effect(t, d, RuleTemperature).Detail; got != "CPU at 95 °C, above 90 °C; resumes at 85 °C" {
 		t.Errorf("detail %q", got)
 	}
 	r.TemperatureErr = fmt.Errorf("%w: no CPU temperature sensor", ErrUnavailable)
@@ -224,11 +224,11 @@ func TestBattery(t *testing.T) {
 		cores  int
 		detail string
 	}{
-		{"on battery", DefaultSettings(), Power{Battery: true, OnBattery: true, Percent: 64}, nil, 0, "on battery (64%): paused"},
+		{"on battery", DefaultSettings(), Power{Battery: true, OnBattery: true, Percent: 64}, nil, 0, "on battery (64%)"},
 		{"on mains", DefaultSettings(), Power{Battery: true, Percent: 100}, nil, 8, "on mains power (100%)"},
 		{"no battery is never paused", DefaultSettings(), Power{OnBattery: true, Percent: -1}, nil, 8, "no battery"},
 		{"rule off", Settings{}, Power{Battery: true, OnBattery: true, Percent: 20}, nil, 8, "off"},
-		{"unknown charge", DefaultSettings(), Power{Battery: true, OnBattery: true, Percent: -1}, nil, 0, "on battery: paused"},
+		{"unknown charge", DefaultSettings(), Power{Battery: true, OnBattery: true, Percent: -1}, nil, 0, "on battery"},
 		{"cannot tell", DefaultSettings(), Power{}, fmt.Errorf("%w: no power API", ErrUnavailable), 8, "not available here: no power API"},
 	}
 	for _, tt := range tests {
@@ -254,7 +254,7 @@ func TestScheduleRule(t *testing.T) {
 	d := e.Evaluate(inputs(s, calm(wednesdayNoon)))
 	check(t, "outside", d, 0, RuleSchedule)
 	ef := effect(t, d, RuleSchedule)
-	if ef.Detail != "outside the schedule until 18:00: paused" || !ef.Until.Equal(time.Date(2026, 1, 7, 18, 0, 0, 0, time.UTC)) {
+	if ef.Detail != "outside the schedule until 18:00" || !ef.Until.Equal(time.Date(2026, 1, 7, 18, 0, 0, 0, time.UTC)) {
 		t.Errorf("%+v", ef)
 	}
 	d = e.Evaluate(inputs(s, calm(t0.Add(8*time.Hour))))
