@@ -47,9 +47,9 @@ type Settings struct {
 }
 
 // DefaultSettings returns the settings of a node whose config names none:
-// every rule off but the battery one, as volunteer-computing clients do
-// (BOINC's "suspend when computer is on batteries" and Folding@home's
-// "on battery" pause are on by default).
+// every rule off but the battery one, whose default BOINC also sets
+// ("Suspend while computer is running on batteries", default Yes, in the
+// BOINC preferences reference, scienceunited.org/trac/wiki/PrefsReference).
 func DefaultSettings() Settings {
 	return Settings{PauseOnBattery: true}
 }
