@@ -37,8 +37,8 @@ func FuzzVerify(f *testing.F) {
 }
 
 // FuzzSummary merges chunk results that pass Validate: the job result must
-// be finite, encodable as JSON, and have its mean between its minimum and
-// its maximum.
+// be finite, encodable as JSON, have its mean between its minimum and its
+// maximum and a spread those allow.
 func FuzzSummary(f *testing.F) {
 	f.Add(1000, 35000.0, 900.0, 32000.0, 38000.0, 1000, 35100.0, 950.0, 31900.0, 38500.0)
 	f.Add(1, 5.0, 0.0, 5.0, 5.0, 1, 5.0, 0.0, 5.0, 5.0)
@@ -67,6 +67,15 @@ func FuzzSummary(f *testing.F) {
 			tol := 1e-9 * max(math.Abs(res.MinDps), math.Abs(res.MaxDps))
 			if res.MeanDps < res.MinDps-tol || res.MeanDps > res.MaxDps+tol {
 				t.Fatalf("mean outside [min, max]: %+v", res)
+			}
+			// Pooling possible chunks gives a possible job: its variance
+			// stays within the Bhatia-Davis bound of the merged range.
+			if n := float64(res.TotalIterations); n > 1 {
+				m := min(max(res.MeanDps, res.MinDps), res.MaxDps)
+				bound := math.Sqrt((res.MaxDps-m)*(m-res.MinDps)*n/(n-1)) * (1 + 1e-6)
+				if res.StdDps > bound+tol {
+					t.Fatalf("std %g above the bound %g: %+v", res.StdDps, bound, res)
+				}
 			}
 		}
 	})

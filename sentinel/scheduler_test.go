@@ -2,7 +2,9 @@ package sentinel
 
 import (
 	"context"
+	"encoding/json"
 	"math"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -230,6 +232,51 @@ func TestCompletionRules(t *testing.T) {
 	job, _ := e.db.JobByID(context.Background(), j.JobID)
 	if job.CompletedIterations != c.Iterations {
 		t.Fatalf("completed_iterations %d counted twice?", job.CompletedIterations)
+	}
+}
+
+// Forged results that would change the job's result are refused and
+// change nothing: a result lacking its figures (which counted as zeros) and
+// a spread no set of values between its min and max can have. The attack
+// run's 5-chunk job then showed minDps 0, meanDps 80 and stdDps 4.5e11
+// instead of 100, 100 and 0.
+func TestForgedResultsRefused(t *testing.T) {
+	e := newEnv(t)
+	u, _ := e.user("alice")
+	a := e.onlineNode(u.ID, 8, 8)
+	j := e.job(u.ID, 5000, AccessPrivate)
+	if n := e.schedule(); n != 5 {
+		t.Fatalf("assigned %d", n)
+	}
+	chunks := e.chunks(j.JobID)
+	forged := []struct {
+		name string
+		body json.RawMessage
+		want string
+	}{
+		{"iterations alone", json.RawMessage(`{"chunkId":"` + chunks[0].ID + `","result":{"iterations":1000}}`), "lacks meanDps"},
+		{"null figure", json.RawMessage(`{"chunkId":"` + chunks[0].ID + `","result":{"iterations":1000,"meanDps":100,"stdDps":null,"minDps":100,"maxDps":100}}`), "lacks stdDps"},
+		{"no result", json.RawMessage(`{"chunkId":"` + chunks[0].ID + `"}`), "0 iterations"},
+		{"spread without range", json.RawMessage(`{"chunkId":"` + chunks[0].ID + `","result":{"iterations":1000,"meanDps":100,"stdDps":1e12,"minDps":100,"maxDps":100}}`), "impossible"},
+	}
+	for _, f := range forged {
+		if st, body := a.call(protocol.PathComplete, f.body, nil); st != 400 || !strings.Contains(body, f.want) {
+			t.Errorf("%s: %d %s, want 400 with %q", f.name, st, body, f.want)
+		}
+	}
+	if c, _ := e.db.ChunkByID(context.Background(), chunks[0].ID); c.Status != protocol.StatusRunning || c.Result != nil {
+		t.Fatalf("a refused result changed the chunk: %+v", c)
+	}
+	for _, c := range chunks {
+		a.complete(c, protocol.ChunkResult{Iterations: c.Iterations, MeanDps: 100, MinDps: 100, MaxDps: 100})
+	}
+	job, _ := e.db.JobByID(context.Background(), j.JobID)
+	var res protocol.JobResult
+	if err := json.Unmarshal(job.Result, &res); err != nil {
+		t.Fatal(err)
+	}
+	if res != (protocol.JobResult{MeanDps: 100, MinDps: 100, MaxDps: 100, TotalIterations: 5000, ChunksCompleted: 5}) {
+		t.Fatalf("job result %+v", res)
 	}
 }
 
