@@ -28,3 +28,17 @@ func NormalizeClaimCode(s string) string {
 	s = strings.ToUpper(strings.TrimSpace(s))
 	return strings.NewReplacer("-", "", " ", "").Replace(s)
 }
+
+// ValidClaimCode reports whether a normalised code has the shape of a claim
+// code: six characters of the RFC 4648 base32 alphabet.
+func ValidClaimCode(code string) bool {
+	if len(code) != 6 {
+		return false
+	}
+	for i := range len(code) {
+		if !strings.ContainsRune(base32Alphabet, rune(code[i])) {
+			return false
+		}
+	}
+	return true
+}

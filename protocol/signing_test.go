@@ -141,6 +141,15 @@ func TestNormalizeClaimCode(t *testing.T) {
 	}
 }
 
+func TestValidClaimCode(t *testing.T) {
+	for code, want := range map[string]bool{"D6275Y": true, "ABCDEF": true, "234567": true,
+		"D6275": false, "D6275YY": false, "D6275y": false, "D6275!": false, "D6275\x00": false, "D62018": false, "": false} {
+		if got := ValidClaimCode(code); got != want {
+			t.Errorf("ValidClaimCode(%q) = %v, want %v", code, got, want)
+		}
+	}
+}
+
 func TestPlatform(t *testing.T) {
 	cases := map[[2]string]string{
 		{"linux", "amd64"}:   "linux-x86_64",

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode/utf8"
 
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
@@ -87,8 +86,11 @@ func aggregate(results []protocol.ChunkResult) protocol.JobResult {
 // attempts the chunk and its job fail with the message.
 func (s *Service) FailChunk(ctx context.Context, pub ed25519.PublicKey, req protocol.FailRequest) (protocol.FailResponse, error) {
 	msg := strings.TrimSpace(req.Error)
-	if msg == "" || !utf8.ValidString(msg) {
+	if msg == "" {
 		return protocol.FailResponse{}, refuse(KindInvalid, "error must be a non-empty text")
+	}
+	if err := checkText("error", msg); err != nil {
+		return protocol.FailResponse{}, err
 	}
 	if len(msg) > maxErrorLen {
 		msg = strings.ToValidUTF8(msg[:maxErrorLen], "")

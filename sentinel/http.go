@@ -117,7 +117,8 @@ func (s *Service) Signed(next http.Handler) http.Handler {
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), nodeKeyCtx, pub)))
+		ctx := withAddress(context.WithValue(r.Context(), nodeKeyCtx, pub), s.ClientAddress(r))
+		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
@@ -152,7 +153,11 @@ func (s *Service) nodeFailure(w http.ResponseWriter, err error, conflictStatus i
 	status := map[Kind]int{
 		KindInvalid: http.StatusBadRequest, KindUnauthorized: http.StatusUnauthorized,
 		KindForbidden: http.StatusForbidden, KindNotFound: http.StatusNotFound, KindConflict: conflictStatus,
+		KindTooMany: http.StatusTooManyRequests,
 	}[e.Kind]
+	if e.Kind == KindTooMany {
+		w.Header().Set("Retry-After", e.RetryAfterSeconds())
+	}
 	nodeError(w, status, e.Message)
 }
 
@@ -188,7 +193,7 @@ func (s *Service) Routes(mux *http.ServeMux) {
 
 // Status is the body of GET /status.
 type Status struct {
-	Database         string    `json:"database"` // "ok" or the error
+	Database         string    `json:"database"` // "ok" or "database unavailable"
 	SchedulerLastRun time.Time `json:"schedulerLastRun"`
 	UptimeSeconds    float64   `json:"uptimeSeconds"`
 	NodesOnline      int       `json:"nodesOnline"`
@@ -196,7 +201,9 @@ type Status struct {
 	ChunksRunning    int       `json:"chunksRunning"`
 }
 
-// Status reports the instance's health.
+// Status reports the instance's health. /status answers anyone, so a
+// database failure shows only as "database unavailable": its error names
+// the database's user, host and name, and goes to the log instead.
 func (s *Service) Status(ctx context.Context) Status {
 	now := s.clock.Now()
 	s.mu.Lock()
@@ -204,7 +211,8 @@ func (s *Service) Status(ctx context.Context) Status {
 	s.mu.Unlock()
 	c, err := s.store.Counts(ctx)
 	if err != nil {
-		st.Database = err.Error()
+		s.log.Error("status: database unavailable", "err", err)
+		st.Database = "database unavailable"
 		return st
 	}
 	st.NodesOnline, st.ChunksPending, st.ChunksRunning = c.NodesOnline, c.ChunksPending, c.ChunksRunning

@@ -37,7 +37,8 @@ var configHashPattern = regexp.MustCompile(`^[0-9a-f]{64}$`)
 
 // CanonicalJSON returns the canonical text of a JSON object: object keys
 // sorted, no insignificant white space, numbers as written. It refuses
-// anything that is not a single JSON object.
+// anything that is not a single JSON object, and an object holding a NUL
+// character in a string, which no store can keep.
 func CanonicalJSON(raw []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -50,6 +51,9 @@ func CanonicalJSON(raw []byte) ([]byte, error) {
 	}
 	if _, ok := v.(map[string]any); !ok {
 		return nil, errors.New("config must be a JSON object")
+	}
+	if err := checkJSONStrings(v); err != nil {
+		return nil, err
 	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)

@@ -114,7 +114,7 @@ func TestRegisterIdempotentAndClaim(t *testing.T) {
 	}
 
 	typed := strings.ToLower(r1.ClaimCode[:3] + "-" + r1.ClaimCode[3:])
-	found, err := e.svc.VerifyClaimCode(context.Background(), typed)
+	found, err := e.svc.VerifyClaimCode(context.Background(), CodeCheck{UserID: u.ID, Code: typed})
 	if err != nil || found.ID != r1.ID || found.TotalCores != 8 {
 		t.Fatalf("verify claim code %q: %+v %v", typed, found, err)
 	}
@@ -123,10 +123,14 @@ func TestRegisterIdempotentAndClaim(t *testing.T) {
 	if err != nil || claimed.Name != "rig" || claimed.MaxParallel != 3 {
 		t.Fatalf("claim: %+v %v", claimed, err)
 	}
-	if _, err := e.svc.ClaimNode(context.Background(), ClaimRequest{UserID: u.ID, NodeID: r1.ID}); KindOf(err) != KindConflict {
-		t.Fatalf("second claim: %v", err)
+	// The claim used up the code and the user's check of it.
+	if _, err := e.svc.ClaimNode(context.Background(), ClaimRequest{UserID: u.ID, NodeID: r1.ID}); KindOf(err) != KindForbidden {
+		t.Fatalf("second claim by id: %v", err)
 	}
-	if _, err := e.svc.VerifyClaimCode(context.Background(), typed); KindOf(err) != KindNotFound {
+	if _, err := e.svc.ClaimNode(context.Background(), ClaimRequest{UserID: u.ID, Code: typed}); KindOf(err) != KindNotFound {
+		t.Fatalf("second claim by code: %v", err)
+	}
+	if _, err := e.svc.VerifyClaimCode(context.Background(), CodeCheck{UserID: u.ID, Code: typed}); KindOf(err) != KindNotFound {
 		t.Fatalf("code of a claimed node still valid: %v", err)
 	}
 	var info protocol.NodeInfo

@@ -10,7 +10,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -26,18 +25,27 @@ const (
 	maxCores       = 4096
 	maxVersionLen  = 64
 	maxPlatformLen = 64
+	maxHostnameLen = 255 // a DNS name's limit; the hostname is not stored
 )
 
 // node returns the node owning pub, or a KindNotFound "Node not found".
+// An unclaimed registration older than UnclaimedNodeTTL counts as gone:
+// the node registers again, which renews its claim code.
 func (s *Service) node(ctx context.Context, pub ed25519.PublicKey) (store.Node, error) {
 	n, err := s.store.NodeByPublicKey(ctx, protocol.EncodePublicKey(pub))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && s.registrationExpired(n)) {
 		return n, refuse(KindNotFound, "Node not found")
 	}
 	if err != nil {
 		return n, fmt.Errorf("look up node: %w", err)
 	}
 	return n, nil
+}
+
+// registrationExpired reports whether n is unclaimed and registered more
+// than UnclaimedNodeTTL ago: its claim code no longer claims it.
+func (s *Service) registrationExpired(n store.Node) bool {
+	return n.UserID == "" && !s.clock.Now().Before(n.CreatedAt.Add(UnclaimedNodeTTL))
 }
 
 // claimedNode is node, refusing unclaimed ones with "Node not claimed".
@@ -60,15 +68,37 @@ func (s *Service) Register(ctx context.Context, pub ed25519.PublicKey, req proto
 		return protocol.RegisterResponse{}, refuse(KindInvalid, "totalCores must be between 0 and %d", maxCores)
 	case req.EnabledCores < 0 || req.EnabledCores > maxCores:
 		return protocol.RegisterResponse{}, refuse(KindInvalid, "enabledCores must be between 0 and %d", maxCores)
-	case len(req.Version) > maxVersionLen || !utf8.ValidString(req.Version):
-		return protocol.RegisterResponse{}, refuse(KindInvalid, "version is too long or not UTF-8")
-	case len(req.Platform) > maxPlatformLen || !utf8.ValidString(req.Platform):
-		return protocol.RegisterResponse{}, refuse(KindInvalid, "platform is too long or not UTF-8")
+	}
+	for _, f := range []struct {
+		name, value string
+		max         int
+	}{{"version", req.Version, maxVersionLen}, {"platform", req.Platform, maxPlatformLen}, {"hostname", req.Hostname, maxHostnameLen}} {
+		if err := checkLine(f.name, f.value, f.max); err != nil {
+			return protocol.RegisterResponse{}, err
+		}
+	}
+	now := s.clock.Now()
+	key := protocol.EncodePublicKey(pub)
+	update := store.NodeUpdate{Version: req.Version, Platform: req.Platform, TotalCores: req.TotalCores}
+	switch known, err := s.store.NodeByPublicKey(ctx, key); {
+	case errors.Is(err, store.ErrNotFound):
+		// Only new registrations count against the address: a node
+		// registering again is idempotent and costs nothing.
+		if addr := addressOf(ctx); addr != "" {
+			if ok, wait := s.registrationsByAdr.take(addr, now); !ok {
+				s.log.Warn("registrations refused", "address", addr)
+				return protocol.RegisterResponse{}, tooMany(wait, "Too many new nodes registered from this address")
+			}
+		}
+	case err != nil:
+		return protocol.RegisterResponse{}, fmt.Errorf("look up node: %w", err)
+	case s.registrationExpired(known):
+		update.Renew = now
 	}
 	n, created, err := s.store.RegisterNode(ctx, store.NewNode{
-		PublicKey: protocol.EncodePublicKey(pub), ClaimCode: protocol.ClaimCode(pub),
-		Version: req.Version, Platform: req.Platform, TotalCores: req.TotalCores, Now: s.clock.Now(),
-	}, store.NodeUpdate{Version: req.Version, Platform: req.Platform, TotalCores: req.TotalCores})
+		PublicKey: key, ClaimCode: protocol.ClaimCode(pub),
+		Version: req.Version, Platform: req.Platform, TotalCores: req.TotalCores, Now: now,
+	}, update)
 	if err != nil {
 		return protocol.RegisterResponse{}, fmt.Errorf("register node: %w", err)
 	}
@@ -197,8 +227,11 @@ func (s *Service) ParseNodeToken(token string) (NodeClaims, error) {
 // once: only its hash is stored.
 func (s *Service) AddUser(ctx context.Context, name string) (store.User, string, error) {
 	name = strings.TrimSpace(name)
-	if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
+	if name == "" {
 		return store.User{}, "", refuse(KindInvalid, "a user name must have 1 to %d characters", maxNameLen)
+	}
+	if err := checkLine("the user name", name, maxNameLen); err != nil {
+		return store.User{}, "", err
 	}
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
@@ -241,19 +274,61 @@ type ClaimableNode struct {
 	MaxParallel int    `json:"maxParallel"`
 }
 
-// VerifyClaimCode finds the unclaimed node with a claim code typed in any
-// case, with or without a dash.
-func (s *Service) VerifyClaimCode(ctx context.Context, code string) (ClaimableNode, error) {
-	n, err := s.nodeByCode(ctx, code)
+// CodeCheck is a user trying a claim code (verify_claim_code).
+type CodeCheck struct {
+	UserID string
+	// Address is the caller's (ClientAddress); the limits on codes tried
+	// apply to callers over the network, not to an operator's command,
+	// which leaves it empty.
+	Address string
+	// Code is as typed: any case, with or without a dash.
+	Code string
+}
+
+// VerifyClaimCode finds the unclaimed node with a claim code and lets the
+// user claim it by its id for ClaimCheckTTL. Every try over the network
+// counts against the user's and the address's limits (ClaimChecksPerUser,
+// ClaimChecksPerAddress): guessing codes is refused with KindTooMany long
+// before it could find one.
+func (s *Service) VerifyClaimCode(ctx context.Context, c CodeCheck) (ClaimableNode, error) {
+	n, err := s.checkCode(ctx, c)
 	if err != nil {
 		return ClaimableNode{}, err
+	}
+	err = s.store.RecordClaimCheck(ctx, store.ClaimCheck{NodeID: n.ID, UserID: c.UserID, Expires: s.clock.Now().Add(ClaimCheckTTL)})
+	if errors.Is(err, store.ErrNotFound) {
+		return ClaimableNode{}, refuse(KindNotFound, "Invalid or expired claim code")
+	}
+	if err != nil {
+		return ClaimableNode{}, fmt.Errorf("record claim check: %w", err)
 	}
 	return ClaimableNode{ID: n.ID, Name: n.Name, Platform: n.Platform, TotalCores: n.TotalCores, MaxParallel: n.MaxParallel}, nil
 }
 
+// checkCode spends one try of the user and the address (for a caller over
+// the network), then finds the unclaimed, unexpired node with the code.
+func (s *Service) checkCode(ctx context.Context, c CodeCheck) (store.Node, error) {
+	if c.Address != "" {
+		now := s.clock.Now()
+		if ok, wait := s.claimChecksByUser.take(c.UserID, now); !ok {
+			s.log.Warn("claim code checks refused", "user", c.UserID, "address", c.Address)
+			return store.Node{}, tooMany(wait, "Too many claim codes tried by this user")
+		}
+		if ok, wait := s.claimChecksByAddr.take(c.Address, now); !ok {
+			s.log.Warn("claim code checks refused", "user", c.UserID, "address", c.Address)
+			return store.Node{}, tooMany(wait, "Too many claim codes tried from this address")
+		}
+	}
+	return s.nodeByCode(ctx, c.Code)
+}
+
 func (s *Service) nodeByCode(ctx context.Context, code string) (store.Node, error) {
-	n, err := s.store.NodeByClaimCode(ctx, protocol.NormalizeClaimCode(code))
-	if errors.Is(err, store.ErrNotFound) {
+	code = protocol.NormalizeClaimCode(code)
+	if !protocol.ValidClaimCode(code) {
+		return store.Node{}, refuse(KindNotFound, "Invalid or expired claim code")
+	}
+	n, err := s.store.NodeByClaimCode(ctx, code)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && s.registrationExpired(n)) {
 		return n, refuse(KindNotFound, "Invalid or expired claim code")
 	}
 	if err != nil {
@@ -262,12 +337,17 @@ func (s *Service) nodeByCode(ctx context.Context, code string) (store.Node, erro
 	return n, nil
 }
 
-// ClaimRequest claims a node for a user, by NodeID or by Code. Name and
-// MaxParallel stay as they are when nil.
+// ClaimRequest claims a node for a user: by Code (an operator's command, or
+// a portal sending the code), or by NodeID alone when the same user checked
+// the node's code (VerifyClaimCode) in the last ClaimCheckTTL; with both,
+// the code must be the node's. Name and MaxParallel stay as they are when
+// nil.
 type ClaimRequest struct {
-	UserID      string
-	NodeID      string
-	Code        string
+	UserID string
+	NodeID string
+	Code   string
+	// Address is the caller's, as in CodeCheck.
+	Address     string
 	Name        *string
 	MaxParallel *int
 }
@@ -286,8 +366,11 @@ type ClaimedNode struct {
 func (s *Service) ClaimNode(ctx context.Context, req ClaimRequest) (ClaimedNode, error) {
 	if req.Name != nil {
 		name := strings.TrimSpace(*req.Name)
-		if name == "" || len(name) > maxNameLen || !utf8.ValidString(name) {
+		if name == "" {
 			return ClaimedNode{}, refuse(KindInvalid, "a node name must have 1 to %d characters", maxNameLen)
+		}
+		if err := checkLine("the node name", name, maxNameLen); err != nil {
+			return ClaimedNode{}, err
 		}
 		req.Name = &name
 	}
@@ -300,13 +383,9 @@ func (s *Service) ClaimNode(ctx context.Context, req ClaimRequest) (ClaimedNode,
 		}
 		return ClaimedNode{}, err
 	}
-	nodeID := req.NodeID
-	if nodeID == "" {
-		n, err := s.nodeByCode(ctx, req.Code)
-		if err != nil {
-			return ClaimedNode{}, err
-		}
-		nodeID = n.ID
+	nodeID, err := s.claimable(ctx, req)
+	if err != nil {
+		return ClaimedNode{}, err
 	}
 	n, err := s.store.ClaimNode(ctx, store.Claim{NodeID: nodeID, UserID: req.UserID, Name: req.Name, MaxParallel: req.MaxParallel})
 	switch {
@@ -319,6 +398,41 @@ func (s *Service) ClaimNode(ctx context.Context, req ClaimRequest) (ClaimedNode,
 	}
 	s.log.Info("node claimed", "node", n.ID, "user", req.UserID)
 	return ClaimedNode{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: n.Status, Platform: n.Platform, TotalCores: n.TotalCores}, nil
+}
+
+// claimable returns the id of the node req may claim: the node of its code,
+// or a node whose code the user checked recently.
+func (s *Service) claimable(ctx context.Context, req ClaimRequest) (string, error) {
+	if req.Code != "" {
+		n, err := s.checkCode(ctx, CodeCheck{UserID: req.UserID, Address: req.Address, Code: req.Code})
+		if err != nil {
+			return "", err
+		}
+		if req.NodeID != "" && req.NodeID != n.ID {
+			return "", refuse(KindNotFound, "Invalid or expired claim code")
+		}
+		return n.ID, nil
+	}
+	notChecked := refuse(KindForbidden, "Check the node's claim code first (verify_claim_code), then claim it within %v", ClaimCheckTTL)
+	exp, err := s.store.ClaimCheckExpiry(ctx, req.NodeID, req.UserID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", notChecked
+	case err != nil:
+		return "", fmt.Errorf("read claim check: %w", err)
+	case !s.clock.Now().Before(exp):
+		return "", notChecked
+	}
+	n, err := s.store.NodeByID(ctx, req.NodeID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", refuse(KindNotFound, "Node not found")
+	case err != nil:
+		return "", fmt.Errorf("read node: %w", err)
+	case s.registrationExpired(n):
+		return "", refuse(KindNotFound, "Invalid or expired claim code")
+	}
+	return n.ID, nil
 }
 
 // GrantNode lets the jobs of another user with access type "user" run on a

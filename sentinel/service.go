@@ -53,8 +53,13 @@ const (
 	// MaintenanceInterval is how often stale rows are removed (once across
 	// all instances).
 	MaintenanceInterval = time.Hour
-	// UnclaimedNodeTTL is how long an unclaimed registration is kept.
+	// UnclaimedNodeTTL is how long an unclaimed registration, and so its
+	// claim code, is valid: after it the code is refused and the node is
+	// told it is not found, so it registers again, which renews the code.
 	UnclaimedNodeTTL = time.Hour
+	// ClaimCheckTTL is how long after a user checked a claim code
+	// (verify_claim_code) that user may claim the node by its id alone.
+	ClaimCheckTTL = 10 * time.Minute
 	// OfflineNodeTTL is how long an offline node is kept.
 	OfflineNodeTTL = 30 * 24 * time.Hour
 	// UnusedConfigTTL is how long an unreferenced config is kept.
@@ -80,6 +85,17 @@ type Config struct {
 	// DefaultOfflineAfter and DefaultReclaimAfter when zero. Shorter limits
 	// notice failures sooner (tests, small clusters on a LAN).
 	OfflineAfter, ReclaimAfter time.Duration
+	// ClaimChecksPerUser and ClaimChecksPerAddress limit how many claim
+	// codes one user and one address may try (verify_claim_code and claims
+	// by code); RegistrationsPerAddress limits new node registrations per
+	// address. The defaults (DefaultClaimChecksPerUser...) when zero.
+	ClaimChecksPerUser, ClaimChecksPerAddress, RegistrationsPerAddress Rate
+	// ClientIPHeader names the header a reverse proxy in front of the
+	// sentinel puts the client's address in (X-Forwarded-For, X-Real-IP),
+	// for the per-address limits. Empty: the connection's address. Set it
+	// only behind a proxy that sets the header, or clients choose their
+	// address.
+	ClientIPHeader string
 	// Clock tells the time; SystemClock when nil.
 	Clock Clock
 	// Logger receives structured logs; discarded when nil.
@@ -107,6 +123,11 @@ type Service struct {
 	lastPresTouch time.Time
 
 	replay *replayCache
+
+	clientIPHeader     string
+	claimChecksByUser  *keyedLimiter
+	claimChecksByAddr  *keyedLimiter
+	registrationsByAdr *keyedLimiter
 }
 
 // New returns a Service.
@@ -138,6 +159,18 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	for _, r := range []struct {
+		rate *Rate
+		def  Rate
+	}{{&cfg.ClaimChecksPerUser, DefaultClaimChecksPerUser}, {&cfg.ClaimChecksPerAddress, DefaultClaimChecksPerAddress},
+		{&cfg.RegistrationsPerAddress, DefaultRegistrationsPerAddress}} {
+		if *r.rate == (Rate{}) {
+			*r.rate = r.def
+		}
+		if r.rate.N < 1 || r.rate.Per <= 0 {
+			return nil, fmt.Errorf("sentinel: rate %v: at least one event per positive period", *r.rate)
+		}
+	}
 	return &Service{
 		store:        cfg.Store,
 		secret:       append([]byte(nil), cfg.JWTSecret...),
@@ -151,6 +184,11 @@ func New(cfg Config) (*Service, error) {
 		kick:         make(chan struct{}, 1),
 		present:      make(map[string]int),
 		replay:       newReplayCache(),
+
+		clientIPHeader:     cfg.ClientIPHeader,
+		claimChecksByUser:  newKeyedLimiter(cfg.ClaimChecksPerUser),
+		claimChecksByAddr:  newKeyedLimiter(cfg.ClaimChecksPerAddress),
+		registrationsByAdr: newKeyedLimiter(cfg.RegistrationsPerAddress),
 	}, nil
 }
 
@@ -164,12 +202,15 @@ const (
 	KindForbidden                    // not yours: 403
 	KindNotFound                     // no such thing: 404
 	KindConflict                     // wrong state: 409 (400 on the node API)
+	KindTooMany                      // over a rate limit: 429 with Retry-After
 )
 
 // Error is a refusal with a message meant for the caller.
 type Error struct {
 	Kind    Kind
 	Message string
+	// RetryAfter says when to try again, for KindTooMany.
+	RetryAfter time.Duration
 }
 
 func (e *Error) Error() string { return e.Message }

@@ -155,8 +155,11 @@ func newRoot(env environment) *cobra.Command {
 					if !n.LastSeenAt.IsZero() {
 						seen = n.LastSeenAt.UTC().Format(time.RFC3339)
 					}
-					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", n.ID, n.Name, n.Status, dash(n.UserID),
-						dash(n.ClaimCode), n.TotalCores, n.MaxParallel, n.Platform, n.Version, seen)
+					// Names, platforms and versions come from nodes and users:
+					// escaped, they cannot act on the operator's terminal.
+					p := cli.Printable
+					fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\t%s\n", p(n.ID), p(n.Name), p(n.Status), p(dash(n.UserID)),
+						p(dash(n.ClaimCode)), n.TotalCores, n.MaxParallel, p(n.Platform), p(n.Version), seen)
 				}
 				return w.Flush()
 			})

@@ -163,4 +163,14 @@ func testClaimAndGrant(t *testing.T, env mapEnv, dsn, aliceOut string) {
 	if err := conn.QueryRow(context.Background(), `SELECT count(*) FROM nodes_permissions WHERE node_id = $1 AND access_type = 'user' AND target_id = $2`, reg.ID, bob).Scan(&n); err != nil || n != 1 {
 		t.Fatalf("permission rows %d (%v)", n, err)
 	}
+
+	// A row holding terminal escapes (stored before they were refused)
+	// lists escaped: it cannot retitle or clear the operator's terminal.
+	if _, err := conn.Exec(context.Background(), `UPDATE nodes SET name = E'\x1b]0;owned\x07\x1b[2J', version = E'1\u009b31m' WHERE id = $1`, reg.ID); err != nil {
+		t.Fatal(err)
+	}
+	c, out, errs := run(env, "nodes", "list")
+	if c != 0 || !strings.Contains(out, `\x1b]0;owned\a\x1b[2J`) || !strings.Contains(out, `1\u009b31m`) || strings.ContainsAny(out, "\x1b\x07\u009b") {
+		t.Fatalf("nodes list: %d %q %s", c, out, errs)
+	}
 }

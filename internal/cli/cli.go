@@ -9,7 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -118,4 +121,24 @@ func oneLine(s string) string {
 // Main runs root with the process arguments and exits with its status.
 func Main(root *cobra.Command) {
 	os.Exit(Run(root, os.Args[1:], os.Stderr))
+}
+
+// Printable returns s with every byte a terminal could act on written as a
+// Go escape (\x1b, \u009b, \n...), so text that came from outside (a node's
+// name or version) cannot move the cursor, retitle the window or hide
+// itself. Printable text, spaces included, is kept as it is.
+func Printable(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == utf8.RuneError && !strings.HasPrefix(s[i:], string(utf8.RuneError)):
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case unicode.IsPrint(r) || r == ' ':
+			b.WriteRune(r)
+		default:
+			q := strconv.QuoteRune(r)
+			b.WriteString(q[1 : len(q)-1])
+		}
+	}
+	return b.String()
 }

@@ -69,3 +69,22 @@ func TestExitCodes(t *testing.T) {
 		}
 	}
 }
+
+func TestPrintable(t *testing.T) {
+	for in, want := range map[string]string{
+		"My Node":                   "My Node",
+		"Büro-Rechner 2":            "Büro-Rechner 2",
+		"\x1b]0;pwned\x07":          `\x1b]0;pwned\a`,
+		"\x1b[2J\x1b[Hfake":         `\x1b[2J\x1b[Hfake`,
+		"csi\u009b31m":              `csi\u009b31m`,
+		"two\nlines\ttab":           `two\nlines\ttab`,
+		"nul\x00":                   `nul\x00`,
+		"bad\xffutf8":               `bad\xffutf8`,
+		"replacement \uFFFD itself": "replacement \uFFFD itself",
+		"bidi \u202eevil":           `bidi \u202eevil`,
+	} {
+		if got := Printable(in); got != want {
+			t.Errorf("Printable(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

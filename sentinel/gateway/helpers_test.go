@@ -143,7 +143,7 @@ func (e *env) newNode(ownerID string) *node {
 	}
 	n := &node{id: reg.ID, pub: pub, code: reg.ClaimCode}
 	if ownerID != "" {
-		if _, err := svc.ClaimNode(ctx, sentinel.ClaimRequest{UserID: ownerID, NodeID: n.id}); err != nil {
+		if _, err := svc.ClaimNode(ctx, sentinel.ClaimRequest{UserID: ownerID, Code: n.code}); err != nil {
 			e.t.Fatal(err)
 		}
 		if _, err := svc.Heartbeat(ctx, pub, protocol.HeartbeatRequest{Status: protocol.NodeOnline}); err != nil {

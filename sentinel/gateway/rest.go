@@ -81,6 +81,10 @@ func (g *Gateway) failure(w http.ResponseWriter, err error) {
 			st, code = http.StatusNotFound, "P0002"
 		case sentinel.KindConflict:
 			st, code = http.StatusConflict, "P0001"
+		case sentinel.KindTooMany:
+			// configuration_limit_exceeded: PostgreSQL's nearest SQLSTATE.
+			st, code = http.StatusTooManyRequests, "53400"
+			w.Header().Set("Retry-After", se.RetryAfterSeconds())
 		}
 		g.restError(w, &queryError{status: st, code: code, message: se.Message})
 		return
@@ -176,8 +180,15 @@ func (g *Gateway) serveSelect(w http.ResponseWriter, r *http.Request) {
 	writeJSONBytes(w, http.StatusOK, body)
 }
 
+// rpcCaller is who calls an rpc: the token's caller and the address the
+// per-address limits count.
+type rpcCaller struct {
+	sentinel.Caller
+	address string
+}
+
 // rpcCall is one rpc: it decodes its arguments and calls the service.
-type rpcCall func(ctx context.Context, c sentinel.Caller, args []byte) (any, error)
+type rpcCall func(ctx context.Context, c rpcCaller, args []byte) (any, error)
 
 // serveRPC answers POST /rest/v1/rpc/<name>. Every rpc needs a user token.
 func (g *Gateway) serveRPC(w http.ResponseWriter, r *http.Request) {
@@ -211,7 +222,7 @@ func (g *Gateway) serveRPC(w http.ResponseWriter, r *http.Request) {
 		g.restError(w, &queryError{status: http.StatusRequestEntityTooLarge, code: "PGRST413", message: "request body too large"})
 		return
 	}
-	resp, err := call(r.Context(), c, body)
+	resp, err := call(r.Context(), rpcCaller{Caller: c, address: g.svc.ClientAddress(r)}, body)
 	if err != nil {
 		g.failure(w, err)
 		return
@@ -229,7 +240,7 @@ func decodeArgs(body []byte, v any) error {
 	return nil
 }
 
-func (g *Gateway) rpcCreateJob(ctx context.Context, c sentinel.Caller, body []byte) (any, error) {
+func (g *Gateway) rpcCreateJob(ctx context.Context, c rpcCaller, body []byte) (any, error) {
 	var req sentinel.JobRequest
 	if err := decodeArgs(body, &req); err != nil {
 		return nil, err
@@ -237,27 +248,32 @@ func (g *Gateway) rpcCreateJob(ctx context.Context, c sentinel.Caller, body []by
 	return g.svc.CreateJob(ctx, c.UserID, req)
 }
 
-func (g *Gateway) rpcVerifyClaimCode(ctx context.Context, _ sentinel.Caller, body []byte) (any, error) {
+func (g *Gateway) rpcVerifyClaimCode(ctx context.Context, c rpcCaller, body []byte) (any, error) {
 	var args struct {
 		Code string `json:"p_code"`
 	}
 	if err := decodeArgs(body, &args); err != nil {
 		return nil, err
 	}
-	return g.svc.VerifyClaimCode(ctx, args.Code)
+	return g.svc.VerifyClaimCode(ctx, sentinel.CodeCheck{UserID: c.UserID, Address: c.address, Code: args.Code})
 }
 
-func (g *Gateway) rpcClaimNode(ctx context.Context, c sentinel.Caller, body []byte) (any, error) {
+// rpcClaimNode claims by p_node_id, which the same user must have checked
+// with verify_claim_code within sentinel.ClaimCheckTTL, or (extension) by
+// p_code, the code itself.
+func (g *Gateway) rpcClaimNode(ctx context.Context, c rpcCaller, body []byte) (any, error) {
 	var args struct {
 		NodeID      string  `json:"p_node_id"`
+		Code        string  `json:"p_code"`
 		Name        *string `json:"p_name"`
 		MaxParallel *int    `json:"p_max_parallel"`
 	}
 	if err := decodeArgs(body, &args); err != nil {
 		return nil, err
 	}
-	if args.NodeID == "" {
-		return nil, badRequest("22023", "p_node_id is required")
+	if args.NodeID == "" && args.Code == "" {
+		return nil, badRequest("22023", "p_node_id (or p_code) is required")
 	}
-	return g.svc.ClaimNode(ctx, sentinel.ClaimRequest{UserID: c.UserID, NodeID: args.NodeID, Name: args.Name, MaxParallel: args.MaxParallel})
+	return g.svc.ClaimNode(ctx, sentinel.ClaimRequest{UserID: c.UserID, NodeID: args.NodeID, Code: args.Code, Address: c.address,
+		Name: args.Name, MaxParallel: args.MaxParallel})
 }

@@ -1,10 +1,12 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"net/url"
 	"strings"
 	"testing"
@@ -210,7 +212,7 @@ func TestRPC(t *testing.T) {
 	if status != 200 || !strings.Contains(string(body), `"jobId"`) {
 		t.Fatalf("create_job by hash: %d %s", status, body)
 	}
-	fresh := f.newNode("")
+	fresh, byCode := f.newNode(""), f.newNode("")
 	cases := []struct {
 		name   string
 		fn     string
@@ -227,8 +229,11 @@ func TestRPC(t *testing.T) {
 		{"unknown rpc", "drop_everything", f.tok1, map[string]any{}, 404, "PGRST202"},
 		{"verify_claim_code", "verify_claim_code", f.tok1, map[string]any{"p_code": strings.ToLower(fresh.code[:3]) + "-" + fresh.code[3:]}, 200, `"id":"` + fresh.id + `"`},
 		{"verify bad code", "verify_claim_code", f.tok1, map[string]any{"p_code": "ZZZZZZ"}, 404, "Invalid or expired claim code"},
+		{"claim_node by another user", "claim_node", f.tok2, map[string]any{"p_node_id": fresh.id}, 403, "verify_claim_code"},
 		{"claim_node", "claim_node", f.tok1, map[string]any{"p_node_id": fresh.id, "p_name": "rig", "p_max_parallel": 2}, 200, `"maxParallel":2`},
-		{"claim_node again", "claim_node", f.tok2, map[string]any{"p_node_id": fresh.id}, 409, "already claimed"},
+		{"claim_node again", "claim_node", f.tok1, map[string]any{"p_node_id": fresh.id}, 403, "verify_claim_code"},
+		{"claim_node by code", "claim_node", f.tok2, map[string]any{"p_code": byCode.code, "p_name": "desk"}, 200, `"name":"desk"`},
+		{"claim_node by code again", "claim_node", f.tok1, map[string]any{"p_code": byCode.code}, 404, "Invalid or expired claim code"},
 		{"claim_node without id", "claim_node", f.tok2, map[string]any{}, 400, "p_node_id"},
 	}
 	for _, c := range cases {
@@ -280,5 +285,39 @@ func TestSchemaMatchesCatalog(t *testing.T) {
 				t.Fatalf("%s column %d: catalog %v, gateway %v", name, i, got[i], tbl.columns[i])
 			}
 		}
+	}
+}
+
+// Guessing claim codes over REST runs into 429 with Retry-After and a
+// PostgREST-shaped error, a right code included, while another user from
+// another address is unaffected.
+func TestClaimCodeGuessingOverREST(t *testing.T) {
+	e := newEnv(t, Limits{})
+	_, tok := e.user("mallory")
+	n := e.newNode("")
+	wrong := "AAAAAA"
+	if n.code == wrong {
+		wrong = "BBBBBB"
+	}
+	for i := range sentinel.DefaultClaimChecksPerUser.N {
+		if st, body := e.rest("POST", "/rest/v1/rpc/verify_claim_code", e.anon, tok, map[string]any{"p_code": wrong}); st != 404 {
+			t.Fatalf("guess %d: %d %s", i, st, body)
+		}
+	}
+	body, _ := json.Marshal(map[string]any{"p_code": n.code})
+	req, _ := http.NewRequest("POST", e.a.srv.URL+"/rest/v1/rpc/verify_claim_code", bytes.NewReader(body))
+	req.Header.Set("apikey", e.anon)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var rerr RESTError
+	if err := json.NewDecoder(resp.Body).Decode(&rerr); err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "30" || rerr.Code != "53400" || !strings.Contains(rerr.Message, "try again in 30s") {
+		t.Fatalf("over the limit: %d Retry-After %q %+v", resp.StatusCode, resp.Header.Get("Retry-After"), rerr)
 	}
 }

@@ -181,8 +181,9 @@ func (p *Postgres) RegisterNode(ctx context.Context, n NewNode, u NodeUpdate) (N
 	if !errors.Is(err, pgx.ErrNoRows) {
 		return Node{}, false, fmt.Errorf("register node: %w", err)
 	}
-	node, err = scanNode(p.pool.QueryRow(ctx, `UPDATE nodes SET version = $2, platform = $3, total_cores = $4
-		WHERE public_key = $1 RETURNING `+nodeCols, n.PublicKey, u.Version, u.Platform, u.TotalCores))
+	node, err = scanNode(p.pool.QueryRow(ctx, `UPDATE nodes SET version = $2, platform = $3, total_cores = $4,
+			created_at = CASE WHEN user_id IS NULL THEN coalesce($5, created_at) ELSE created_at END
+		WHERE public_key = $1 RETURNING `+nodeCols, n.PublicKey, u.Version, u.Platform, u.TotalCores, nullTime(u.Renew)))
 	if err != nil {
 		return Node{}, false, notFound(err, "register node")
 	}
@@ -225,9 +226,12 @@ func (p *Postgres) ClaimNode(ctx context.Context, c Claim) (Node, error) {
 	if err := checkIDs("user", c.UserID); err != nil {
 		return Node{}, err
 	}
-	n, err := scanNode(p.pool.QueryRow(ctx, `UPDATE nodes SET user_id = $2, claim_code = NULL,
-		name = coalesce($3, name), max_parallel = coalesce($4, max_parallel)
-		WHERE id = $1 AND user_id IS NULL RETURNING `+nodeCols, c.NodeID, c.UserID, c.Name, c.MaxParallel))
+	n, err := scanNode(p.pool.QueryRow(ctx, `WITH claimed AS (
+			UPDATE nodes SET user_id = $2, claim_code = NULL,
+				name = coalesce($3, name), max_parallel = coalesce($4, max_parallel)
+			WHERE id = $1 AND user_id IS NULL RETURNING *),
+		checks AS (DELETE FROM claim_checks WHERE node_id IN (SELECT id FROM claimed))
+		SELECT `+nodeCols+` FROM claimed`, c.NodeID, c.UserID, c.Name, c.MaxParallel))
 	if err == nil {
 		return n, nil
 	}
@@ -238,6 +242,37 @@ func (p *Postgres) ClaimNode(ctx context.Context, c Claim) (Node, error) {
 		return Node{}, err
 	}
 	return Node{}, fmt.Errorf("node %s is already claimed: %w", c.NodeID, ErrConflict)
+}
+
+// RecordClaimCheck stores or extends a user's claim check of a node.
+func (p *Postgres) RecordClaimCheck(ctx context.Context, c ClaimCheck) error {
+	if err := checkIDs("node", c.NodeID); err != nil {
+		return err
+	}
+	if err := checkIDs("user", c.UserID); err != nil {
+		return err
+	}
+	_, err := p.pool.Exec(ctx, `INSERT INTO claim_checks (node_id, user_id, expires_at) VALUES ($1, $2, $3)
+		ON CONFLICT (node_id, user_id) DO UPDATE SET expires_at = greatest(claim_checks.expires_at, EXCLUDED.expires_at)`,
+		c.NodeID, c.UserID, c.Expires)
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23503" { // the node or user is gone
+		return fmt.Errorf("record claim check: %w", ErrNotFound)
+	}
+	if err != nil {
+		return fmt.Errorf("record claim check: %w", err)
+	}
+	return nil
+}
+
+// ClaimCheckExpiry returns when a user's claim check of a node expires.
+func (p *Postgres) ClaimCheckExpiry(ctx context.Context, nodeID, userID string) (time.Time, error) {
+	if err := checkIDs("claim check", nodeID, userID); err != nil {
+		return time.Time{}, err
+	}
+	var exp time.Time
+	err := p.pool.QueryRow(ctx, "SELECT expires_at FROM claim_checks WHERE node_id = $1 AND user_id = $2", nodeID, userID).Scan(&exp)
+	return exp, notFound(err, "claim check")
 }
 
 // ListNodes returns every node, newest first.

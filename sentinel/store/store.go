@@ -69,6 +69,18 @@ type NodeUpdate struct {
 	Version    string
 	Platform   string
 	TotalCores int
+	// Renew, when not zero, starts an unclaimed node's registration over at
+	// this time (its created_at), which renews its claim code. A claimed
+	// node's created_at stays.
+	Renew time.Time
+}
+
+// ClaimCheck records that a user showed to know an unclaimed node's claim
+// code, which lets that user claim the node by its id until Expires.
+type ClaimCheck struct {
+	NodeID  string
+	UserID  string
+	Expires time.Time
 }
 
 // Claim gives an unclaimed node to a user. Name and MaxParallel are left
@@ -253,9 +265,15 @@ type Store interface {
 	NodeByPublicKey(ctx context.Context, key string) (Node, error)
 	// NodeByClaimCode returns the unclaimed node with a claim code or ErrNotFound.
 	NodeByClaimCode(ctx context.Context, code string) (Node, error)
-	// ClaimNode gives an unclaimed node to a user, clearing its claim code.
-	// ErrConflict when it is already claimed, ErrNotFound when unknown.
+	// ClaimNode gives an unclaimed node to a user, clearing its claim code
+	// and its claim checks. ErrConflict when it is already claimed,
+	// ErrNotFound when unknown.
 	ClaimNode(ctx context.Context, c Claim) (Node, error)
+	// RecordClaimCheck stores (or extends) a user's claim check of a node.
+	RecordClaimCheck(ctx context.Context, c ClaimCheck) error
+	// ClaimCheckExpiry returns when a user's claim check of a node expires,
+	// or ErrNotFound when there is none.
+	ClaimCheckExpiry(ctx context.Context, nodeID, userID string) (time.Time, error)
 	// ListNodes returns every node, newest first.
 	ListNodes(ctx context.Context) ([]Node, error)
 	// GrantNode lets another user's jobs of access type user use a node.

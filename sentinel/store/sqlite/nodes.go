@@ -86,8 +86,13 @@ func (s *Store) RegisterNode(ctx context.Context, n store.NewNode, u store.NodeU
 		if !errors.Is(err, sql.ErrNoRows) {
 			return fmt.Errorf("register node: %w", err)
 		}
-		node, err = scanNode(tx.QueryRowContext(ctx, `UPDATE nodes SET version = ?, platform = ?, total_cores = ?
-			WHERE public_key = ? RETURNING `+nodeCols, u.Version, u.Platform, u.TotalCores, n.PublicKey))
+		var renew any
+		if !u.Renew.IsZero() {
+			renew = fmtTime(u.Renew)
+		}
+		node, err = scanNode(tx.QueryRowContext(ctx, `UPDATE nodes SET version = ?, platform = ?, total_cores = ?,
+				created_at = CASE WHEN user_id IS NULL THEN coalesce(?, created_at) ELSE created_at END
+			WHERE public_key = ? RETURNING `+nodeCols, u.Version, u.Platform, u.TotalCores, renew, n.PublicKey))
 		return notFound(err, "register node")
 	})
 	if err != nil {
@@ -140,6 +145,9 @@ func (s *Store) ClaimNode(ctx context.Context, c store.Claim) (store.Node, error
 			name = coalesce(?, name), max_parallel = coalesce(?, max_parallel)
 			WHERE id = ? AND user_id IS NULL RETURNING `+nodeCols, userID, c.Name, c.MaxParallel, nodeID))
 		if err == nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM claim_checks WHERE node_id = ?", nodeID); err != nil {
+				return fmt.Errorf("claim node: %w", err)
+			}
 			return nil
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
@@ -154,6 +162,51 @@ func (s *Store) ClaimNode(ctx context.Context, c store.Claim) (store.Node, error
 		return store.Node{}, err
 	}
 	return n, nil
+}
+
+// RecordClaimCheck stores or extends a user's claim check of a node.
+func (s *Store) RecordClaimCheck(ctx context.Context, c store.ClaimCheck) error {
+	nodeID, err := lookupID("node", c.NodeID)
+	if err != nil {
+		return err
+	}
+	userID, err := lookupID("user", c.UserID)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		// The foreign keys would refuse a node or user that is gone with a
+		// constraint error; answer ErrNotFound as PostgreSQL's store does.
+		var known int
+		if err := tx.QueryRowContext(ctx, "SELECT (SELECT count(*) FROM nodes WHERE id = ?) + (SELECT count(*) FROM users WHERE id = ?)",
+			nodeID, userID).Scan(&known); err != nil {
+			return fmt.Errorf("record claim check: %w", err)
+		}
+		if known != 2 {
+			return fmt.Errorf("record claim check: %w", store.ErrNotFound)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO claim_checks (node_id, user_id, expires_at) VALUES (?, ?, ?)
+			ON CONFLICT (node_id, user_id) DO UPDATE SET expires_at = max(expires_at, excluded.expires_at)`,
+			nodeID, userID, fmtTime(c.Expires)); err != nil {
+			return fmt.Errorf("record claim check: %w", err)
+		}
+		return nil
+	})
+}
+
+// ClaimCheckExpiry returns when a user's claim check of a node expires.
+func (s *Store) ClaimCheckExpiry(ctx context.Context, nodeID, userID string) (time.Time, error) {
+	nodeID, err := lookupID("node", nodeID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	userID, err = lookupID("user", userID)
+	if err != nil {
+		return time.Time{}, err
+	}
+	var exp time.Time
+	err = s.reader.QueryRowContext(ctx, "SELECT expires_at FROM claim_checks WHERE node_id = ? AND user_id = ?", nodeID, userID).Scan(timeCol{&exp})
+	return exp, notFound(err, "claim check")
 }
 
 // ListNodes returns every node, newest first.

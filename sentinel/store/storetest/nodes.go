@@ -83,6 +83,22 @@ func testRegisterNode(f *fixture) {
 			t.Fatalf("%s = %+v, %v; want %+v", name, got, err, want)
 		}
 	}
+	// Renewing starts an unclaimed registration over; a claimed one keeps
+	// its time.
+	renewed, _, err := f.s.RegisterNode(f.ctx, nn, store.NodeUpdate{Version: "1.1.0", Platform: "darwin-arm64", TotalCores: 4, Renew: t0.Add(2 * time.Hour)})
+	f.check(err)
+	if !renewed.CreatedAt.Equal(t0.Add(2*time.Hour)) || renewed.ID != n.ID || renewed.ClaimCode != "ABCD-1234" {
+		t.Fatalf("renewed %+v", renewed)
+	}
+	want.CreatedAt = renewed.CreatedAt
+	owner := f.user("owner")
+	_, err = f.s.ClaimNode(f.ctx, store.Claim{NodeID: n.ID, UserID: owner.ID})
+	f.check(err)
+	kept, _, err := f.s.RegisterNode(f.ctx, nn, store.NodeUpdate{Version: "1.1.0", Platform: "darwin-arm64", TotalCores: 4, Renew: t0.Add(3 * time.Hour)})
+	f.check(err)
+	if !kept.CreatedAt.Equal(want.CreatedAt) {
+		t.Fatalf("renewing a claimed node moved created_at to %v", kept.CreatedAt)
+	}
 	_, err = f.s.NodeByID(f.ctx, uuid.NewString())
 	wantErr(t, "unknown node", err, store.ErrNotFound)
 	_, err = f.s.NodeByID(f.ctx, "not-a-uuid")
@@ -145,6 +161,49 @@ func testClaimNode(f *fixture) {
 	if got, err := f.s.NodeByClaimCode(f.ctx, code); err != nil || got.ID != newest.ID {
 		t.Fatalf("NodeByClaimCode with two nodes = %+v, %v; want the newest %s", got, err, newest.ID)
 	}
+}
+
+func testClaimChecks(f *fixture) {
+	t := f.t
+	alice, bob := f.user("alice"), f.user("bob")
+	n := f.node(t0)
+	_, err := f.s.ClaimCheckExpiry(f.ctx, n.ID, alice.ID)
+	wantErr(t, "no check yet", err, store.ErrNotFound)
+	f.check(f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: n.ID, UserID: alice.ID, Expires: t0.Add(10 * time.Minute)}))
+	// An earlier expiry never shortens a check; a later one extends it.
+	f.check(f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: n.ID, UserID: alice.ID, Expires: t0.Add(5 * time.Minute)}))
+	if exp, err := f.s.ClaimCheckExpiry(f.ctx, n.ID, alice.ID); err != nil || !exp.Equal(t0.Add(10*time.Minute)) {
+		t.Fatalf("expiry %v %v", exp, err)
+	}
+	f.check(f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: n.ID, UserID: alice.ID, Expires: t0.Add(20 * time.Minute)}))
+	if exp, err := f.s.ClaimCheckExpiry(f.ctx, n.ID, alice.ID); err != nil || !exp.Equal(t0.Add(20*time.Minute)) {
+		t.Fatalf("extended expiry %v %v", exp, err)
+	}
+	// Checks are per user.
+	_, err = f.s.ClaimCheckExpiry(f.ctx, n.ID, bob.ID)
+	wantErr(t, "another user's check", err, store.ErrNotFound)
+	f.check(f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: n.ID, UserID: bob.ID, Expires: t0.Add(time.Minute)}))
+	// Unknown or malformed ids.
+	wantErr(t, "unknown node", f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: uuid.NewString(), UserID: alice.ID, Expires: t0}), store.ErrNotFound)
+	wantErr(t, "unknown user", f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: n.ID, UserID: uuid.NewString(), Expires: t0}), store.ErrNotFound)
+	wantErr(t, "malformed node", f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: "x", UserID: alice.ID, Expires: t0}), store.ErrNotFound)
+	_, err = f.s.ClaimCheckExpiry(f.ctx, "x", alice.ID)
+	wantErr(t, "malformed node id", err, store.ErrNotFound)
+	// Claiming the node removes every check of it.
+	_, err = f.s.ClaimNode(f.ctx, store.Claim{NodeID: n.ID, UserID: alice.ID})
+	f.check(err)
+	for _, u := range []store.User{alice, bob} {
+		_, err = f.s.ClaimCheckExpiry(f.ctx, n.ID, u.ID)
+		wantErr(t, "check after the claim", err, store.ErrNotFound)
+	}
+	// Deleting a node removes its checks with it.
+	stale := f.node(t0)
+	f.check(f.s.RecordClaimCheck(f.ctx, store.ClaimCheck{NodeID: stale.ID, UserID: bob.ID, Expires: t0.Add(time.Hour)}))
+	if _, err := f.s.DeleteStaleNodes(f.ctx, t0.Add(time.Second), t0); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.s.ClaimCheckExpiry(f.ctx, stale.ID, bob.ID)
+	wantErr(t, "check of a deleted node", err, store.ErrNotFound)
 }
 
 func testListNodes(f *fixture) {

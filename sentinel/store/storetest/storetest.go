@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Users", testUsers},
 		{"RegisterNode", testRegisterNode},
 		{"ClaimNode", testClaimNode},
+		{"ClaimChecks", testClaimChecks},
 		{"ListNodes", testListNodes},
 		{"TouchAndMarkOffline", testTouchAndMarkOffline},
 		{"DeleteStaleNodes", testDeleteStaleNodes},
