@@ -123,6 +123,18 @@ func (s *Service) CreateJob(ctx context.Context, userID string, req JobRequest) 
 		return JobCreated{}, refuse(KindInvalid, "p_config or p_config_hash is required")
 	case !configHashPattern.MatchString(hash):
 		return JobCreated{}, refuse(KindInvalid, "p_config_hash must be 64 lowercase hex digits")
+	default:
+		// A stored config is the user's to use only when one of the
+		// user's jobs used it: knowing a hash (from a chunk a node ran)
+		// grants nothing.
+		c, err := s.storedConfig(ctx, userID, hash)
+		if err != nil {
+			return JobCreated{}, err
+		}
+		canonical = c
+	}
+	if err := s.checkRotation(ctx, userID, canonical); err != nil {
+		return JobCreated{}, err
 	}
 	job := store.Job{
 		ID: uuid.NewString(), UserID: userID, ConfigHash: hash, TotalIterations: req.Iterations,
@@ -136,7 +148,11 @@ func (s *Service) CreateJob(ctx context.Context, userID string, req JobRequest) 
 			Iterations: min(protocol.ChunkSize, req.Iterations-k*protocol.ChunkSize),
 		}
 	}
-	err := s.store.CreateJob(ctx, store.NewJob{Job: job, Chunks: chunks, Config: canonical, Now: s.clock.Now()})
+	stored := canonical
+	if !hasConfig {
+		stored = nil // already stored: CreateJob only marks it used
+	}
+	err := s.store.CreateJob(ctx, store.NewJob{Job: job, Chunks: chunks, Config: stored, Now: s.clock.Now()})
 	if errors.Is(err, store.ErrNotFound) {
 		return JobCreated{}, refuse(KindNotFound, "no stored config with hash %s; send p_config", hash)
 	}
@@ -146,6 +162,78 @@ func (s *Service) CreateJob(ctx context.Context, userID string, req JobRequest) 
 	s.log.Info("job created", "job", job.ID, "user", userID, "iterations", req.Iterations, "chunks", n, "access", access)
 	s.Kick()
 	return JobCreated{JobID: job.ID, Chunks: n}, nil
+}
+
+// asUser is the row access of a user's own reads.
+func asUser(userID string) (store.Access, error) {
+	if _, err := uuid.Parse(userID); err != nil {
+		return store.Access{}, refuse(KindNotFound, "no user %q", userID)
+	}
+	return store.Access{Role: store.AccessUser, UserID: userID}, nil
+}
+
+// storedConfig returns the canonical text of a stored config that a job of
+// userID already used, or KindNotFound.
+func (s *Service) storedConfig(ctx context.Context, userID, hash string) ([]byte, error) {
+	a, err := asUser(userID)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := s.store.Select(ctx, store.Query{Table: "jobs_configs", Columns: []string{"config"}, Limit: 1, Access: a,
+		Filters: []store.Filter{{Column: "hash", Op: store.OpEq, Values: []string{hash}}}})
+	if err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	var rows []struct {
+		Config json.RawMessage `json:"config"`
+	}
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, refuse(KindNotFound, "no stored config with hash %s among your jobs; send p_config", hash)
+	}
+	return CanonicalJSON(rows[0].Config)
+}
+
+// checkRotation refuses a config whose rotationId names a rotation userID
+// may not read (PROTOCOL section 6: a node may read the rotation of a chunk
+// it runs, so a job could otherwise lend another user's private rotation
+// to its own user's node). A config without rotationId (or with null) is
+// self-contained, as the node treats it.
+func (s *Service) checkRotation(ctx context.Context, userID string, canonical []byte) error {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(canonical, &doc); err != nil {
+		return fmt.Errorf("read config: %w", err)
+	}
+	raw, ok := doc["rotationId"]
+	if !ok || string(raw) == "null" {
+		return nil
+	}
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return refuse(KindInvalid, "rotationId must be a rotation's id, a string")
+	}
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return refuse(KindInvalid, "rotationId %q is not a rotation's id (a UUID in lower case)", id)
+	}
+	a, err := asUser(userID)
+	if err != nil {
+		return err
+	}
+	raw, err = s.store.Select(ctx, store.Query{Table: "rotations", Columns: []string{"id"}, Limit: 1, Access: a,
+		Filters: []store.Filter{{Column: "id", Op: store.OpEq, Values: []string{id}}}})
+	if err != nil {
+		return fmt.Errorf("read rotation: %w", err)
+	}
+	var rows []json.RawMessage
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return fmt.Errorf("read rotation: %w", err)
+	}
+	if len(rows) == 0 {
+		return refuse(KindForbidden, "rotation %s is not yours and not public: a job may only use a rotation its user may read", id)
+	}
+	return nil
 }
 
 // Job returns a job of userID; another user's job is not found.

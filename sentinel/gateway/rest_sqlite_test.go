@@ -62,7 +62,7 @@ func TestRESTSelectOnSQLite(t *testing.T) {
 	u1, tok1 := e.user("alice")
 	_, tok2 := e.user("bob")
 	a := e.newNode(u1)
-	cfg := json.RawMessage(`{"seed":1,"rotationId":"none"}`)
+	cfg := json.RawMessage(`{"seed":1,"rotationId":null}`)
 	job, err := e.a.svc.CreateJob(ctx, u1, sentinel.JobRequest{Config: cfg, Iterations: 1500})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,10 @@ func TestRESTSelectOnSQLite(t *testing.T) {
 		status int
 		want   string // exact JSON, or a substring when prefixed with ~
 	}{
-		{"config by hash, anon", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=config", "", 200, `[{"config":{"seed":1,"rotationId":"none"}}]`},
+		{"config by hash, node running it", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=config", a.token, 200, `[{"config":{"seed":1,"rotationId":null}}]`},
+		{"config by hash, its user", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=hash", tok1, 200, `[{"hash":"` + hash + `"}]`},
+		{"config by hash, another user", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=config", tok2, 200, `[]`},
+		{"configs, anon", "/rest/v1/jobs_configs?select=hash", "", 200, `[]`},
 		{"running chunks, node", "/rest/v1/jobs_chunks?node_id=eq." + a.id + "&status=eq.running&select=iterations,seed_offset,result&order=seed_offset.desc",
 			a.token, 200, `[{"iterations":500,"seed_offset":1000,"result":null},{"iterations":1000,"seed_offset":0,"result":null}]`},
 		{"chunks in, limit and offset", "/rest/v1/jobs_chunks?job_id=eq." + job.JobID + "&seed_offset=in.(0,1000)&select=seed_offset&order=seed_offset&limit=1&offset=1",

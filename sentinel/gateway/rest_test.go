@@ -80,8 +80,13 @@ func TestRESTSelect(t *testing.T) {
 		status int
 		want   string // exact body, or a substring when prefixed with ~
 	}{
-		{"config by hash, anon", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, "", 200,
+		{"config by hash, node running it", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, f.a.token, 200,
 			`[{"config":{"seed":1,"rotationId":"` + f.rotPriv1 + `"}}]`},
+		{"config by hash, its user", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=hash", f.anon, f.tok1, 200, `[{"hash":"` + f.configHash + `"}]`},
+		{"config by hash, anon", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, "", 200, `[]`},
+		{"configs, anon", "/rest/v1/jobs_configs?select=hash", f.anon, "", 200, `[]`},
+		{"config by hash, another user", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, f.tok2, 200, `[]`},
+		{"config by hash, another node", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, f.b.token, 200, `[]`},
 		{"config unknown hash", "/rest/v1/jobs_configs?hash=eq.abc&select=config", f.anon, f.anon, 200, `[]`},
 		{"public rotation, anon", "/rest/v1/rotations?id=eq." + f.rotPub + "&select=id,script", f.anon, "", 200,
 			`[{"id":"` + f.rotPub + `","script":"cast steady_shot"}]`},
@@ -319,5 +324,67 @@ func TestClaimCodeGuessingOverREST(t *testing.T) {
 	}
 	if resp.StatusCode != 429 || resp.Header.Get("Retry-After") != "30" || rerr.Code != "53400" || !strings.Contains(rerr.Message, "try again in 30s") {
 		t.Fatalf("over the limit: %d Retry-After %q %+v", resp.StatusCode, resp.Header.Get("Retry-After"), rerr)
+	}
+}
+
+// The attack run read another user's private rotation: anyone with the
+// anon key listed every config with its rotationId, a user could create a
+// job with another user's config hash, the chunk ran on the user's own node
+// and that node's token then read the private rotation. Each step is now
+// refused and writes nothing.
+func TestPrivateRotationStaysPrivate(t *testing.T) {
+	f := newRESTFixture(t) // alice (u1) has a job whose config names her private rotation rotPriv1
+	mallory, malTok := f.user("mallory")
+	malNode := f.newNode(mallory)
+	// Listing configs anonymously shows nothing.
+	if st, body := f.rest("GET", "/rest/v1/jobs_configs?select=hash,config", f.anon, "", nil); st != 200 || string(body) != `[]` {
+		t.Fatalf("anon list: %d %s", st, body)
+	}
+	if st, body := f.rest("GET", "/rest/v1/jobs_configs?select=hash,config", f.anon, malTok, nil); st != 200 || string(body) != `[]` {
+		t.Fatalf("another user's list: %d %s", st, body)
+	}
+	// Alice's hash, known somehow, does not make her config Mallory's.
+	st, body := f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config_hash": f.configHash, "p_iterations": 1000})
+	if st != 404 || !strings.Contains(string(body), "among your jobs") {
+		t.Fatalf("create_job with another user's hash: %d %s", st, body)
+	}
+	// Nor may Mallory's own config name Alice's private rotation.
+	st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": map[string]any{"rotationId": f.rotPriv1, "seed": 2}, "p_iterations": 1000})
+	if st != 403 || !strings.Contains(string(body), "not yours and not public") {
+		t.Fatalf("create_job naming another user's rotation: %d %s", st, body)
+	}
+	for _, bad := range []any{strings.ToUpper(f.rotPriv1), "none", 42} {
+		st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": map[string]any{"rotationId": bad}, "p_iterations": 1000})
+		if st != 400 || !strings.Contains(string(body), "rotationId") {
+			t.Fatalf("create_job with rotationId %v: %d %s", bad, st, body)
+		}
+	}
+	var jobs int
+	if err := f.pool.QueryRow(context.Background(), "SELECT count(*) FROM jobs WHERE user_id = $1", mallory).Scan(&jobs); err != nil || jobs != 0 {
+		t.Fatalf("refused submissions wrote %d jobs (%v)", jobs, err)
+	}
+	// Public and own rotations are fine, by config and then by hash.
+	st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": map[string]any{"rotationId": f.rotPub}, "p_iterations": 1000})
+	if st != 200 {
+		t.Fatalf("create_job with a public rotation: %d %s", st, body)
+	}
+	canon, _ := sentinel.CanonicalJSON(json.RawMessage(`{"rotationId":"` + f.rotPub + `"}`))
+	if st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config_hash": sentinel.ConfigHash(canon), "p_iterations": 1000}); st != 200 {
+		t.Fatalf("create_job by the hash of an own job's config: %d %s", st, body)
+	}
+	// Even a job that names another user's rotation (written around the
+	// service, as an older sentinel allowed) lends its node nothing.
+	f.exec(`INSERT INTO jobs_configs (hash, config) VALUES ('stolen', jsonb_build_object('rotationId', $1::text))`, f.rotPriv1)
+	f.exec(`INSERT INTO jobs (id, user_id, config_hash, total_iterations, status) VALUES (gen_random_uuid(), $1, 'stolen', 1000, 'running')`, mallory)
+	f.exec(`INSERT INTO jobs_chunks (job_id, node_id, config_hash, iterations, seed_offset, status)
+		SELECT id, $1, 'stolen', 1000, 0, 'running' FROM jobs WHERE config_hash = 'stolen'`, malNode.id)
+	st, body = f.rest("GET", "/rest/v1/rotations?id=eq."+f.rotPriv1+"&select=script", f.anon, malNode.token, nil)
+	if st != 200 || string(body) != `[]` {
+		t.Fatalf("mallory's node read alice's rotation: %d %s", st, body)
+	}
+	// Alice's own node still reads it for her chunk.
+	st, body = f.rest("GET", "/rest/v1/rotations?id=eq."+f.rotPriv1+"&select=script", f.anon, f.a.token, nil)
+	if st != 200 || !strings.Contains(string(body), f.scriptPriv1) {
+		t.Fatalf("alice's node: %d %s", st, body)
 	}
 }

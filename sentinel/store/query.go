@@ -26,11 +26,16 @@ const (
 	AccessUser = "user"
 )
 
-// Access is who reads, which decides the rows Select may return:
-// jobs_configs to everyone; rotations when public, the user's own, or
-// referenced (the config's rotationId) by a config of a chunk running on the
-// node; jobs_chunks of the node or of the user's jobs; nodes the node itself
-// or the user's; jobs the user's own; nothing else.
+// Access is who reads, which decides the rows Select may return (a node
+// sees only what its current chunks need, PROTOCOL section 6):
+// jobs_configs that a job of the user uses, or that a chunk running on the
+// node uses (nothing to anon: configs name private rotations and hold
+// players' characters); rotations when public, the user's own, or
+// referenced (the config's rotationId) by the config of a chunk running on
+// the node whose job belongs to the rotation's owner (a job can lend its
+// node only its own user's rotations); jobs_chunks of the node or of the
+// user's jobs; nodes the node itself or the user's; jobs the user's own;
+// nothing else.
 type Access struct {
 	Role   string // AccessAnon, AccessNode or AccessUser
 	NodeID string // for AccessNode

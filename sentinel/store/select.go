@@ -142,15 +142,22 @@ func filterSQL(sb *sqlBuilder, c Column, f Filter) string {
 func rowAccess(sb *sqlBuilder, table string, a Access) string {
 	switch table {
 	case "jobs_configs":
-		return "true"
+		switch a.Role {
+		case AccessUser:
+			return "EXISTS (SELECT 1 FROM jobs j WHERE j.config_hash = t.hash AND j.user_id = (" + sb.arg(a.UserID) + "::text)::uuid)"
+		case AccessNode:
+			return "EXISTS (SELECT 1 FROM jobs_chunks c WHERE c.config_hash = t.hash" +
+				" AND c.node_id = (" + sb.arg(a.NodeID) + "::text)::uuid AND c.status = 'running')"
+		}
 	case "rotations":
 		switch a.Role {
 		case AccessUser:
 			return "(t.is_public OR t.user_id = (" + sb.arg(a.UserID) + "::text)::uuid)"
 		case AccessNode:
-			return "(t.is_public OR EXISTS (SELECT 1 FROM jobs_chunks c JOIN jobs_configs cfg ON cfg.hash = c.config_hash" +
+			return "(t.is_public OR EXISTS (SELECT 1 FROM jobs_chunks c JOIN jobs j ON j.id = c.job_id" +
+				" JOIN jobs_configs cfg ON cfg.hash = c.config_hash" +
 				" WHERE c.node_id = (" + sb.arg(a.NodeID) + "::text)::uuid AND c.status = 'running'" +
-				" AND cfg.config ->> 'rotationId' = t.id::text))"
+				" AND cfg.config ->> 'rotationId' = t.id::text AND j.user_id = t.user_id))"
 		}
 		return "t.is_public"
 	case "jobs":

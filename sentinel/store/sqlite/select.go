@@ -282,14 +282,22 @@ func parseTimestamp(v string) (time.Time, bool) {
 func rowAccess(table string, a store.Access) (string, []any) {
 	switch table {
 	case "jobs_configs":
-		return "1", nil
+		switch a.Role {
+		case store.AccessUser:
+			return "EXISTS (SELECT 1 FROM jobs j WHERE j.config_hash = t.hash AND j.user_id = ?)", []any{canonID(a.UserID)}
+		case store.AccessNode:
+			return "EXISTS (SELECT 1 FROM jobs_chunks c WHERE c.config_hash = t.hash AND c.node_id = ? AND c.status = 'running')",
+				[]any{canonID(a.NodeID)}
+		}
 	case "rotations":
 		switch a.Role {
 		case store.AccessUser:
 			return "(t.is_public = 1 OR t.user_id = ?)", []any{canonID(a.UserID)}
 		case store.AccessNode:
-			return "(t.is_public = 1 OR EXISTS (SELECT 1 FROM jobs_chunks c JOIN jobs_configs cfg ON cfg.hash = c.config_hash" +
-				" WHERE c.node_id = ? AND c.status = 'running' AND json_extract(cfg.config, '$.rotationId') = t.id))", []any{canonID(a.NodeID)}
+			return "(t.is_public = 1 OR EXISTS (SELECT 1 FROM jobs_chunks c JOIN jobs j ON j.id = c.job_id" +
+				" JOIN jobs_configs cfg ON cfg.hash = c.config_hash" +
+				" WHERE c.node_id = ? AND c.status = 'running' AND json_extract(cfg.config, '$.rotationId') = t.id" +
+				" AND j.user_id = t.user_id))", []any{canonID(a.NodeID)}
 		}
 		return "t.is_public = 1", nil
 	case "jobs":

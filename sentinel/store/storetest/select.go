@@ -145,7 +145,10 @@ func testSelectAccess(f *fixture) {
 	j2 := f.jobUsing(u2.ID, rPriv2.ID, 1000, t0)
 	// A config naming a rotation in upper case names no rotation.
 	upper := f.jobUsing(u1.ID, strings.ToUpper(rOrphan.ID), 1000, t0)
-	f.assign(t1, nA.ID, j1.Chunks[0].ID, upper.Chunks[0].ID)
+	// A job of alice naming bob's private rotation (the service refuses to
+	// create one; the rule holds even so) lends her node nothing of bob's.
+	steal := f.jobUsing(u1.ID, rPriv2.ID, 1000, t0)
+	f.assign(t1, nA.ID, j1.Chunks[0].ID, upper.Chunks[0].ID, steal.Chunks[0].ID)
 	f.assign(t1, nB.ID, j2.Chunks[0].ID)
 	if _, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: j2.Chunks[0].ID, NodeID: nB.ID, Result: result(1000, 5), Now: t1}, sumAggregate); err != nil {
 		t.Fatal(err)
@@ -167,9 +170,9 @@ func testSelectAccess(f *fixture) {
 		{"jobs", asNode(nA.ID), nil},
 		{"jobs", asUser(u2.ID), ids(j2.Job.ID)},
 		{"jobs_chunks", anon(), nil},
-		{"jobs_chunks", asUser(u1.ID), ids(j1.Chunks[0].ID, j1.Chunks[1].ID, upper.Chunks[0].ID)},
+		{"jobs_chunks", asUser(u1.ID), ids(j1.Chunks[0].ID, j1.Chunks[1].ID, upper.Chunks[0].ID, steal.Chunks[0].ID)},
 		{"jobs_chunks", asUser(u2.ID), ids(j2.Chunks[0].ID)},
-		{"jobs_chunks", asNode(nA.ID), ids(j1.Chunks[0].ID, upper.Chunks[0].ID)},
+		{"jobs_chunks", asNode(nA.ID), ids(j1.Chunks[0].ID, upper.Chunks[0].ID, steal.Chunks[0].ID)},
 		{"jobs_chunks", asNode(nB.ID), ids(j2.Chunks[0].ID)},
 		{"jobs_chunks", asNode(unclaimed.ID), nil},
 		{"nodes", anon(), nil},
@@ -185,16 +188,30 @@ func testSelectAccess(f *fixture) {
 			t.Errorf("%s as %+v: got %v, want %v", c.table, c.access, got, c.want)
 		}
 	}
-	// jobs_configs: everyone reads every config.
-	var hashes []string
-	for _, j := range []store.NewJob{j1, j2} {
-		hashes = append(hashes, j.Job.ConfigHash)
+	// jobs_configs: those of the user's jobs, those of the node's running
+	// chunks; anon none.
+	hash := func(js ...store.NewJob) []string {
+		var hs []string
+		for _, j := range js {
+			hs = append(hs, j.Job.ConfigHash)
+		}
+		return hs
 	}
-	for _, a := range []store.Access{anon(), asUser(u1.ID), asNode(nB.ID)} {
-		got := f.column(store.Query{Table: "jobs_configs", Columns: []string{"hash"}, Limit: store.MaxRows, Access: a,
-			Filters: []store.Filter{{Column: "hash", Op: store.OpIn, Values: hashes}}}, "hash")
-		if !sameIDs(got, hashes) {
-			t.Errorf("jobs_configs as %+v: got %v, want %v", a, got, hashes)
+	for _, c := range []struct {
+		access store.Access
+		want   []string
+	}{
+		{anon(), nil},
+		{asUser(u1.ID), hash(j1, upper, steal)},
+		{asUser(u2.ID), hash(j2)},
+		{asNode(nA.ID), hash(j1, upper, steal)},
+		{asNode(nB.ID), nil}, // its chunk completed
+		{asNode(unclaimed.ID), nil},
+		{asUser(uuid.NewString()), nil},
+	} {
+		got := f.column(store.Query{Table: "jobs_configs", Columns: []string{"hash"}, Limit: store.MaxRows, Access: c.access}, "hash")
+		if !sameIDs(got, c.want) {
+			t.Errorf("jobs_configs as %+v: got %v, want %v", c.access, got, c.want)
 		}
 	}
 }
@@ -332,6 +349,7 @@ func testSelectOrderAndPaging(f *fixture) {
 // column's type and malformed queries are refused with a QueryError.
 func testSelectRefusals(f *fixture) {
 	u := f.user("erin")
+	job := f.job(u.ID, 1000, t0)
 	rot := func(filters ...store.Filter) store.Query {
 		return store.Query{Table: "rotations", Limit: 10, Access: asUser(u.ID), Filters: filters}
 	}
@@ -390,8 +408,8 @@ func testSelectRefusals(f *fixture) {
 		}
 	}
 	// The tables were not harmed.
-	if got := f.column(store.Query{Table: "jobs_configs", Columns: []string{"hash"}, Limit: 1, Access: anon()}, "hash"); got == nil {
-		f.t.Error("jobs_configs unreadable after refusals")
+	if got := f.column(store.Query{Table: "jobs_configs", Columns: []string{"hash"}, Limit: 10, Access: asUser(u.ID)}, "hash"); !slices.Equal(got, []string{job.Job.ConfigHash}) {
+		f.t.Errorf("jobs_configs after refusals: %v, want %s", got, job.Job.ConfigHash)
 	}
 }
 
@@ -450,7 +468,7 @@ func testSelectShapes(f *fixture) {
 				`"completed_at":"2027-01-15T08:02:30.255+00:00","created_at":"2027-01-15T08:00:00+00:00","attempts":0,"last_error":null,"previous_node_ids":[]}`},
 		{"jobs_chunks", asUser(u.ID), other.Chunks[0].ID, []string{"status", "node_id", "attempts", "last_error", "previous_node_ids", "claimed_at"},
 			`{"status":"pending","node_id":null,"attempts":1,"last_error":"oops","previous_node_ids":[` + str(n.ID) + `],"claimed_at":null}`},
-		{"jobs_configs", anon(), j.Job.ConfigHash, []string{"config", "hash", "created_at", "last_used_at"},
+		{"jobs_configs", asUser(u.ID), j.Job.ConfigHash, []string{"config", "hash", "created_at", "last_used_at"},
 			`{"config":` + string(j.Config) + `,"hash":` + str(j.Job.ConfigHash) + `,"created_at":"2027-01-15T08:00:00+00:00","last_used_at":"2027-01-15T08:00:00+00:00"}`},
 	}
 	for _, cs := range cases {
