@@ -62,6 +62,9 @@ func (h *hub) bindings(ctx context.Context, ch *channel, specs []bindingSpec) ([
 			}
 			b.col, b.val = col, val
 		}
+		if ch.caller.Role == sentinel.RoleNode && ch.owner == "" && !(b.table == "nodes" && b.col == "id" && b.val == ch.caller.NodeID) {
+			return nil, refusef("postgres_changes[%d] (%s %s): %s", i, sp.Table, sp.Filter, unclaimedNode)
+		}
 		if err := h.authorize(ctx, ch.caller, b); err != nil {
 			return nil, refusef("postgres_changes[%d] (%s %s): %v", i, sp.Table, sp.Filter, err)
 		}

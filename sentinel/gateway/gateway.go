@@ -40,11 +40,19 @@ type Limits struct {
 	// MaxMessagesPerSecond is how many frames a socket may send per second
 	// (a token bucket of this size); a socket sending faster is closed.
 	MaxMessagesPerSecond int
-	// SendQueue is how many frames may wait to be written to one socket; a
-	// client that reads slower is disconnected.
-	SendQueue int
+	// SendQueueBytes is how many bytes of frames may wait to be written to
+	// one socket, and SendQueueDelay how long the oldest may wait; a client
+	// reading slower than that is disconnected (and the drop logged). A
+	// client that keeps reading takes any burst.
+	SendQueueBytes int
+	SendQueueDelay time.Duration
 	// WriteTimeout bounds one frame's write.
 	WriteTimeout time.Duration
+	// MaxPresenceBytes is the largest presence meta a client may track.
+	MaxPresenceBytes int
+	// PresenceChanges limits the presence tracks and untracks of one
+	// socket; over it a change is refused, and nobody hears of it.
+	PresenceChanges sentinel.Rate
 }
 
 // DefaultLimits returns the limits used for zero fields.
@@ -55,8 +63,11 @@ func DefaultLimits() Limits {
 		MaxChannelsPerSocket: 100,
 		MaxSocketsPerToken:   10,
 		MaxMessagesPerSecond: 100,
-		SendQueue:            256,
+		SendQueueBytes:       16 << 20,
+		SendQueueDelay:       30 * time.Second,
 		WriteTimeout:         10 * time.Second,
+		MaxPresenceBytes:     1 << 10,
+		PresenceChanges:      sentinel.Rate{N: 5, Per: 10 * time.Second},
 	}
 }
 
@@ -77,11 +88,20 @@ func (l Limits) withDefaults() Limits {
 	if l.MaxMessagesPerSecond > 0 {
 		d.MaxMessagesPerSecond = l.MaxMessagesPerSecond
 	}
-	if l.SendQueue > 0 {
-		d.SendQueue = l.SendQueue
+	if l.SendQueueBytes > 0 {
+		d.SendQueueBytes = l.SendQueueBytes
+	}
+	if l.SendQueueDelay > 0 {
+		d.SendQueueDelay = l.SendQueueDelay
 	}
 	if l.WriteTimeout > 0 {
 		d.WriteTimeout = l.WriteTimeout
+	}
+	if l.MaxPresenceBytes > 0 {
+		d.MaxPresenceBytes = l.MaxPresenceBytes
+	}
+	if l.PresenceChanges.N > 0 && l.PresenceChanges.Per > 0 {
+		d.PresenceChanges = l.PresenceChanges
 	}
 	return d
 }

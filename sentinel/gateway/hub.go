@@ -9,7 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,6 +65,7 @@ type channel struct {
 	caller   sentinel.Caller
 	bindings []*binding
 	key      string          // presence key
+	owner    string          // for a node's channel: the user who claimed the node ("" while unclaimed)
 	meta     json.RawMessage // tracked presence meta; guarded by hub.mu
 	expires  time.Time       // token expiry; owned by the socket's loop
 	closed   atomic.Bool
@@ -151,6 +154,12 @@ func (h *hub) addChannel(ch *channel, joinRef, ref json.RawMessage) error {
 		}
 		h.identities[id]++
 		s.identities[id] = true
+		ids := make([]string, 0, len(s.identities))
+		for id := range s.identities {
+			ids = append(ids, id)
+		}
+		slices.Sort(ids)
+		s.who.Store(strings.Join(ids, ","))
 	}
 	echo := make([]bindingEcho, len(ch.bindings))
 	for i, b := range ch.bindings {
@@ -191,7 +200,9 @@ func (h *hub) addChannel(ch *channel, joinRef, ref json.RawMessage) error {
 			"message": "Subscribed to PostgreSQL", "channel": ch.name()})
 		ch.push(evSystem, sys)
 	}
-	ch.push(evState, h.presenceStateLocked(ch.topic))
+	// Every join gets its presence_state, as Supabase sends it; empty for
+	// a channel that hears no presence.
+	ch.push(evState, h.presenceStateLocked(ch.topic, ch))
 	return nil
 }
 
@@ -225,7 +236,7 @@ func (h *hub) removeChannel(ch *channel) (hadPresence bool) {
 		}
 	}
 	if ch.meta != nil {
-		h.diffLocked(ch.topic, ch.key, nil, ch.meta)
+		h.diffLocked(ch, nil, ch.meta)
 		ch.meta = nil
 		return true
 	}
@@ -242,7 +253,7 @@ func (h *hub) track(ch *channel, meta json.RawMessage) (first bool) {
 	}
 	old := ch.meta
 	ch.meta = meta
-	h.diffLocked(ch.topic, ch.key, meta, old)
+	h.diffLocked(ch, meta, old)
 	return old == nil
 }
 
@@ -253,7 +264,7 @@ func (h *hub) untrack(ch *channel) bool {
 	if ch.meta == nil {
 		return false
 	}
-	h.diffLocked(ch.topic, ch.key, nil, ch.meta)
+	h.diffLocked(ch, nil, ch.meta)
 	ch.meta = nil
 	return true
 }
@@ -266,28 +277,61 @@ type metas struct {
 	Metas []json.RawMessage `json:"metas"`
 }
 
-// diffLocked sends presence_diff to every channel of topic.
-func (h *hub) diffLocked(topic, key string, join, leave json.RawMessage) {
+// hearsPresence reports whether the channel is told of presence at all: a
+// node hears presence only on nodes:presence (and there only its own, see
+// seesPresenceOf), so no other client can make frames flow to nodes by
+// tracking on their topics.
+func (c *channel) hearsPresence() bool {
+	return c.caller.Role != sentinel.RoleNode || (c.topic == presenceTopic && c.owner != "")
+}
+
+// seesPresenceOf reports whether the channel is told of src's presence.
+// On nodes:presence a node sees only its own and a user only that of its
+// own nodes (PROTOCOL section 6: a node sees only what its work needs);
+// on other topics everyone who joined them sees each other.
+func (c *channel) seesPresenceOf(src *channel) bool {
+	if !c.hearsPresence() {
+		return false
+	}
+	if src.topic != presenceTopic {
+		return true
+	}
+	switch c.caller.Role {
+	case sentinel.RoleNode:
+		return src.key == c.caller.NodeID
+	case sentinel.RoleUser:
+		return src.owner != "" && src.owner == c.caller.UserID
+	}
+	return false
+}
+
+// diffLocked sends presence_diff of src to every channel of its topic
+// that may see it.
+func (h *hub) diffLocked(src *channel, join, leave json.RawMessage) {
 	diff := struct {
 		Joins  map[string]metas `json:"joins"`
 		Leaves map[string]metas `json:"leaves"`
 	}{map[string]metas{}, map[string]metas{}}
 	if join != nil {
-		diff.Joins[key] = metas{[]json.RawMessage{join}}
+		diff.Joins[src.key] = metas{[]json.RawMessage{join}}
 	}
 	if leave != nil {
-		diff.Leaves[key] = metas{[]json.RawMessage{leave}}
+		diff.Leaves[src.key] = metas{[]json.RawMessage{leave}}
 	}
 	payload, _ := json.Marshal(diff)
-	for ch := range h.topics[topic] {
-		ch.push(evDiff, payload)
+	for ch := range h.topics[src.topic] {
+		if ch.seesPresenceOf(src) {
+			ch.push(evDiff, payload)
+		}
 	}
 }
 
-func (h *hub) presenceStateLocked(topic string) json.RawMessage {
+// presenceStateLocked is the presence of topic that viewer may see, or all
+// of it when viewer is nil.
+func (h *hub) presenceStateLocked(topic string, viewer *channel) json.RawMessage {
 	state := map[string]metas{}
 	for ch := range h.topics[topic] {
-		if ch.meta != nil {
+		if ch.meta != nil && (viewer == nil || viewer.seesPresenceOf(ch)) {
 			m := state[ch.key]
 			m.Metas = append(m.Metas, ch.meta)
 			state[ch.key] = m
@@ -467,6 +511,12 @@ func (h *hub) deliver(ctx context.Context, w *work) {
 	if c.Op == "DELETE" {
 		source = c.Old
 	}
+	if claimed := c.Table == "nodes" && c.Op == "UPDATE" && c.Old != nil && c.Old["user_id"] == nil && record["user_id"] != nil; claimed {
+		// Once the claim has been told, the node's sockets reconnect: it
+		// was refused its chunks and presence while unclaimed, and now
+		// rejoins with them at once instead of after its join backoff.
+		defer h.reconnectNode(c.ID)
+	}
 	h.mu.RLock()
 	var cands []*binding
 	if idx := h.tables[c.Table]; idx != nil {
@@ -526,6 +576,23 @@ func (h *hub) deliver(ctx context.Context, w *work) {
 		buf = append(buf, data...)
 		buf = append(buf, '}')
 		ch.push(evChanges, buf)
+	}
+}
+
+// reconnectNode closes, once their queued frames are written, the sockets
+// of this instance on which the node joined channels.
+func (h *hub) reconnectNode(nodeID string) {
+	id := sentinel.Caller{Role: sentinel.RoleNode, NodeID: nodeID}.Identity()
+	h.mu.RLock()
+	var socks []*socket
+	for s := range h.sockets {
+		if s.identities[id] {
+			socks = append(socks, s)
+		}
+	}
+	h.mu.RUnlock()
+	for _, s := range socks {
+		s.closeWhenSent(statusRestart, "node claimed: reconnect to join its chunks and presence")
 	}
 }
 

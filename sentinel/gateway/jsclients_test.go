@@ -165,7 +165,7 @@ func presenceOf(g *Gateway, topic string) map[string]metas {
 	g.hub.mu.RLock()
 	defer g.hub.mu.RUnlock()
 	var state map[string]metas
-	_ = json.Unmarshal(g.hub.presenceStateLocked(topic), &state)
+	_ = json.Unmarshal(g.hub.presenceStateLocked(topic, nil), &state)
 	return state
 }
 

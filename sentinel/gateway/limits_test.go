@@ -1,15 +1,48 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+
+	"wowlab/protocol"
+	"wowlab/sentinel"
 )
+
+// stepClock is a clock the test moves by hand.
+type stepClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *stepClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer is a buffer safe for the logger and the test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 func TestLimits(t *testing.T) {
 	e := newEnv(t, Limits{MaxFrameBytes: 1024, MaxChannelsPerSocket: 2, MaxSocketsPerToken: 2, MaxMessagesPerSecond: 20})
@@ -80,11 +113,18 @@ func TestLimits(t *testing.T) {
 	})
 }
 
-// A client that does not read is disconnected once its send queue is
-// full; memory never grows past the queue.
+// A client that does not read is disconnected once the bytes waiting for
+// it pass the limit, or its oldest frame has waited too long; memory never
+// grows past the queue, and the drop is logged.
 func TestSlowConsumer(t *testing.T) {
-	e := newEnv(t, Limits{SendQueue: 4})
-	g := e.a.gw
+	e := newEnv(t, Limits{})
+	clock := &stepClock{now: time.Unix(1_800_000_000, 0)}
+	var logs syncBuffer
+	g, err := New(Config{Service: e.a.svc, Store: e.a.db, Clock: clock, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+		Limits: Limits{SendQueueBytes: 4 << 10, SendQueueDelay: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
 	made := make(chan *socket, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		conn, err := websocket.Accept(w, r, nil)
@@ -92,21 +132,25 @@ func TestSlowConsumer(t *testing.T) {
 			return
 		}
 		// A socket whose writer never runs: frames only pile up.
-		s := &socket{g: g, conn: conn, codec: codec{vsn2}, send: make(chan []byte, g.limits.SendQueue), done: make(chan struct{})}
+		s := &socket{g: g, conn: conn, codec: codec{vsn2}, out: newSendQueue(g.limits.SendQueueBytes, g.limits.SendQueueDelay), done: make(chan struct{})}
 		made <- s
 		<-s.done
 	}))
 	defer srv.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, _, err := websocket.Dial(ctx, strings.Replace(srv.URL, "http://", "ws://", 1), nil)
-	if err != nil {
-		t.Fatal(err)
+	dial := func() (*websocket.Conn, *socket) {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		conn, _, err := websocket.Dial(ctx, strings.Replace(srv.URL, "http://", "ws://", 1), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.CloseNow() })
+		return conn, <-made
 	}
-	defer conn.CloseNow()
-	s := <-made
-	for range g.limits.SendQueue {
-		s.enqueue([]byte(`x`))
+	conn, s := dial()
+	kib := []byte(strings.Repeat("x", 1<<10))
+	for range 4 {
+		s.enqueue(kib)
 	}
 	select {
 	case <-s.done:
@@ -115,15 +159,64 @@ func TestSlowConsumer(t *testing.T) {
 	}
 	s.enqueue([]byte(`x`))
 	<-s.done
-	if r, _ := s.reason.Load().(string); !strings.Contains(r, "slow consumer") {
+	if r, _ := s.reason.Load().(string); !strings.Contains(r, "slow consumer: more than 4096 bytes waiting") {
 		t.Fatalf("reason %q", r)
 	}
-	s.enqueue([]byte(`x`)) // after close: dropped, no growth
-	if len(s.send) != g.limits.SendQueue {
-		t.Fatalf("queue holds %d frames", len(s.send))
+	s.enqueue(kib) // after close: dropped, no growth
+	if frames, bytes := s.out.waiting(); frames != 4 || bytes != 4<<10 {
+		t.Fatalf("queue holds %d frames, %d bytes", frames, bytes)
 	}
-	_, _, err = conn.Read(ctx)
-	if websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, _, err := conn.Read(ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Fatalf("client saw %v", err)
 	}
+	if !strings.Contains(logs.String(), "realtime socket dropped") || !strings.Contains(logs.String(), "bytes_waiting=4096") {
+		t.Fatalf("drop not logged: %s", logs.String())
+	}
+
+	// A frame left waiting longer than the delay: small, but too old.
+	_, s = dial()
+	s.enqueue([]byte(`x`))
+	clock.Add(time.Minute + time.Second)
+	s.enqueue([]byte(`y`))
+	<-s.done
+	if r, _ := s.reason.Load().(string); !strings.Contains(r, "slow consumer: a frame waited 1m1s") {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+// A client that reads as fast as it can is never cut off by a burst: one
+// socket with one jobs_chunks binding was closed as a slow consumer every
+// time its user created a 1 000-chunk job. All 1 000 inserts arrive.
+func TestBurstReachesReadingClient(t *testing.T) {
+	e := newEnv(t, Limits{})
+	u, tok := e.user("alice")
+	c := e.connect(vsn2)
+	if r := c.join("realtime:mine", tok, []map[string]string{changes("INSERT", "jobs_chunks", "")}, ""); r.status != "ok" {
+		t.Fatalf("join: %+v", r)
+	}
+	const chunks = 1000
+	st, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok, map[string]any{"p_config": map[string]any{"seed": 1}, "p_iterations": chunks * protocol.ChunkSize})
+	if st != 200 {
+		t.Fatalf("create_job: %d %s", st, body)
+	}
+	var job sentinel.JobCreated
+	if err := json.Unmarshal(body, &job); err != nil || job.Chunks != chunks {
+		t.Fatalf("job %s %v", body, err)
+	}
+	seen := map[any]bool{}
+	for len(seen) < chunks {
+		ch := c.expectChange("realtime:mine")
+		if ch.Data.Type != "INSERT" || ch.Data.Record["job_id"] != job.JobID {
+			t.Fatalf("change %+v", ch.Data)
+		}
+		seen[ch.Data.Record["seed_offset"]] = true
+	}
+	// Still open: a heartbeat is answered.
+	ref := c.send("", topicPhoenix, evHeartbeat, struct{}{})
+	if st, _ := c.reply(topicPhoenix, ref); st != "ok" {
+		t.Fatalf("heartbeat after the burst: %s", st)
+	}
+	_ = u
 }

@@ -125,6 +125,15 @@ func TestClaimReachesNode(t *testing.T) {
 		if ch.Data.Type != "UPDATE" || ch.Data.Record["user_id"] != u || ch.Data.Record["name"] != "rig" || ch.Data.OldRecord["user_id"] != nil {
 			t.Fatalf("claim change: %+v", ch)
 		}
+		// Then the socket asks the node to reconnect: refused its chunks
+		// and presence while unclaimed, it now joins them at once.
+		if ce := c.closeErr(); ce.Code != websocket.StatusServiceRestart || !strings.Contains(ce.Reason, "node claimed") {
+			t.Fatalf("after the claim: %v", ce)
+		}
+		c2 := e.connect(vsn)
+		if r := c2.join("realtime:chunks:"+n.id, n.token, []map[string]string{changes("*", "jobs_chunks", "node_id=eq."+n.id)}, ""); r.status != "ok" {
+			t.Fatalf("chunks join after the claim: %+v", r)
+		}
 	})
 }
 
@@ -180,12 +189,17 @@ func TestPresence(t *testing.T) {
 		if st != 200 || string(body) != `[{"status":"online"}]` {
 			t.Fatalf("node after track: %d %s", st, body)
 		}
-		// A later joiner gets the state.
-		cb := e.connect(vsn)
-		r := cb.join(presenceTopic, b.token, nil, b.id)
+		// A later joiner gets the state it may see: a user its own nodes',
+		// a node only its own (none yet), never another node's.
+		watcher2 := e.connect(vsn)
+		r := watcher2.join(presenceTopic, utok, nil, "")
 		var state map[string]metas
 		if err := json.Unmarshal(r.state, &state); err != nil || len(state) != 1 || len(state[a.id].Metas) != 1 {
-			t.Fatalf("state %s", r.state)
+			t.Fatalf("user's state %s", r.state)
+		}
+		cb := e.connect(vsn)
+		if r := cb.join(presenceTopic, b.token, nil, b.id); string(r.state) != `{}` {
+			t.Fatalf("node b's state %s", r.state)
 		}
 		// Untrack, track again, then the socket goes: leaves each time.
 		ref = ca.send(`1`, presenceTopic, evPresence, map[string]any{"type": "presence", "event": "untrack"})
@@ -200,8 +214,17 @@ func TestPresence(t *testing.T) {
 		if d := watcher.expect(presenceTopic, evDiff); !strings.Contains(string(d.Payload), `"leaves":{"`+a.id+`"`) || !strings.Contains(string(d.Payload), `"joins":{}`) {
 			t.Fatalf("close diff %s", d.Payload)
 		}
-		if d := cb.expect(presenceTopic, evDiff); !strings.Contains(string(d.Payload), `"leaves":{"`+a.id+`"`) {
-			t.Fatalf("close diff on b %s", d.Payload)
+		// Node b heard nothing of a; it hears its own track.
+		cb.send(`1`, presenceTopic, evPresence, map[string]any{"type": "presence", "event": "track", "payload": map[string]any{"node_id": b.id}})
+		for {
+			f := cb.next()
+			if f.Event == evReply {
+				continue
+			}
+			if f.Event != evDiff || !strings.Contains(string(f.Payload), `"joins":{"`+b.id+`"`) {
+				t.Fatalf("node b heard %v", f)
+			}
+			break
 		}
 	})
 }
@@ -550,4 +573,107 @@ func TestFeedResetErrorsChannels(t *testing.T) {
 	if st, _ := c.reply("realtime:plain", ref); st != "ok" {
 		t.Fatalf("plain channel after reset: %s", st)
 	}
+}
+
+// Presence amplification without an account: a fresh key took a node
+// token, joined nodes:presence and alternated track and untrack with a
+// 60 KB meta, 90 times a second; one victim node got 827 frames (49.7 MB)
+// in 10 s. Now an unclaimed node gets nothing but its own row, a meta is
+// at most 1 KiB, changes are rate-limited per socket, and a node hears
+// only its own presence.
+func TestPresenceAmplification(t *testing.T) {
+	vsns(t, func(t *testing.T, vsn string) {
+		// The default burst of 5, refilled so slowly that a loaded machine
+		// cannot earn the test another change.
+		e := newEnv(t, Limits{PresenceChanges: sentinel.Rate{N: 5, Per: time.Hour}})
+		alice, _ := e.user("alice")
+		mallory, _ := e.user("mallory")
+		victim := e.newNode(alice)
+		fresh := e.newNode("")
+		attacker := e.newNode(mallory)
+
+		cv := e.connect(vsn)
+		if r := cv.join(presenceTopic, victim.token, nil, victim.id); r.status != "ok" {
+			t.Fatalf("victim join: %+v", r)
+		}
+		// The unclaimed node: its own row only.
+		cf := e.connect(vsn)
+		cf.ignoreChanges(nodeInserts)
+		for _, tc := range []struct {
+			topic    string
+			bindings []map[string]string
+			key      string
+		}{
+			{presenceTopic, nil, fresh.id},
+			{"realtime:chunks:" + fresh.id, []map[string]string{changes("*", "jobs_chunks", "node_id=eq."+fresh.id)}, ""},
+		} {
+			if r := cf.join(tc.topic, fresh.token, tc.bindings, tc.key); r.status != "error" || !strings.Contains(r.reason, "unclaimed node") {
+				t.Fatalf("unclaimed join %s: %+v", tc.topic, r)
+			}
+		}
+		if r := cf.join("realtime:node:"+fresh.id, fresh.token, []map[string]string{changes("*", "nodes", "id=eq."+fresh.id)}, ""); r.status != "ok" {
+			t.Fatalf("unclaimed node's own row: %+v", r)
+		}
+		ref := cf.send(`"1"`, "realtime:node:"+fresh.id, evPresence, map[string]any{"type": "presence", "event": "track", "payload": map[string]any{}})
+		if st, resp := cf.reply("realtime:node:"+fresh.id, ref); st != "error" || !strings.Contains(string(resp), "unclaimed node") {
+			t.Fatalf("unclaimed track: %s %s", st, resp)
+		}
+
+		// A claimed node of another user: big metas refused, churn limited.
+		ca := e.connect(vsn)
+		if r := ca.join(presenceTopic, attacker.token, nil, attacker.id); r.status != "ok" {
+			t.Fatalf("attacker join: %+v", r)
+		}
+		big := map[string]any{"type": "presence", "event": "track", "payload": map[string]any{"node_id": attacker.id, "pad": strings.Repeat("x", 60_000)}}
+		ref = ca.send(`"1"`, presenceTopic, evPresence, big)
+		if st, resp := ca.reply(presenceTopic, ref); st != "error" || !strings.Contains(string(resp), "larger than 1024 bytes") {
+			t.Fatalf("60 KB meta: %s %s", st, resp)
+		}
+		// The attacker hears its own presence; skip it to read the replies.
+		heard := 0
+		reply := func(ref string) (string, json.RawMessage) {
+			for {
+				f := ca.next()
+				if f.Event == evDiff {
+					heard++
+					continue
+				}
+				if f.Event != evReply || string(f.Ref) != `"`+ref+`"` {
+					t.Fatalf("attacker got %v", f)
+				}
+				var p struct {
+					Status   string          `json:"status"`
+					Response json.RawMessage `json:"response"`
+				}
+				_ = json.Unmarshal(f.Payload, &p)
+				return p.Status, p.Response
+			}
+		}
+		accepted, limited := 0, 0
+		for i := range 40 {
+			ev := "track"
+			if i%2 == 1 {
+				ev = "untrack"
+			}
+			ref := ca.send(`"1"`, presenceTopic, evPresence, map[string]any{"type": "presence", "event": ev, "payload": map[string]any{"node_id": attacker.id}})
+			st, resp := reply(ref)
+			switch {
+			case st == "ok":
+				accepted++
+			case strings.Contains(string(resp), "presence changes are limited"):
+				limited++
+			default:
+				t.Fatalf("change %d: %s %s", i, st, resp)
+			}
+		}
+		// The first try (the big meta) took one change of the burst.
+		if accepted != 4 || limited != 36 {
+			t.Fatalf("%d changes accepted, %d limited; want 4 and 36", accepted, limited)
+		}
+		// The victim heard none of it: a heartbeat's reply is the next frame.
+		ref = cv.send("", topicPhoenix, evHeartbeat, struct{}{})
+		if f := cv.next(); f.Event != evReply || string(f.Ref) != `"`+ref+`"` {
+			t.Fatalf("victim received %v", f)
+		}
+	})
 }

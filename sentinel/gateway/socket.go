@@ -1,7 +1,7 @@
 package gateway
 
 // One Realtime WebSocket: a reader goroutine, a writer goroutine draining a
-// bounded send queue, and a loop (the HTTP handler's goroutine) that owns
+// send queue bounded by bytes and time, and a loop (the HTTP handler's goroutine) that owns
 // the socket's channels and handles every client message in order.
 
 import (
@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 	"sync"
@@ -18,8 +19,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"golang.org/x/time/rate"
 
 	"wowlab/sentinel"
+	"wowlab/sentinel/store"
 )
 
 // Close codes the server uses.
@@ -28,6 +31,7 @@ const (
 	statusPolicy        = websocket.StatusPolicyViolation // limits
 	statusInvalidFrame  = websocket.StatusInvalidFramePayloadData
 	statusUnsupported   = websocket.StatusUnsupportedData // binary frames
+	statusRestart       = websocket.StatusServiceRestart  // reconnect: the caller's rights changed
 	maxCloseReasonBytes = 120
 )
 
@@ -40,7 +44,7 @@ type socket struct {
 	codec  codec
 	apikey string
 
-	send   chan []byte
+	out    *sendQueue
 	in     chan []byte
 	resetC chan struct{}
 	done   chan struct{}
@@ -48,11 +52,29 @@ type socket struct {
 	reason atomic.Value // string: why the socket closed
 
 	// Owned by the loop goroutine.
-	channels   map[string]*channel
-	identities map[string]bool // also read by the hub under its lock
-	lastSeen   time.Time
-	tokens     float64
-	refilled   time.Time
+	channels     map[string]*channel
+	identities   map[string]bool // also read by the hub under its lock
+	lastSeen     time.Time
+	tokens       float64
+	refilled     time.Time
+	presenceRate *rate.Limiter // track and untrack
+	who          atomic.Value  // string: the identities joined, for logs
+	closing      atomic.Value  // closeAfter: written once the queue before it is
+}
+
+// closeAfter is a close the writer carries out when it reaches the marker
+// queued with it (a nil frame), so what was queued before still arrives.
+type closeAfter struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+// closeWhenSent closes the socket once every frame queued so far is
+// written.
+func (s *socket) closeWhenSent(code websocket.StatusCode, reason string) {
+	if s.closing.CompareAndSwap(nil, closeAfter{code, reason}) {
+		s.enqueue(nil)
+	}
 }
 
 // serveWebSocket upgrades GET /realtime/v1/websocket?apikey=..&vsn=.. and
@@ -72,6 +94,13 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		g.restError(w, badRequest("PGRST100", "%v", err))
 		return
 	}
+	// The server's read and write deadlines bound a request; this one
+	// becomes a socket that lives for hours, bounded by its heartbeat
+	// timeout and per-frame write timeout instead. The hijacked connection
+	// keeps whatever deadline is set, so clear them first.
+	rc := http.NewResponseController(w)
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
 	// Tokens, not cookies, authenticate: any origin may connect.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{"*"}})
 	if err != nil {
@@ -81,35 +110,45 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 	now := g.clock.Now()
 	s := &socket{
 		g: g, conn: conn, codec: c, apikey: key,
-		send: make(chan []byte, g.limits.SendQueue), in: make(chan []byte),
+		out: newSendQueue(g.limits.SendQueueBytes, g.limits.SendQueueDelay), in: make(chan []byte),
 		resetC: make(chan struct{}, 1), done: make(chan struct{}),
 		channels: make(map[string]*channel), identities: make(map[string]bool),
 		lastSeen: now, tokens: float64(g.limits.MaxMessagesPerSecond), refilled: now,
+		presenceRate: rate.NewLimiter(rate.Every(g.limits.PresenceChanges.Per/time.Duration(g.limits.PresenceChanges.N)), g.limits.PresenceChanges.N),
 	}
 	g.hub.addSocket(s)
 	s.run(r.Context())
 }
 
-// enqueue queues a frame without blocking; a full queue means the client
-// reads too slowly, and it is disconnected.
+// enqueue queues a frame without blocking; a queue over its bytes or its
+// delay means the client reads too slowly, and it is disconnected.
 func (s *socket) enqueue(frame []byte) {
 	select {
 	case <-s.done:
 		return
 	default:
 	}
-	select {
-	case s.send <- frame:
-	default:
-		s.fail(statusPolicy, fmt.Sprintf("slow consumer: more than %d frames waiting", cap(s.send)))
+	if err := s.out.push(frame, s.g.clock.Now()); err != nil {
+		s.fail(statusPolicy, err.Error())
 	}
 }
 
-// fail closes the socket once, with a close code and reason.
+// fail closes the socket once, with a close code and reason. A close the
+// server decides (a reason given) is logged with who held the socket.
 func (s *socket) fail(code websocket.StatusCode, reason string) {
 	s.once.Do(func() {
 		if len(reason) > maxCloseReasonBytes {
 			reason = reason[:maxCloseReasonBytes]
+		}
+		if reason != "" && reason != "server shutting down" {
+			frames, bytes := s.out.waiting()
+			who, _ := s.who.Load().(string)
+			level := slog.LevelWarn
+			if code == statusRestart {
+				level = slog.LevelInfo
+			}
+			s.g.log.Log(context.Background(), level, "realtime socket dropped", "reason", reason, "code", int(code),
+				"callers", who, "frames_waiting", frames, "bytes_waiting", bytes)
 		}
 		s.reason.Store(reason)
 		close(s.done)
@@ -140,17 +179,30 @@ func (s *socket) readLoop(ctx context.Context) {
 
 func (s *socket) writeLoop() {
 	for {
-		select {
-		case <-s.done:
-			return
-		case frame := <-s.send:
-			ctx, cancel := context.WithTimeout(context.Background(), s.g.limits.WriteTimeout)
-			err := s.conn.Write(ctx, websocket.MessageText, frame)
-			cancel()
-			if err != nil {
-				s.fail(statusGoingAway, "write failed")
+		frame, ok := s.out.pop()
+		if !ok {
+			select {
+			case <-s.done:
 				return
+			case <-s.out.wake:
+				continue
 			}
+		}
+		if frame == nil {
+			c, _ := s.closing.Load().(closeAfter)
+			s.fail(c.code, c.reason)
+			return
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), s.g.limits.WriteTimeout)
+		err := s.conn.Write(ctx, websocket.MessageText, frame)
+		cancel()
+		if err != nil {
+			select {
+			case <-s.done: // closed meanwhile: nothing more to say
+			default:
+				s.fail(statusGoingAway, fmt.Sprintf("write failed: %v", err))
+			}
+			return
 		}
 	}
 }
@@ -353,10 +405,26 @@ func (s *socket) join(ctx context.Context, m message) {
 		return
 	}
 	ch := &channel{sock: s, topic: m.Topic, joinRef: m.JoinRef, caller: caller, key: p.Config.Presence.Key, expires: caller.ExpiresAt}
+	if caller.Role == sentinel.RoleNode {
+		n, err := s.g.store.NodeByID(ctx, caller.NodeID)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			s.reply(m, errorReply("Node not found"))
+			return
+		case err != nil:
+			s.g.log.Error("join: read node", "node", caller.NodeID, "err", err)
+			s.reply(m, errorReply("internal error"))
+			return
+		}
+		ch.owner = n.UserID
+	}
 	if m.Topic == presenceTopic {
 		switch {
 		case caller.Role == sentinel.RoleAnon:
 			s.reply(m, errorReply("nodes:presence needs a node or user token as access_token"))
+			return
+		case caller.Role == sentinel.RoleNode && ch.owner == "":
+			s.reply(m, errorReply(unclaimedNode))
 			return
 		case caller.Role == sentinel.RoleNode && ch.key == "":
 			ch.key = caller.NodeID
@@ -425,7 +493,12 @@ func (s *socket) refresh(ctx context.Context, ch *channel, m message) {
 	s.reply(m, replyPayload("ok", struct{}{}))
 }
 
-// presence handles track and untrack.
+// unclaimedNode refuses what an unclaimed node may not do on Realtime.
+const unclaimedNode = "an unclaimed node may only watch its own nodes row (filter id=eq.<its node id>) until it is claimed"
+
+// presence handles track and untrack: at most MaxPresenceBytes of meta,
+// at most PresenceChanges per socket, and never from anon, from a node
+// anywhere but nodes:presence under its own id, or from an unclaimed node.
 func (s *socket) presence(ctx context.Context, ch *channel, m message) {
 	var p struct {
 		Type    string          `json:"type"`
@@ -436,18 +509,42 @@ func (s *socket) presence(ctx context.Context, ch *channel, m message) {
 		s.reply(m, errorReply("invalid presence payload: "+err.Error()))
 		return
 	}
+	if p.Event != "track" && p.Event != "untrack" {
+		s.reply(m, errorReply(fmt.Sprintf("presence event must be track or untrack, not %q", p.Event)))
+		return
+	}
 	isNode := ch.topic == presenceTopic
+	switch {
+	case ch.caller.Role == sentinel.RoleAnon:
+		s.reply(m, errorReply("tracking presence needs a node or user token"))
+		return
+	case ch.caller.Role == sentinel.RoleNode && ch.owner == "":
+		s.reply(m, errorReply(unclaimedNode))
+		return
+	case ch.caller.Role == sentinel.RoleNode && !isNode:
+		s.reply(m, errorReply("a node tracks presence only on nodes:presence"))
+		return
+	}
+	now := s.g.clock.Now()
+	if res := s.presenceRate.ReserveN(now, 1); res.DelayFrom(now) > 0 {
+		wait := res.DelayFrom(now)
+		res.CancelAt(now)
+		lim := s.g.limits.PresenceChanges
+		s.reply(m, errorReply(fmt.Sprintf("presence changes are limited to %d per %v on a socket; try again in %v", lim.N, lim.Per, wait.Round(time.Millisecond))))
+		return
+	}
 	switch p.Event {
 	case "track":
+		if len(p.Payload) > s.g.limits.MaxPresenceBytes {
+			s.reply(m, errorReply(fmt.Sprintf("presence meta is larger than %d bytes", s.g.limits.MaxPresenceBytes)))
+			return
+		}
 		var meta map[string]json.RawMessage
 		if err := json.Unmarshal(p.Payload, &meta); err != nil || meta == nil {
 			s.reply(m, errorReply("track payload must be a JSON object"))
 			return
 		}
 		switch {
-		case ch.caller.Role == sentinel.RoleAnon:
-			s.reply(m, errorReply("tracking presence needs a node or user token"))
-			return
 		case isNode && (ch.caller.Role != sentinel.RoleNode || ch.key != ch.caller.NodeID):
 			s.reply(m, errorReply("only a node may track presence on nodes:presence, under its own id"))
 			return
@@ -469,7 +566,5 @@ func (s *socket) presence(ctx context.Context, ch *channel, m message) {
 			s.g.svc.PresenceUntracked(ch.caller.NodeID)
 		}
 		s.reply(m, replyPayload("ok", struct{}{}))
-	default:
-		s.reply(m, errorReply(fmt.Sprintf("presence event must be track or untrack, not %q", p.Event)))
 	}
 }
