@@ -203,3 +203,23 @@ func TestRegistrationsPerAddress(t *testing.T) {
 		t.Fatalf("%d nodes stored", len(ns))
 	}
 }
+
+func TestParseRate(t *testing.T) {
+	for in, want := range map[string]Rate{"10/5m": {10, 5 * time.Minute}, " 60/1h ": {60, time.Hour}, "5/10s": {5, 10 * time.Second}, "1/1h30m": {1, 90 * time.Minute}} {
+		got, err := ParseRate(in)
+		if err != nil || got != want {
+			t.Errorf("ParseRate(%q) = %v, %v; want %v", in, got, err, want)
+		}
+		if back, err := ParseRate(got.String()); err != nil || back != got {
+			t.Errorf("%v does not read back: %q %v", got, got.String(), err)
+		}
+	}
+	for _, in := range []string{"", "10", "0/5m", "-1/5m", "10/0s", "10/-5m", "x/5m", "10/soon"} {
+		if r, err := ParseRate(in); err == nil {
+			t.Errorf("ParseRate(%q) = %v", in, r)
+		}
+	}
+	if got := (Rate{60, time.Hour}).String(); got != "60/1h" {
+		t.Errorf("String %q", got)
+	}
+}

@@ -69,23 +69,27 @@ func nodeError(w http.ResponseWriter, status int, msg string) {
 }
 
 // Signed wraps a node API handler with PROTOCOL section 2: it reads at most
-// protocol.MaxBodyBytes, verifies the signature against the clock, refuses
+// protocol.MaxBodyBytes (ReadBody), verifies the signature against the clock, refuses
 // replays of a signature within the skew window (on this instance and,
 // through the store, on every instance), and answers every refusal with
 // 401 {"error": reason}. The handler finds the body in r.Body again and
 // the caller's key through the request context.
 func (s *Service) Signed(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, protocol.MaxBodyBytes))
-		if err != nil {
-			var tooBig *http.MaxBytesError
-			if errors.As(err, &tooBig) {
-				nodeError(w, http.StatusUnauthorized, "Request body too large")
-				return
-			}
+		body, release, err := s.ReadBody(w, r, protocol.MaxBodyBytes)
+		switch {
+		case errors.Is(err, ErrBodyTooLarge):
+			nodeError(w, http.StatusUnauthorized, "Request body too large")
+			return
+		case errors.Is(err, ErrBodyBudget):
+			w.Header().Set("Retry-After", "1")
+			nodeError(w, http.StatusServiceUnavailable, err.Error())
+			return
+		case err != nil:
 			nodeError(w, http.StatusBadRequest, "Could not read request body")
 			return
 		}
+		defer release()
 		h := protocol.Headers{
 			Key:       r.Header.Get(protocol.HeaderKey),
 			Timestamp: r.Header.Get(protocol.HeaderTimestamp),

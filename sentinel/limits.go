@@ -42,8 +42,18 @@ func ParseRate(s string) (Rate, error) {
 	return Rate{N: count, Per: d}, nil
 }
 
-// String writes r as ParseRate reads it.
-func (r Rate) String() string { return fmt.Sprintf("%d/%s", r.N, r.Per) }
+// String writes r as ParseRate reads it, without zero units ("10/5m",
+// not "10/5m0s").
+func (r Rate) String() string {
+	per := r.Per.String()
+	if strings.HasSuffix(per, "m0s") {
+		per = strings.TrimSuffix(per, "0s")
+	}
+	if strings.HasSuffix(per, "h0m") {
+		per = strings.TrimSuffix(per, "0m")
+	}
+	return fmt.Sprintf("%d/%s", r.N, per)
+}
 
 // Default limits on guessing and registering.
 var (

@@ -15,6 +15,7 @@ type Metrics struct {
 	chunksPending   prometheus.Gauge
 	assignLatency   prometheus.Histogram
 	jobDuration     prometheus.Histogram
+	bodyBytes       prometheus.Gauge
 }
 
 func newMetrics() *Metrics {
@@ -38,9 +39,11 @@ func newMetrics() *Metrics {
 		jobDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "sentinel_job_duration_seconds", Help: "Time from a job's creation to its completion.",
 			Buckets: prometheus.ExponentialBuckets(1, 3, 10)}),
+		bodyBytes: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "sentinel_request_body_bytes", Help: "Bytes of request bodies held now (bounded by --max-body-memory)."}),
 	}
 	m.registry.MustRegister(m.chunksAssigned, m.chunksCompleted, m.chunksFailed, m.chunksReclaimed,
-		m.nodesOnline, m.chunksPending, m.assignLatency, m.jobDuration)
+		m.nodesOnline, m.chunksPending, m.assignLatency, m.jobDuration, m.bodyBytes)
 	return m
 }
 

@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"wowlab/protocol"
 	"wowlab/sentinel/store"
 )
 
@@ -96,6 +97,9 @@ type Config struct {
 	// only behind a proxy that sets the header, or clients choose their
 	// address.
 	ClientIPHeader string
+	// MaxBodyMemory bounds the bytes of request bodies held at once across
+	// every request (ReadBody); DefaultMaxBodyMemory when zero.
+	MaxBodyMemory int64
 	// Clock tells the time; SystemClock when nil.
 	Clock Clock
 	// Logger receives structured logs; discarded when nil.
@@ -128,6 +132,7 @@ type Service struct {
 	claimChecksByUser  *keyedLimiter
 	claimChecksByAddr  *keyedLimiter
 	registrationsByAdr *keyedLimiter
+	bodies             *bodyBudget
 }
 
 // New returns a Service.
@@ -159,6 +164,12 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.MaxBodyMemory == 0 {
+		cfg.MaxBodyMemory = DefaultMaxBodyMemory
+	}
+	if cfg.MaxBodyMemory < protocol.MaxBodyBytes {
+		return nil, fmt.Errorf("sentinel: the body memory %d is less than one node request may take (%d bytes)", cfg.MaxBodyMemory, protocol.MaxBodyBytes)
+	}
 	for _, r := range []struct {
 		rate *Rate
 		def  Rate
@@ -171,6 +182,7 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("sentinel: rate %v: at least one event per positive period", *r.rate)
 		}
 	}
+	metrics := newMetrics()
 	return &Service{
 		store:        cfg.Store,
 		secret:       append([]byte(nil), cfg.JWTSecret...),
@@ -179,7 +191,7 @@ func New(cfg Config) (*Service, error) {
 		reclaimAfter: cfg.ReclaimAfter,
 		clock:        cfg.Clock,
 		log:          cfg.Logger,
-		metrics:      newMetrics(),
+		metrics:      metrics,
 		started:      cfg.Clock.Now(),
 		kick:         make(chan struct{}, 1),
 		present:      make(map[string]int),
@@ -189,6 +201,7 @@ func New(cfg Config) (*Service, error) {
 		claimChecksByUser:  newKeyedLimiter(cfg.ClaimChecksPerUser),
 		claimChecksByAddr:  newKeyedLimiter(cfg.ClaimChecksPerAddress),
 		registrationsByAdr: newKeyedLimiter(cfg.RegistrationsPerAddress),
+		bodies:             &bodyBudget{max: cfg.MaxBodyMemory, gauge: metrics.bodyBytes},
 	}, nil
 }
 

@@ -44,6 +44,7 @@ type options struct {
 	server       string
 	token        string
 	anonKey      string
+	limits       limits
 }
 
 func newRoot(env environment) *cobra.Command {
@@ -85,6 +86,7 @@ func newRoot(env environment) *cobra.Command {
 	cli.BindEnv(serve.Flags(), "offline-after", "SENTINEL_OFFLINE_AFTER")
 	serve.Flags().DurationVar(&o.reclaimAfter, "reclaim-after", sentinel.DefaultReclaimAfter, "running chunks of a node silent for this long go back to pending")
 	cli.BindEnv(serve.Flags(), "reclaim-after", "SENTINEL_RECLAIM_AFTER")
+	addLimitFlags(serve.Flags(), &o.limits)
 
 	migrate := &cobra.Command{
 		Use: "migrate", Short: "Create or update the database schema", Args: cobra.NoArgs,
@@ -294,6 +296,9 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	if o.offlineAfter < time.Second || o.reclaimAfter < o.offlineAfter {
 		return cli.Usagef("--offline-after must be at least 1s and --reclaim-after at least as long")
 	}
+	if err := o.limits.resolve(); err != nil {
+		return err
+	}
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -312,6 +317,9 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	srv, err := server.Start(server.Config{
 		Store: d, Listen: d.listen, JWTSecret: []byte(o.jwtSecret), Logger: log,
 		ChunkTimeout: o.chunkTimeout, OfflineAfter: o.offlineAfter, ReclaimAfter: o.reclaimAfter,
+		ClaimChecksPerUser: o.limits.claimChecksPerUser, ClaimChecksPerAddress: o.limits.claimChecksPerAddress,
+		RegistrationsPerAddress: o.limits.registrationsPerAddress, ClientIPHeader: o.limits.clientIPHeader,
+		MaxBodyMemory: o.limits.maxBodyMemory, Realtime: o.limits.realtime, HTTP: o.limits.http,
 	}, l)
 	if err != nil {
 		l.Close()

@@ -63,6 +63,32 @@ func TestCommands(t *testing.T) {
 	if code, _, errs := run(env, "serve", "--bogus"); code != 2 || !strings.Contains(errs, "unknown flag") {
 		t.Fatalf("bad flag: %d %s", code, errs)
 	}
+	// The limits are flags and environment variables, checked before
+	// anything starts.
+	for _, c := range []struct {
+		env  mapEnv
+		args []string
+		want string
+	}{
+		{nil, []string{"--claim-checks-per-user", "ten"}, "N/DURATION"},
+		{nil, []string{"--read-timeout", "0s"}, "--read-timeout must be positive"},
+		{nil, []string{"--max-connections", "-1"}, "--max-connections must not be negative"},
+		{nil, []string{"--realtime-send-queue-bytes", "lots"}, "not a size in bytes"},
+		{mapEnv{"SENTINEL_REALTIME_PRESENCE_CHANGES": "5"}, nil, "SENTINEL_REALTIME_PRESENCE_CHANGES"},
+		{mapEnv{"SENTINEL_MAX_BODY_MEMORY": "1KiB"}, nil, "body memory"},
+	} {
+		e := mapEnv{}
+		for k, v := range env {
+			e[k] = v
+		}
+		for k, v := range c.env {
+			e[k] = v
+		}
+		code, _, errs := run(e, append([]string{"serve", "--listen", "127.0.0.1:0"}, c.args...)...)
+		if code == 0 || !strings.Contains(errs, c.want) {
+			t.Errorf("serve %v %v: %d %q, want an error with %q", c.env, c.args, code, errs, c.want)
+		}
+	}
 	if code, _, errs := run(mapEnv{"DATABASE_URL": "postgres://nobody@127.0.0.1:1/x?connect_timeout=2"}, "nodes", "list"); code != 1 || strings.Count(errs, "\n") != 1 {
 		t.Fatalf("unreachable database: %d %q", code, errs)
 	}

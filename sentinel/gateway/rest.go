@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -217,11 +216,20 @@ func (g *Gateway) serveRPC(w http.ResponseWriter, r *http.Request) {
 		g.restError(w, &queryError{status: status, code: "42501", message: "permission denied for function " + name + ": it needs a user token"})
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRPCBody))
-	if err != nil {
-		g.restError(w, &queryError{status: http.StatusRequestEntityTooLarge, code: "PGRST413", message: "request body too large"})
+	body, release, err := g.svc.ReadBody(w, r, maxRPCBody)
+	switch {
+	case errors.Is(err, sentinel.ErrBodyTooLarge):
+		g.restError(w, &queryError{status: http.StatusRequestEntityTooLarge, code: "PGRST413", message: err.Error()})
+		return
+	case errors.Is(err, sentinel.ErrBodyBudget):
+		w.Header().Set("Retry-After", "1")
+		g.restError(w, &queryError{status: http.StatusServiceUnavailable, code: "53400", message: err.Error()})
+		return
+	case err != nil:
+		g.restError(w, badRequest("PGRST102", "could not read the request body: %v", err))
 		return
 	}
+	defer release()
 	resp, err := call(r.Context(), rpcCaller{Caller: c, address: g.svc.ClientAddress(r)}, body)
 	if err != nil {
 		g.failure(w, err)

@@ -94,13 +94,10 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		g.restError(w, badRequest("PGRST100", "%v", err))
 		return
 	}
-	// The server's read and write deadlines bound a request; this one
-	// becomes a socket that lives for hours, bounded by its heartbeat
-	// timeout and per-frame write timeout instead. The hijacked connection
-	// keeps whatever deadline is set, so clear them first.
-	rc := http.NewResponseController(w)
-	_ = rc.SetReadDeadline(time.Time{})
-	_ = rc.SetWriteDeadline(time.Time{})
+	// The server's read and write timeouts bound requests; net/http
+	// clears the connection's deadlines when the upgrade hijacks it, and
+	// the socket is bounded by its heartbeat timeout and per-frame write
+	// timeout instead (the attack suite holds a socket past them).
 	// Tokens, not cookies, authenticate: any origin may connect.
 	conn, err := websocket.Accept(w, r, &websocket.AcceptOptions{OriginPatterns: []string{"*"}})
 	if err != nil {
