@@ -109,6 +109,7 @@ func addLimitFlags(fs *pflag.FlagSet, l *limits) {
 	dur(&l.realtime.HeartbeatTimeout, "realtime-heartbeat-timeout", "SENTINEL_REALTIME_HEARTBEAT_TIMEOUT", "a Realtime socket silent this long is closed")
 	size(&l.realtimeMaxFrameBytes, "realtime-max-frame-bytes", "SENTINEL_REALTIME_MAX_FRAME_BYTES", "largest frame a Realtime client may send")
 	count(&l.realtime.MaxChannelsPerSocket, "realtime-max-channels", "SENTINEL_REALTIME_MAX_CHANNELS", "topics one Realtime socket may join")
+	count(&l.realtime.MaxBindingsPerChannel, "realtime-max-bindings", "SENTINEL_REALTIME_MAX_BINDINGS", "postgres_changes bindings one Realtime join may ask for")
 	count(&l.realtime.MaxSocketsPerToken, "realtime-max-sockets-per-token", "SENTINEL_REALTIME_MAX_SOCKETS_PER_TOKEN", "Realtime sockets one node or user may hold on this instance")
 	count(&l.realtime.MaxMessagesPerSecond, "realtime-messages-per-second", "SENTINEL_REALTIME_MESSAGES_PER_SECOND", "frames a Realtime socket may send per second; a faster one is closed")
 	size(&l.realtimeSendQueueBytes, "realtime-send-queue-bytes", "SENTINEL_REALTIME_SEND_QUEUE_BYTES", "bytes that may wait to be read by one Realtime client")
@@ -143,7 +144,7 @@ func (l *limits) resolve() error {
 		name string
 		v    int
 	}{{"--status-reserve", l.http.StatusReserve}, {"--realtime-max-channels", l.realtime.MaxChannelsPerSocket},
-		{"--realtime-max-sockets-per-token", l.realtime.MaxSocketsPerToken}, {"--realtime-messages-per-second", l.realtime.MaxMessagesPerSecond}} {
+		{"--realtime-max-bindings", l.realtime.MaxBindingsPerChannel}, {"--realtime-max-sockets-per-token", l.realtime.MaxSocketsPerToken}, {"--realtime-messages-per-second", l.realtime.MaxMessagesPerSecond}} {
 		if f.v < 1 {
 			return cli.Usagef("%s must be at least 1", f.name)
 		}

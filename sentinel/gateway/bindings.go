@@ -39,6 +39,9 @@ func (h *hub) bindings(ctx context.Context, ch *channel, specs []bindingSpec) ([
 	if len(specs) > 0 && ch.caller.Role == sentinel.RoleAnon {
 		return nil, refusef("postgres_changes need a node or user token as access_token")
 	}
+	if len(specs) > h.g.limits.MaxBindingsPerChannel {
+		return nil, refusef("too many postgres_changes bindings: at most %d per channel", h.g.limits.MaxBindingsPerChannel)
+	}
 	out := make([]*binding, 0, len(specs))
 	for i, sp := range specs {
 		b := &binding{ch: ch, table: sp.Table}

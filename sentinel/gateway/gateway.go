@@ -34,6 +34,9 @@ type Limits struct {
 	MaxFrameBytes int64
 	// MaxChannelsPerSocket is how many topics one socket may join.
 	MaxChannelsPerSocket int
+	// MaxBindingsPerChannel is how many postgres_changes bindings one join
+	// may ask for: each is authorized, some with a read of the store.
+	MaxBindingsPerChannel int
 	// MaxSocketsPerToken is how many sockets may hold channels joined with
 	// one identity (a node, a user) on this instance.
 	MaxSocketsPerToken int
@@ -58,16 +61,17 @@ type Limits struct {
 // DefaultLimits returns the limits used for zero fields.
 func DefaultLimits() Limits {
 	return Limits{
-		HeartbeatTimeout:     60 * time.Second,
-		MaxFrameBytes:        64 << 10,
-		MaxChannelsPerSocket: 100,
-		MaxSocketsPerToken:   10,
-		MaxMessagesPerSecond: 100,
-		SendQueueBytes:       16 << 20,
-		SendQueueDelay:       30 * time.Second,
-		WriteTimeout:         10 * time.Second,
-		MaxPresenceBytes:     1 << 10,
-		PresenceChanges:      sentinel.Rate{N: 5, Per: 10 * time.Second},
+		HeartbeatTimeout:      60 * time.Second,
+		MaxFrameBytes:         64 << 10,
+		MaxChannelsPerSocket:  100,
+		MaxBindingsPerChannel: 32,
+		MaxSocketsPerToken:    10,
+		MaxMessagesPerSecond:  100,
+		SendQueueBytes:        16 << 20,
+		SendQueueDelay:        30 * time.Second,
+		WriteTimeout:          10 * time.Second,
+		MaxPresenceBytes:      1 << 10,
+		PresenceChanges:       sentinel.Rate{N: 5, Per: 10 * time.Second},
 	}
 }
 
@@ -81,6 +85,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxChannelsPerSocket > 0 {
 		d.MaxChannelsPerSocket = l.MaxChannelsPerSocket
+	}
+	if l.MaxBindingsPerChannel > 0 {
+		d.MaxBindingsPerChannel = l.MaxBindingsPerChannel
 	}
 	if l.MaxSocketsPerToken > 0 {
 		d.MaxSocketsPerToken = l.MaxSocketsPerToken

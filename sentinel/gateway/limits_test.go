@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/google/uuid"
 
 	"wowlab/protocol"
 	"wowlab/sentinel"
@@ -45,7 +46,7 @@ func (b *syncBuffer) Write(p []byte) (int, error) {
 func (b *syncBuffer) String() string { b.mu.Lock(); defer b.mu.Unlock(); return b.b.String() }
 
 func TestLimits(t *testing.T) {
-	e := newEnv(t, Limits{MaxFrameBytes: 1024, MaxChannelsPerSocket: 2, MaxSocketsPerToken: 2, MaxMessagesPerSecond: 20})
+	e := newEnv(t, Limits{MaxFrameBytes: 1024, MaxChannelsPerSocket: 2, MaxBindingsPerChannel: 2, MaxSocketsPerToken: 2, MaxMessagesPerSecond: 20})
 	u, tok := e.user("alice")
 	n := e.newNode(u)
 
@@ -69,6 +70,16 @@ func TestLimits(t *testing.T) {
 		// Rejoining a topic it holds is not a new channel.
 		if r := c.join("realtime:a", tok, nil, ""); r.status != "ok" {
 			t.Fatalf("rejoin: %+v", r)
+		}
+	})
+	t.Run("bindings per channel", func(t *testing.T) {
+		c := e.connect(vsn2)
+		many := make([]map[string]string, 3)
+		for i := range many {
+			many[i] = changes("*", "jobs", "id=eq."+uuid.NewString())
+		}
+		if r := c.join("realtime:many", tok, many, ""); r.status != "error" || !strings.Contains(r.reason, "at most 2 per channel") {
+			t.Fatalf("3 bindings: %+v", r)
 		}
 	})
 	t.Run("sockets per token", func(t *testing.T) {
