@@ -15,22 +15,10 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
+	"wowlab/internal/clock"
 	"wowlab/protocol"
 	"wowlab/sentinel"
 )
-
-// stepClock is a clock the test moves by hand.
-type stepClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *stepClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
-func (c *stepClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // syncBuffer is a buffer safe for the logger and the test at once.
 type syncBuffer struct {
@@ -129,9 +117,9 @@ func TestLimits(t *testing.T) {
 // grows past the queue, and the drop is logged.
 func TestSlowConsumer(t *testing.T) {
 	e := newEnv(t, Limits{})
-	clock := &stepClock{now: time.Unix(1_800_000_000, 0)}
+	clk := clock.NewFake(time.Unix(1_800_000_000, 0))
 	var logs syncBuffer
-	g, err := New(Config{Service: e.a.svc, Store: e.a.db, Clock: clock, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
+	g, err := New(Config{Service: e.a.svc, Store: e.a.db, Clock: clk, Logger: slog.New(slog.NewTextHandler(&logs, nil)),
 		Limits: Limits{SendQueueBytes: 4 << 10, SendQueueDelay: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
@@ -189,7 +177,7 @@ func TestSlowConsumer(t *testing.T) {
 	// A frame left waiting longer than the delay: small, but too old.
 	_, s = dial()
 	s.enqueue([]byte(`x`))
-	clock.Add(time.Minute + time.Second)
+	clk.Advance(time.Minute + time.Second)
 	s.enqueue([]byte(`y`))
 	<-s.done
 	if r, _ := s.reason.Load().(string); !strings.Contains(r, "slow consumer: a frame waited 1m1s") {
