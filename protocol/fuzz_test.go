@@ -80,3 +80,44 @@ func FuzzSummary(f *testing.F) {
 		}
 	})
 }
+
+// FuzzChunkResult decodes results as a node's completion carries them: a
+// result that decodes has every figure, and one that also passes Validate
+// is finite, within range and encodes back to itself.
+func FuzzChunkResult(f *testing.F) {
+	for _, seed := range []string{
+		`{"iterations":1000,"meanDps":100,"stdDps":5,"minDps":90,"maxDps":110}`,
+		`{"iterations":1000}`,
+		`{"iterations":1000,"meanDps":100,"stdDps":1e12,"minDps":100,"maxDps":100}`,
+		`{"iterations":1,"meanDps":5,"stdDps":0,"minDps":5,"maxDps":5,"extra":[1,2]}`,
+		`{"iterations":1000,"meanDps":null,"stdDps":0,"minDps":0,"maxDps":0}`,
+		`null`, `[]`, `{"iterations":1e400}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var r ChunkResult
+		if err := json.Unmarshal(data, &r); err != nil {
+			return
+		}
+		if r.Validate(r.Iterations) != nil {
+			return
+		}
+		for _, v := range []float64{r.MeanDps, r.StdDps, r.MinDps, r.MaxDps} {
+			if math.IsNaN(v) || v < 0 || v > MaxDps {
+				t.Fatalf("%s accepted as %+v", data, r)
+			}
+		}
+		if r.Iterations > 0 && (r.MinDps > r.MaxDps || r.StdDps > MaxStdDps(r.Iterations, r.MeanDps, r.MinDps, r.MaxDps)*(1+1e-6)+1e-9*r.MaxDps) {
+			t.Fatalf("%s accepted as an impossible %+v", data, r)
+		}
+		out, err := json.Marshal(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back ChunkResult
+		if err := json.Unmarshal(out, &back); err != nil || back != r {
+			t.Fatalf("%+v encodes as %s, which decodes as %+v (%v)", r, out, back, err)
+		}
+	})
+}

@@ -41,6 +41,10 @@ func FuzzNodeAPI(f *testing.F) {
 		`{"chunkId":"00000000-0000-0000-0000-000000000000","result":{"iterations":-5}}`,
 		`{"chunkId":"` + chunk + `","result":{"iterations":1000,"meanDps":1e308,"stdDps":1e308,"minDps":0,"maxDps":1e308}}`,
 		`{"chunkId":"` + chunk + `","error":"\u0000\ud800"}`,
+		`{"hostname":"h\u0000","totalCores":8,"enabledCores":4,"platform":"linux\u0000","version":"1\u0000"}`,
+		`{"hostname":"h","totalCores":8,"enabledCores":4,"platform":"\u001b[2J","version":"\u009b31m"}`,
+		`{"chunkId":"` + chunk + `","result":{"iterations":1000}}`,
+		`{"chunkId":"` + chunk + `","result":{"iterations":1000,"meanDps":100,"stdDps":1e12,"minDps":100,"maxDps":100}}`,
 	} {
 		for i := range paths {
 			f.Add(uint8(i), []byte(body))
