@@ -34,6 +34,12 @@ func (e *EngineError) Error() string {
 	return fmt.Sprintf("engine: iteration %d: %s", e.Iteration, e.Msg)
 }
 
+// MaxIterations is the most iterations one call of Sim.Run simulates. Run
+// keeps every iteration's DPS (8 bytes each) until it summarises them, so
+// the limit caps one call at 400 MB; a larger count is refused with a
+// ConfigError instead of being attempted (with or without KeepDps).
+const MaxIterations = 50_000_000
+
 // RunOptions tune one call of Sim.Run. The zero value runs on one goroutine.
 type RunOptions struct {
 	// Threads is the number of goroutines to simulate on; values below 1

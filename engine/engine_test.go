@@ -182,6 +182,20 @@ func TestRunArguments(t *testing.T) {
 	if _, err := s.Run(context.Background(), -1, 5, RunOptions{}); err == nil {
 		t.Error("negative offset accepted")
 	}
+	// Counts the engine cannot hold are refused before anything is
+	// allocated, whether or not every DPS is kept.
+	for _, opts := range []RunOptions{{}, {KeepDps: true}, {Threads: 4, KeepDps: true}} {
+		for _, n := range []int{MaxIterations + 1, 1_000_000_000_000, math.MaxInt} {
+			var ce *ConfigError
+			if _, err := s.Run(context.Background(), 0, n, opts); !errors.As(err, &ce) || ce.Path != "iterations" {
+				t.Errorf("%d iterations (%+v): %v", n, opts, err)
+			}
+		}
+	}
+	var ce *ConfigError
+	if _, err := s.Run(context.Background(), math.MaxInt-2, 5, RunOptions{}); !errors.As(err, &ce) || ce.Path != "offset" {
+		t.Errorf("an offset whose iterations overflow: %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := s.Run(ctx, 0, 1000, RunOptions{}); !errors.Is(err, context.Canceled) {

@@ -281,13 +281,13 @@ func (s *Sim) getState() (*state, error) {
 
 // Run simulates iterations [offset, offset+n). Iteration g uses RNG seed
 // config.seed + g, so the per-iteration results do not depend on how a job
-// is split into calls, threads or machines.
+// is split into calls, threads or machines. n is at most MaxIterations.
 func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result, error) {
-	if n < 1 {
-		return nil, &ConfigError{Path: "iterations", Msg: fmt.Sprintf("must be at least 1, got %d", n)}
+	if n < 1 || n > MaxIterations {
+		return nil, &ConfigError{Path: "iterations", Msg: fmt.Sprintf("must be between 1 and %d, got %d", MaxIterations, n)}
 	}
-	if offset < 0 {
-		return nil, &ConfigError{Path: "offset", Msg: fmt.Sprintf("must not be negative, got %d", offset)}
+	if offset < 0 || offset > math.MaxInt-n {
+		return nil, &ConfigError{Path: "offset", Msg: fmt.Sprintf("must be between 0 and %d, got %d", math.MaxInt-n, offset)}
 	}
 	threads := max(1, min(opts.Threads, n, runtime.GOMAXPROCS(0)*4))
 	dps := make([]float64, n)

@@ -31,10 +31,6 @@ type simFlags struct {
 	cpuProfile string
 }
 
-// maxIterations bounds --iterations: the engine keeps one float per
-// iteration, so this caps memory at a few hundred megabytes.
-const maxIterations = 50_000_000
-
 // maxDuration is the longest fight a config may ask for (shared/ENGINE.md).
 const maxDuration = 3600
 
@@ -74,8 +70,8 @@ func (a *app) sim(ctx context.Context, f simFlags, seedSet, durationSet bool) er
 	if (f.config == "") == (f.spec == "") {
 		return cli.Usagef("give exactly one of --config FILE or --spec SPEC")
 	}
-	if f.iterations < 1 || f.iterations > maxIterations {
-		return cli.Usagef("--iterations must be between 1 and %d, got %d", maxIterations, f.iterations)
+	if f.iterations < 1 || f.iterations > engine.MaxIterations {
+		return cli.Usagef("--iterations must be between 1 and %d, got %d", engine.MaxIterations, f.iterations)
 	}
 	if f.threads < 0 {
 		return cli.Usagef("--threads must not be negative, got %d", f.threads)
