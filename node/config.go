@@ -122,8 +122,8 @@ func SaveConfig(dir string, c Config) error {
 	if err := c.Validate(); err != nil {
 		return fmt.Errorf("save config: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create config directory: %w", err)
+	if err := makeConfigDir(dir); err != nil {
+		return err
 	}
 	f, err := readConfigFile(dir)
 	if err != nil {

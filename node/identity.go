@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 
 	"wowlab/protocol"
 )
@@ -30,16 +31,17 @@ func NewIdentity(seed []byte) (*Identity, error) {
 	return &Identity{key: ed25519.NewKeyFromSeed(seed)}, nil
 }
 
-// LoadIdentity reads the key seed from dir/keypair, creating dir (0700) and
-// a new key (file mode 0600) when it is missing. A file of the wrong length
-// is corrupt: it is replaced by a new key and a warning is logged. random
-// is the entropy source (nil: crypto/rand).
+// LoadIdentity reads the key seed from dir/keypair, creating dir (0700; an
+// existing dir is narrowed to 0700) and a new key (file mode 0600) when it
+// is missing. A file of the wrong length is corrupt: it is replaced by a
+// new key and a warning is logged. random is the entropy source (nil:
+// crypto/rand).
 func LoadIdentity(dir string, random io.Reader, log *slog.Logger) (*Identity, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create config directory: %w", err)
+	if err := makeConfigDir(dir); err != nil {
+		return nil, err
 	}
 	path := filepath.Join(dir, KeyFile)
 	seed, err := os.ReadFile(path)
@@ -82,8 +84,30 @@ func (id *Identity) Sign(ts int64, method, path string, body []byte) protocol.He
 	return protocol.Sign(id.key, ts, method, path, body)
 }
 
-// writeFileAtomic writes data to a temporary file next to path and renames
-// it into place, so a crash never leaves a half-written file.
+// makeConfigDir creates the config directory with mode 0700, and narrows
+// an existing one to 0700: it holds the node's private key.
+func makeConfigDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create config directory: %w", err)
+	}
+	if runtime.GOOS == "windows" {
+		return nil // no Unix permission bits; the user's profile is private
+	}
+	st, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("create config directory: %w", err)
+	}
+	if st.Mode().Perm() != 0o700 {
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("make config directory private: %w", err)
+		}
+	}
+	return nil
+}
+
+// writeFileAtomic writes data to a temporary file next to path, syncs it,
+// renames it into place and syncs the directory, so neither a crash nor a
+// power cut leaves a half-written file or loses a completed write.
 func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
@@ -106,5 +130,22 @@ func writeFileAtomic(path string, data []byte, perm os.FileMode) error {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	return os.Rename(name, path)
+	if err := os.Rename(name, path); err != nil {
+		return err
+	}
+	return syncDir(filepath.Dir(path))
+}
+
+// syncDir makes a rename in dir durable. Windows cannot sync a directory
+// (its file system journals the rename itself).
+func syncDir(dir string) error {
+	if runtime.GOOS == "windows" {
+		return nil
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -121,5 +122,32 @@ func TestIdentitySignVerifies(t *testing.T) {
 	}
 	if _, err := NewIdentity([]byte("short")); err == nil {
 		t.Fatal("short seed accepted")
+	}
+}
+
+// An existing config directory open to others is narrowed to 0700, by
+// loading the key and by saving the config: it holds the private key.
+func TestConfigDirIsMadePrivate(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permission bits")
+	}
+	for name, touch := range map[string]func(dir string) error{
+		"LoadIdentity": func(dir string) error { _, err := LoadIdentity(dir, nil, nil); return err },
+		"SaveConfig":   func(dir string) error { return SaveConfig(dir, DefaultConfig()) },
+	} {
+		dir := filepath.Join(t.TempDir(), "cfg")
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(dir, 0o755); err != nil { // whatever the umask
+			t.Fatal(err)
+		}
+		if err := touch(dir); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		st, err := os.Stat(dir)
+		if err != nil || st.Mode().Perm() != 0o700 {
+			t.Errorf("%s: config directory mode %v (%v), want 0700", name, st.Mode().Perm(), err)
+		}
 	}
 }
