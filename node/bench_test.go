@@ -37,9 +37,9 @@ func BenchmarkChunkOverhead(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		ch, ok := parseAssignment(record, testNodeID)
-		if !ok {
-			b.Fatal("assignment not recognised")
+		ch, ok, err := parseAssignment(record, testNodeID)
+		if !ok || err != nil {
+			b.Fatal("assignment not recognised", err)
 		}
 		doc, err := core.buildConfig(ctx, ch.ConfigHash)
 		if err != nil {

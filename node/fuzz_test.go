@@ -37,16 +37,21 @@ func FuzzParseConfig(f *testing.F) {
 }
 
 // FuzzParseAssignment feeds arbitrary jobs_chunks records to the node's
-// reading of Realtime changes: it must never panic, and only a running
-// row of this node is an assignment.
+// reading of Realtime changes: it must never panic, only a running row of
+// this node is an assignment, and an unreadable record says why.
 func FuzzParseAssignment(f *testing.F) {
 	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"running","iterations":1000,"config_hash":"h","seed_offset":0}`))
 	f.Add([]byte(`{"id":"c1","node_id":"n2","status":"running","iterations":1000,"config_hash":"h","seed_offset":0}`))
 	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"completed"}`))
 	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"running","iterations":-5,"seed_offset":1e300}`))
+	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"running","iterations":"many"}`))
 	f.Add([]byte(`null`))
+	f.Add([]byte(`[1,2`))
 	f.Fuzz(func(t *testing.T, record []byte) {
-		ch, ok := parseAssignment(json.RawMessage(record), "n1")
+		ch, ok, err := parseAssignment(json.RawMessage(record), "n1")
+		if err != nil && (ok || err.Error() == "") {
+			t.Fatalf("unreadable record: ok %v, err %q", ok, err)
+		}
 		if !ok {
 			if ch != (Chunk{}) {
 				t.Fatalf("refused record yields %+v", ch)

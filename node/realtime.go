@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"sync"
+	"time"
 
 	"wowlab/supabase"
 )
@@ -35,6 +37,8 @@ type subscriptions struct {
 	onResync   func()
 	onPresence func(online int)
 	log        *slog.Logger
+	now        func() time.Time
+	unreadable warnLimit // changes that cannot be decoded
 }
 
 // subscribe adds the three channels of the node to rt.
@@ -97,7 +101,7 @@ func (s *subscriptions) nodeChange(c supabase.Change) {
 	}
 	var row NodeRow
 	if err := json.Unmarshal(c.Record, &row); err != nil {
-		s.log.Warn("ignoring unreadable node change", "err", err)
+		s.unreadable.warn(s.log, s.now(), "ignoring unreadable node change", "err", err)
 		return
 	}
 	if row.ID != s.nodeID {
@@ -112,22 +116,56 @@ func (s *subscriptions) chunkChange(c supabase.Change) {
 	if c.Type == supabase.ChangeDelete {
 		return
 	}
-	ch, ok := parseAssignment(c.Record, s.nodeID)
-	if !ok {
+	ch, ok, err := parseAssignment(c.Record, s.nodeID)
+	if err != nil {
+		s.unreadable.warn(s.log, s.now(), "ignoring unreadable chunk change", "type", c.Type, "err", err)
 		return
 	}
-	s.onChunk(ch)
+	if ok {
+		s.onChunk(ch)
+	}
 }
 
 // parseAssignment reads a jobs_chunks record and reports whether it assigns
-// a chunk to nodeID.
-func parseAssignment(record json.RawMessage, nodeID string) (Chunk, bool) {
+// a chunk to nodeID; err says why a record cannot be read.
+func parseAssignment(record json.RawMessage, nodeID string) (Chunk, bool, error) {
 	var ch Chunk
 	if err := json.Unmarshal(record, &ch); err != nil {
-		return Chunk{}, false
+		return Chunk{}, false, fmt.Errorf("jobs_chunks record: %w", err)
 	}
 	if ch.Status != "running" || ch.NodeID != nodeID {
-		return Chunk{}, false
+		return Chunk{}, false, nil
 	}
-	return ch, true
+	return ch, true, nil
+}
+
+// warnInterval is how often one kind of warning about the sentinel's input
+// is logged at most.
+const warnInterval = 10 * time.Second
+
+// warnLimit logs one kind of warning caused by outside input at most once
+// per warnInterval and counts the ones it held back, so a flood of bad
+// frames cannot flood the log. The zero value is ready to use.
+type warnLimit struct {
+	mu   sync.Mutex
+	next time.Time
+	held int
+}
+
+// warn logs msg unless the last one was logged less than warnInterval ago;
+// the next line logged says how many were held back meanwhile.
+func (w *warnLimit) warn(log *slog.Logger, now time.Time, msg string, args ...any) {
+	w.mu.Lock()
+	if now.Before(w.next) {
+		w.held++
+		w.mu.Unlock()
+		return
+	}
+	held := w.held
+	w.held, w.next = 0, now.Add(warnInterval)
+	w.mu.Unlock()
+	if held > 0 {
+		args = append(args, "similar_not_logged", held)
+	}
+	log.Warn(msg, args...)
 }

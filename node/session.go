@@ -49,7 +49,7 @@ func (c *Core) runSession(ctx context.Context, nodeID string) error {
 		return err
 	}
 	s := &realtimeSession{nodeID: nodeID, rest: rest, queries: NewQueries(rest)}
-	subs := &subscriptions{nodeID: nodeID, log: c.log, onNode: c.onNodeRow, onChunk: c.assign}
+	subs := &subscriptions{nodeID: nodeID, log: c.log, now: c.clock.Now, onNode: c.onNodeRow, onChunk: c.assign}
 	rt, err := supabase.NewRealtime(supabase.RealtimeOptions{
 		APIURL: cfg.APIURL, APIKey: cfg.AnonKey, AccessToken: tok.Token,
 		Serializer: c.opts.Serializer, Backoff: c.realtimeBackoff(), Clock: c.clock,
