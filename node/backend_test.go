@@ -39,7 +39,10 @@ type backend struct {
 	claimed      bool
 	name         string
 	maxParallel  int
-	failStatus   map[string][]int // path -> statuses to answer before succeeding
+	failStatus   map[string][]int // path -> statuses to answer before succeeding, with an {"error"} body
+	pageStatus   map[string][]int // the same with a plain-text body, as a proxy answers
+	counts       map[string]int   // path -> node API calls
+	tokenExpires func() int64     // expiresAt of /nodes/token; nil: an hour from now
 	configs      map[string]json.RawMessage
 	rotations    map[string]Rotation
 	running      []Chunk // rows returned by the resync query
@@ -54,7 +57,7 @@ type backend struct {
 
 func newBackend(t testing.TB) *backend {
 	b := &backend{
-		t: t, name: "test box", maxParallel: 2, failStatus: map[string][]int{},
+		t: t, name: "test box", maxParallel: 2, failStatus: map[string][]int{}, pageStatus: map[string][]int{}, counts: map[string]int{},
 		configs: map[string]json.RawMessage{}, rotations: map[string]Rotation{},
 		conns: map[*rtConn]bool{}, calls: make(chan call, 4096), joined: map[string]bool{}, token: "node-token-1",
 	}
@@ -91,6 +94,13 @@ func (b *backend) nodeAPI(w http.ResponseWriter, r *http.Request) {
 	default: // nobody is reading (heartbeats of a finished test); do not block the server
 	}
 	b.mu.Lock()
+	b.counts[r.URL.Path]++
+	if st := b.pageStatus[r.URL.Path]; len(st) > 0 {
+		b.pageStatus[r.URL.Path] = st[1:]
+		b.mu.Unlock()
+		http.Error(w, "<html>upstream unavailable</html>", st[0])
+		return
+	}
 	if st := b.failStatus[r.URL.Path]; len(st) > 0 {
 		b.failStatus[r.URL.Path] = st[1:]
 		b.mu.Unlock()
@@ -131,7 +141,11 @@ func (b *backend) nodeAPI(w http.ResponseWriter, r *http.Request) {
 			writeJSON(w, 404, protocol.ErrorResponse{Error: "Node not found"})
 			return
 		}
-		writeJSON(w, 200, protocol.TokenResponse{Token: b.token, ExpiresAt: time.Now().Add(time.Hour).Unix()})
+		exp := time.Now().Add(time.Hour).Unix()
+		if b.tokenExpires != nil {
+			exp = b.tokenExpires()
+		}
+		writeJSON(w, 200, protocol.TokenResponse{Token: b.token, ExpiresAt: exp})
 	case protocol.PathComplete:
 		writeJSON(w, 200, protocol.CompleteResponse{Success: true})
 	case protocol.PathFail:
@@ -367,6 +381,13 @@ func (b *backend) waitSubscribed(t *testing.T, topic string) {
 		}
 		time.Sleep(2 * time.Millisecond) // polling a condition
 	}
+}
+
+// count returns how many node API calls to path the backend answered.
+func (b *backend) count(path string) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.counts[path]
 }
 
 func (b *backend) set(f func(b *backend)) {

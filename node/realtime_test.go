@@ -59,7 +59,7 @@ func TestUnreadableChangesAreLogged(t *testing.T) {
 	}
 	// A readable assignment still gets through.
 	s.chunkChange(supabase.Change{Type: supabase.ChangeUpdate, Record: json.RawMessage(
-		`{"id":"` + "0b5a3c1e-8d7f-4e26-9a51-3c2d1e0f9a88" + `","node_id":"` + testNodeID + `","status":"running","iterations":5,"config_hash":"h","seed_offset":0}`)})
+		`{"id":"0b5a3c1e-8d7f-4e26-9a51-3c2d1e0f9a88","node_id":"` + testNodeID + `","status":"running","iterations":5,"config_hash":"h","seed_offset":0}`)})
 	if len(got) != 1 || got[0].ID != "0b5a3c1e-8d7f-4e26-9a51-3c2d1e0f9a88" {
 		t.Fatalf("assignment %+v", got)
 	}

@@ -130,20 +130,37 @@ func (c *Core) resync(ctx context.Context, s *realtimeSession) {
 	}
 }
 
+// Token refresh limits. However early the sentinel says a token expires
+// (in the past, 0, missing), the node asks for a new one at most every
+// minTokenRefresh, and backs off from there up to maxTokenRefresh while
+// the answers stay that short.
+const (
+	minTokenRefresh = 30 * time.Second
+	maxTokenRefresh = 10 * time.Minute
+)
+
 // refreshToken replaces the session's token before it expires.
 func (c *Core) refreshToken(ctx context.Context, s *realtimeSession, expires time.Time) {
-	failures := 0
+	failures, short := 0, 0
 	for {
 		wait := expires.Sub(c.clock.Now())
-		lead := min(c.iv.TokenRefresh, wait/2)
-		wait -= lead
-		if failures > 0 {
+		wait -= min(c.iv.TokenRefresh, wait/2)
+		switch {
+		case failures > 0:
 			wait = supabase.Backoff{Initial: c.iv.FetchRetry, Max: time.Minute}.Delay(failures - 1)
+		case wait < minTokenRefresh:
+			if short == 0 {
+				c.log.Warn("the sentinel's token expires too soon; refreshing it with backoff", "expires_at", expires.Unix())
+			}
+			wait = supabase.Backoff{Initial: minTokenRefresh, Max: maxTokenRefresh}.Delay(short)
+			short++
+		default:
+			short = 0
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-c.clock.After(max(wait, 0)):
+		case <-c.clock.After(wait):
 		}
 		tok, err := c.api.Token(ctx)
 		if err != nil {
