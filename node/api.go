@@ -77,6 +77,9 @@ type APIError struct {
 	Path    string
 	Status  int
 	Message string
+	// Refusal is set when the body was an {"error"} object, as the
+	// sentinel's own refusals are; a proxy's error page is not one.
+	Refusal bool
 }
 
 func (e *APIError) Error() string {
@@ -232,7 +235,8 @@ func (a *API) post(ctx context.Context, path string, body, out any) error {
 	if resp.StatusCode != http.StatusOK {
 		var e protocol.ErrorResponse
 		msg := strings.TrimSpace(string(data))
-		if json.Unmarshal(data, &e) == nil && e.Error != "" {
+		refusal := json.Unmarshal(data, &e) == nil && e.Error != ""
+		if refusal {
 			msg = e.Error
 		}
 		if len(msg) > 200 {
@@ -241,7 +245,7 @@ func (a *API) post(ctx context.Context, path string, body, out any) error {
 		if msg == "" {
 			msg = http.StatusText(resp.StatusCode)
 		}
-		return &APIError{Path: path, Status: resp.StatusCode, Message: msg}
+		return &APIError{Path: path, Status: resp.StatusCode, Message: msg, Refusal: refusal}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return &NetworkError{Path: path, Err: fmt.Errorf("decode answer: %w", err)}

@@ -349,6 +349,14 @@ func (b *backend) dropSockets() {
 	}
 }
 
+// goAway makes the backend unreachable, as a killed sentinel is: new
+// connections are refused and open ones closed.
+func (b *backend) goAway() {
+	b.srv.Listener.Close()
+	b.srv.CloseClientConnections()
+	b.dropSockets()
+}
+
 // waitCall returns the next node API call to path, skipping others.
 func (b *backend) waitCall(t *testing.T, path string) call {
 	t.Helper()

@@ -5,30 +5,62 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"sync/atomic"
 	"time"
 
+	"github.com/google/uuid"
+
 	"wowlab/node/worker"
-	"wowlab/protocol"
 	"wowlab/supabase"
 )
 
-// releaseTimeout bounds each hand-back at shutdown.
+// releaseTimeout bounds each hand-back and each result delivery attempt
+// at shutdown.
 const releaseTimeout = 10 * time.Second
 
-// assign starts work on an assigned chunk unless it is in progress or done.
+// recentlyDelivered is how long the node remembers a chunk whose result the
+// sentinel took. The chunk is completed there, so an assignment of it soon
+// after is an echo (a resync that listed the chunk while its result was on
+// the way) and is ignored; after that a chunk assigned again runs again.
+const recentlyDelivered = 2 * time.Minute
+
+// maxFailReports bounds the failure reports of unusable assignments in
+// flight, so a flood of them cannot pile up goroutines.
+const maxFailReports = 16
+
+// assign starts work on an assigned chunk unless it is in progress, its
+// result waits for the sentinel (then the result is delivered now instead)
+// or the sentinel just took its result.
 func (c *Core) assign(ch Chunk) {
 	if err := ch.validate(); err != nil {
-		c.log.Warn("ignoring unusable assignment", "chunk", ch.ID, "err", err)
-		if ch.ID != "" {
-			go c.reportFail(context.Background(), ch, err)
-		}
+		c.refuse(ch, err)
 		return
 	}
 	c.mu.Lock()
-	if _, done := c.done.GetIfPresent(ch.ID); done || c.inProgress[ch.ID] {
+	// The checks follow a chunk's way through the node: in progress, held,
+	// delivered. Each step is recorded before the previous one is forgotten,
+	// so no assignment slips between two of them.
+	if c.inProgress[ch.ID] {
 		c.mu.Unlock()
 		c.log.Debug("ignoring duplicate assignment", "chunk", ch.ID)
+		return
+	}
+	if h := c.held.get(ch.ID); h != nil {
+		c.mu.Unlock()
+		c.log.Info("chunk assigned again while its result waits for the sentinel; delivering the result now", "chunk", ch.ID)
+		h.nudge()
+		return
+	}
+	if _, ok := c.delivered.GetIfPresent(ch.ID); ok {
+		c.mu.Unlock()
+		c.log.Debug("ignoring assignment of a chunk whose result the sentinel took", "chunk", ch.ID)
+		return
+	}
+	if limit := c.maxInProgress(); c.active >= limit {
+		c.mu.Unlock()
+		c.warnings.overloaded.warn(c.log, c.clock.Now(), "ignoring an assignment beyond what this node can hold; a resync or the chunk time limit gives it out again",
+			"chunk", ch.ID, "in_progress", limit)
 		return
 	}
 	c.inProgress[ch.ID] = true
@@ -38,29 +70,41 @@ func (c *Core) assign(ch Chunk) {
 	c.log.Info("chunk assigned", "chunk", ch.ID, "iterations", ch.Iterations, "seed_offset", ch.SeedOffset)
 	err := c.pool.Submit(worker.Job{ID: ch.ID, Run: func(ctx context.Context) error { return c.process(ctx, ch) }})
 	if errors.Is(err, worker.ErrClosed) {
-		go c.release(ch.ID) // shutting down: hand it back at once
+		go c.release(context.Background(), ch.ID) // shutting down: hand it back at once
 	}
 }
 
-// finish forgets a chunk as in progress and remembers it as done, so a
-// repeated assignment of it is ignored.
-func (c *Core) finish(id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.stopLocked(id)
-	c.done.Set(id, struct{}{})
+// maxInProgress bounds the chunks the node works on or has queued. The
+// sentinel gives at most two per worker and a node has at most TotalCores
+// workers; the margin covers chunks it reclaimed while this node kept
+// running them.
+func (c *Core) maxInProgress() int {
+	return 4 * max(1, c.host.TotalCores, c.host.EnabledCores)
 }
 
-// forget forgets a chunk as in progress without remembering it as done: a
-// chunk this node failed or handed back goes back to pending, and when the
-// sentinel gives it to this node again it must run again.
+// refuse reports an assignment that cannot be run with /chunks/fail, so the
+// sentinel gives it to another node, unless it does not name a chunk.
+func (c *Core) refuse(ch Chunk, err error) {
+	c.warnings.unusable.warn(c.log, c.clock.Now(), "refusing an unusable assignment", "chunk", fmt.Sprintf("%.40q", ch.ID), "err", err)
+	if uuid.Validate(ch.ID) != nil {
+		return
+	}
+	select {
+	case c.failReports <- struct{}{}:
+	default:
+		return // too many in flight; the sentinel times the chunk out
+	}
+	go func() {
+		defer func() { <-c.failReports }()
+		c.reportFail(context.Background(), ch, err)
+	}()
+}
+
+// forget forgets a chunk as in progress: it finished (its result is held
+// by now), failed or was handed back.
 func (c *Core) forget(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.stopLocked(id)
-}
-
-func (c *Core) stopLocked(id string) {
 	if c.inProgress[id] {
 		delete(c.inProgress, id)
 		c.active--
@@ -94,11 +138,99 @@ func (c *Core) process(ctx context.Context, ch Chunk) error {
 		c.reportFail(ctx, ch, err)
 		return nil
 	}
-	// The result is posted in the background so the worker takes its next
-	// chunk at once instead of waiting for the sentinel's answer; drain
-	// waits for these posts.
-	c.reports.Go(func() { c.reportComplete(context.WithoutCancel(ctx), ch, res) })
+	c.hold(newHeldResult(ch, res, c.clock.Now()))
+	c.forget(ch.ID)
 	return nil
+}
+
+// hold keeps a finished result, in memory and in the journal, and delivers
+// it in the background: the worker takes its next chunk at once instead of
+// waiting for the sentinel's answer.
+func (c *Core) hold(h *heldResult) {
+	dropped, err := c.held.add(h)
+	if err != nil {
+		c.log.Error("could not write the results journal; the result is kept in memory only", "chunk", h.Chunk.ID, "err", err)
+	}
+	if dropped != nil {
+		c.log.Warn("results journal full; dropping its oldest result (the sentinel reassigns that chunk)",
+			"chunk", dropped.Chunk.ID, "held", MaxHeldResults)
+	}
+	c.reports.Add(1)
+	go c.deliver(h)
+}
+
+// deliver posts a held result until the sentinel takes it or refuses it for
+// good, waiting between attempts with capped, jittered backoff (an
+// assignment of the chunk cuts a wait short). After the drain stopped
+// deliveries it makes at most the attempt under way; the result then stays
+// in the journal for the next start.
+func (c *Core) deliver(h *heldResult) {
+	defer c.reports.Done()
+	id := h.Chunk.ID
+	backoff := supabase.Backoff{Initial: c.iv.ResultRetry, Max: c.iv.ResultRetryMax, Jitter: c.iv.ResultRetryMax / 2}
+	for attempt := 0; ; attempt++ {
+		if attempt > 0 {
+			if c.stopping.Err() != nil {
+				return
+			}
+			select {
+			case <-c.stopping.Done():
+				return
+			case <-h.wake:
+			case <-c.clock.After(backoff.Delay(attempt - 1)):
+			}
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.stopping), releaseTimeout)
+		resp, err := c.api.Complete(ctx, id, h.Result)
+		cancel()
+		if err == nil || !retryDelivery(err) {
+			c.backendAnswered()
+		}
+		switch {
+		case err == nil:
+			c.settle(h, true)
+			c.meter.chunkDone(true)
+			c.log.Info("chunk completed", "chunk", id, "iterations", h.Result.Iterations, "mean_dps", h.Result.MeanDps,
+				"attempts", attempt+1, "already_completed", resp.AlreadyCompleted)
+			c.emit(Event{Kind: ChunkCompleted, Chunk: h.Chunk, Result: h.Result})
+			return
+		case !retryDelivery(err):
+			c.settle(h, false)
+			c.meter.chunkDone(false)
+			c.log.Warn("chunk result refused", "chunk", id, "err", err)
+			c.emit(Event{Kind: ChunkFailed, Chunk: h.Chunk, Err: err})
+			return
+		case attempt == 0:
+			c.log.Warn("sentinel unavailable; the result is kept until it takes it", "chunk", id, "err", err)
+		default:
+			c.log.Debug("result delivery failed again", "chunk", id, "attempt", attempt+1, "err", err)
+		}
+	}
+}
+
+// retryDelivery reports whether a result refused with err may be taken
+// later: the sentinel could not be reached or failed (network, 5xx, 429),
+// refused the signature (a clock off, a repeat), or the answer was not the
+// sentinel's own (a proxy's error page). A refusal in the sentinel's words
+// (this node never held the chunk, no such chunk or node, a result it
+// cannot use or a chunk that failed) is final.
+func retryDelivery(err error) bool {
+	var ae *APIError
+	if !errors.As(err, &ae) || ServerUnavailable(err) {
+		return true
+	}
+	return ae.Status == http.StatusUnauthorized || ae.Status == http.StatusRequestTimeout || !ae.Refusal
+}
+
+// settle forgets a delivered or refused result. A chunk whose result the
+// sentinel took is remembered for recentlyDelivered first.
+func (c *Core) settle(h *heldResult, taken bool) {
+	if taken {
+		c.delivered.Set(h.Chunk.ID, struct{}{})
+	}
+	if _, err := c.held.remove(h); err != nil {
+		c.log.Error("could not write the results journal; the next start offers the result again", "chunk", h.Chunk.ID, "err", err)
+	}
 }
 
 // buildConfig returns the engine document of a chunk: the stored config
@@ -184,23 +316,6 @@ func (c *Core) report(ctx context.Context, call func(context.Context) error) err
 	return err
 }
 
-func (c *Core) reportComplete(ctx context.Context, ch Chunk, res protocol.ChunkResult) {
-	err := c.report(ctx, func(ctx context.Context) error {
-		_, err := c.api.Complete(ctx, ch.ID, res)
-		return err
-	})
-	c.finish(ch.ID)
-	if err != nil {
-		c.meter.chunkDone(false)
-		c.log.Warn("chunk result refused", "chunk", ch.ID, "err", err)
-		c.emit(Event{Kind: ChunkFailed, Chunk: ch, Err: err})
-		return
-	}
-	c.meter.chunkDone(true)
-	c.log.Info("chunk completed", "chunk", ch.ID, "iterations", res.Iterations, "mean_dps", res.MeanDps)
-	c.emit(Event{Kind: ChunkCompleted, Chunk: ch, Result: res})
-}
-
 func (c *Core) reportFail(ctx context.Context, ch Chunk, cause error) {
 	c.meter.chunkDone(false)
 	c.log.Warn("chunk failed", "chunk", ch.ID, "err", cause)
@@ -215,9 +330,10 @@ func (c *Core) reportFail(ctx context.Context, ch Chunk, cause error) {
 	c.emit(Event{Kind: ChunkFailed, Chunk: ch, Err: cause})
 }
 
-// release hands back a chunk the node will not finish.
-func (c *Core) release(id string) {
-	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+// release hands back a chunk the node will not finish, within ctx and at
+// most releaseTimeout.
+func (c *Core) release(ctx context.Context, id string) {
+	ctx, cancel := context.WithTimeout(ctx, releaseTimeout)
 	defer cancel()
 	_, err := c.api.Release(ctx, id)
 	c.forget(id)

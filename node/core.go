@@ -27,7 +27,9 @@ type Intervals struct {
 	UnavailableMax   time.Duration // retry delay cap; 5 min
 	FetchRetry       time.Duration // first delay between config/rotation fetch attempts; 1 s
 	FetchAttempts    int           // tries of a config/rotation fetch before the chunk fails; 5
-	ReportAttempts   int           // tries of complete/fail/release; 5
+	ReportAttempts   int           // tries of a failure report; 5
+	ResultRetry      time.Duration // first delay between attempts to deliver a result; 1 s
+	ResultRetryMax   time.Duration // cap of that delay, plus up to half of it as jitter; 30 s
 	TokenRefresh     time.Duration // refresh the token this long before it expires; 5 min
 	Grace            time.Duration // drain time at shutdown; 30 s
 }
@@ -43,6 +45,8 @@ func (iv Intervals) withDefaults() Intervals {
 	def(&iv.UnavailableStart, 5*time.Second)
 	def(&iv.UnavailableMax, 5*time.Minute)
 	def(&iv.FetchRetry, time.Second)
+	def(&iv.ResultRetry, time.Second)
+	def(&iv.ResultRetryMax, 30*time.Second)
 	def(&iv.TokenRefresh, 5*time.Minute)
 	def(&iv.Grace, 30*time.Second)
 	if iv.FetchAttempts <= 0 {
@@ -56,7 +60,7 @@ func (iv Intervals) withDefaults() Intervals {
 
 // Options configure New. ConfigDir is required.
 type Options struct {
-	ConfigDir string    // holds keypair and config.ini
+	ConfigDir string    // holds keypair, config.ini and the results journal
 	Overrides Overrides // this run's URL and key overrides, not saved
 	Cores     int       // enabled cores; 0 picks the default for this machine
 	Version   string    // reported at registration
@@ -95,7 +99,15 @@ type Core struct {
 	config Config // effective (saved plus overrides)
 	saved  Config // as in the file
 
-	reports     sync.WaitGroup // results being posted (see process)
+	held        *heldResults                   // finished results the sentinel has not taken
+	delivered   *otter.Cache[string, struct{}] // chunks whose result it took lately
+	reports     sync.WaitGroup                 // result deliveries (see deliver)
+	stopping    context.Context                // ends when the drain stops result deliveries
+	stopDeliver context.CancelFunc
+	answered    chan struct{} // signalled when the sentinel answers a delivery
+	failReports chan struct{} // slots of failure reports of unusable assignments
+	warnings    struct{ unusable, overloaded warnLimit }
+
 	mu          sync.Mutex
 	state       State
 	conn        Connection
@@ -103,14 +115,14 @@ type Core struct {
 	nextSub     int
 	maxParallel int
 	inProgress  map[string]bool
-	done        *otter.Cache[string, struct{}]
 	active      int
 	claimedCh   chan struct{} // signalled when a node change shows the claim
 	session     *realtimeSession
 }
 
-// New loads (or creates) the identity and config in opts.ConfigDir and
-// returns a Core ready to Run.
+// New loads (or creates) the identity and config in opts.ConfigDir, and
+// the results a previous run kept for the sentinel, and returns a Core
+// ready to Run.
 func New(opts Options) (*Core, error) {
 	if opts.ConfigDir == "" {
 		return nil, errors.New("node: no config directory")
@@ -128,6 +140,10 @@ func New(opts Options) (*Core, error) {
 		return nil, err
 	}
 	saved, err := LoadConfig(opts.ConfigDir, log)
+	if err != nil {
+		return nil, err
+	}
+	held, err := loadHeldResults(opts.ConfigDir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -159,8 +175,14 @@ func New(opts Options) (*Core, error) {
 		api: api, cache: NewCache(clk), pool: worker.New(host.EnabledCores), meter: newMeter(clk.Now()),
 		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
 		subs: map[int]chan Event{}, inProgress: map[string]bool{}, claimedCh: make(chan struct{}, 1),
-		done: otter.Must(&otter.Options[string, struct{}]{MaximumSize: 100_000}),
+		held: held, answered: make(chan struct{}, 1), failReports: make(chan struct{}, maxFailReports),
+		delivered: otter.Must(&otter.Options[string, struct{}]{
+			MaximumSize:      100_000,
+			ExpiryCalculator: otter.ExpiryWriting[string, struct{}](recentlyDelivered),
+			Clock:            otterClock{clk},
+		}),
 	}
+	c.stopping, c.stopDeliver = context.WithCancel(context.Background())
 	return c, nil
 }
 
@@ -275,9 +297,18 @@ var errReverified = errors.New("node verified again")
 
 // Run runs the node until ctx ends, then drains: it stops taking work,
 // lets running chunks finish within the grace period and releases the rest.
-// It returns nil after a drain caused by ctx; Run may be called only once.
+// Results kept by an earlier run are delivered from the start, alongside
+// new work. It returns nil after a drain caused by ctx; Run may be called
+// only once.
 func (c *Core) Run(ctx context.Context) error {
 	defer c.drain()
+	if kept := c.held.list(); len(kept) > 0 {
+		c.log.Info("delivering results kept from the last run", "results", len(kept))
+		for _, h := range kept {
+			c.reports.Add(1)
+			go c.deliver(h)
+		}
+	}
 	attempt := 0
 	for ctx.Err() == nil {
 		err := c.lifecycle(ctx, func() { attempt = 0 })
@@ -290,18 +321,38 @@ func (c *Core) Run(ctx context.Context) error {
 		c.emit(Event{Kind: Error, Err: err})
 		c.setState(State{Phase: Unavailable, NodeID: c.Config().NodeID, RetryIn: delay, Err: err.Error()})
 		select {
+		case <-c.answered: // an answer from before the failure proves nothing
+		default:
+		}
+		select {
 		case <-ctx.Done():
 		case <-c.clock.After(delay):
+		case <-c.answered:
+			c.log.Info("the sentinel answers again; retrying now")
 		}
 	}
 	return nil
 }
 
+// backendAnswered records that the sentinel answered a request, which ends
+// a wait in Unavailable early. It never blocks.
+func (c *Core) backendAnswered() {
+	select {
+	case c.answered <- struct{}{}:
+	default:
+	}
+}
+
 // lifecycle identifies the node, waits for its claim and runs it until an
 // error or ctx ends. ok is called after every successful exchange with the
-// sentinel that proves the backend is available again.
+// sentinel that proves the backend is available again. A sentinel that
+// sends the node back to the start (identity refused, heartbeat refused)
+// again within UnavailableMax of the last time is waited for with the
+// Unavailable backoff, so contradicting answers cannot make a busy loop.
 func (c *Core) lifecycle(ctx context.Context, ok func()) error {
+	restarts := 0
 	for {
+		started := c.clock.Now()
 		id, err := c.identify(ctx, ok)
 		if err != nil {
 			return err
@@ -324,6 +375,18 @@ func (c *Core) lifecycle(ctx context.Context, ok func()) error {
 		case errors.Is(err, errReverified):
 		case err != nil:
 			return err
+		}
+		if c.clock.Now().Sub(started) >= c.iv.UnavailableMax {
+			restarts = 0
+		}
+		if restarts++; restarts > 1 {
+			delay := supabase.Backoff{Initial: c.iv.UnavailableStart, Max: c.iv.UnavailableMax}.Delay(restarts - 2)
+			c.log.Warn("the sentinel sent the node back to the start again", "err", err, "retry_in", delay)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-c.clock.After(delay):
+			}
 		}
 	}
 }
@@ -514,8 +577,11 @@ func (c *Core) onNodeRow(row NodeRow) {
 
 // drain ends the node's work at the end of Run: it tells the sentinel it
 // is going offline (so no new work comes), lets running chunks finish
-// within the grace period, hands back what did not, and finally hands back
-// any chunk the sentinel assigned it in the meantime.
+// within the grace period, hands back what did not, stops delivering
+// results (those not delivered stay in the journal for the next start)
+// and finally hands back any chunk the sentinel assigned it in the
+// meantime. Every exchange with the sentinel is bounded by
+// releaseTimeout, so an unreachable sentinel cannot hold the drain up.
 func (c *Core) drain() {
 	st := c.State()
 	claimed := st.Phase == Running && st.NodeID != ""
@@ -531,35 +597,35 @@ func (c *Core) drain() {
 	if busy := c.pool.Busy(); busy > 0 {
 		c.log.Info("finishing running chunks", "running", busy, "grace", c.iv.Grace)
 	}
-	left := c.pool.Shutdown(grace)
-	for _, j := range left {
-		c.release(j.ID)
+	var ids []string
+	for _, j := range c.pool.Shutdown(grace) {
+		ids = append(ids, j.ID)
 	}
-	c.waitReports()
+	c.releaseAll(ids)
+	c.stopDeliver()
+	c.reports.Wait()
 	if claimed {
 		c.releaseStragglers(st.NodeID)
+	}
+	if kept := len(c.held.list()); kept > 0 {
+		c.log.Info("results kept for the next start of the node", "results", kept, "journal", c.held.path)
 	}
 	c.setConnection(Disconnected)
 }
 
-// waitReports waits for the results still being posted, at most the grace
-// period or the release timeout, whichever is longer (a sentinel that does
-// not answer reclaims those chunks).
-func (c *Core) waitReports() {
-	done := make(chan struct{})
-	go func() {
-		c.reports.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-c.clock.After(max(c.iv.Grace, releaseTimeout)):
-		c.log.Warn("results still being posted at shutdown; the sentinel will reclaim those chunks")
+// releaseAll hands back chunks at once, all within one releaseTimeout.
+func (c *Core) releaseAll(ids []string) {
+	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, id := range ids {
+		wg.Go(func() { c.release(ctx, id) })
 	}
+	wg.Wait()
 }
 
 // releaseStragglers hands back the chunks still running on the node at the
-// sentinel that this node has not finished: assigned while it shut down.
+// sentinel that this node has no result of: assigned while it shut down.
 func (c *Core) releaseStragglers(nodeID string) {
 	ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 	defer cancel()
@@ -570,11 +636,14 @@ func (c *Core) releaseStragglers(nodeID string) {
 		if rest, err = supabase.NewREST(cfg.APIURL, cfg.AnonKey, supabase.RESTOptions{HTTPClient: c.httpc, Token: tok.Token, Clock: c.clock}); err == nil {
 			var chunks []Chunk
 			if chunks, err = NewQueries(rest).RunningChunks(ctx, nodeID); err == nil {
+				var ids []string
 				for _, ch := range chunks {
-					if _, done := c.done.GetIfPresent(ch.ID); !done {
-						c.release(ch.ID)
+					if _, taken := c.delivered.GetIfPresent(ch.ID); !taken && c.held.get(ch.ID) == nil {
+						ids = append(ids, ch.ID)
 					}
 				}
+				// Bounded like assignments; the sentinel reclaims any beyond.
+				c.releaseAll(ids[:min(len(ids), c.maxInProgress())])
 				return
 			}
 		}

@@ -5,11 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
+	"net/http"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"wowlab/internal/clock"
 	"wowlab/protocol"
 	"wowlab/supabase"
 )
@@ -156,30 +162,30 @@ func TestCoreEndToEnd(t *testing.T) {
 	}
 
 	// Not an assignment: another status, another node.
-	other := chunkRow("c-other", hash, 5, 0)
+	other := chunkRow(cid("c-other"), hash, 5, 0)
 	other["node_id"] = "someone-else"
 	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", other)
-	pending := chunkRow("c-pending", hash, 5, 0)
+	pending := chunkRow(cid("c-pending"), hash, 5, 0)
 	pending["status"] = "pending"
 	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", pending)
 	// The assignment, twice.
-	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow("c1", hash, 5, 1000))
-	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow("c1", hash, 5, 1000))
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("c1"), hash, 5, 1000))
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("c1"), hash, 5, 1000))
 
 	done := b.waitCall(t, protocol.PathComplete)
 	var cr protocol.CompleteRequest
 	if err := json.Unmarshal(done.body, &cr); err != nil {
 		t.Fatal(err)
 	}
-	if cr.ChunkID != "c1" || cr.Result.Validate(5) != nil || cr.Result.MeanDps <= 0 {
+	if cr.ChunkID != cid("c1") || cr.Result.Validate(5) != nil || cr.Result.MeanDps <= 0 {
 		t.Fatalf("complete body %s", done.body)
 	}
 	ev := n.waitEvent(t, "completed", func(e Event) bool { return e.Kind == ChunkCompleted })
-	if ev.Chunk.ID != "c1" || ev.Result != cr.Result {
+	if ev.Chunk.ID != cid("c1") || ev.Result != cr.Result {
 		t.Fatalf("completed event %+v", ev)
 	}
 	// The duplicate is ignored, even after completion.
-	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow("c1", hash, 5, 1000))
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("c1"), hash, 5, 1000))
 	b.waitCall(t, protocol.PathHeartbeat)
 	b.waitCall(t, protocol.PathHeartbeat)
 	st := n.core.Stats()
@@ -273,23 +279,25 @@ func claimedBackend(t *testing.T) (*backend, string) {
 func TestCoreResyncPicksUpMissedChunk(t *testing.T) {
 	b, hash := claimedBackend(t)
 	// Assigned while the node was away: only the resync query shows it.
-	b.set(func(b *backend) { b.running = []Chunk{{ID: "missed", Iterations: 3, ConfigHash: hash, SeedOffset: 0}} })
+	b.set(func(b *backend) {
+		b.running = []Chunk{{ID: cid("missed"), Iterations: 3, ConfigHash: hash, SeedOffset: 0}}
+	})
 	n := startNode(t, b, "", nil)
 	c := b.waitCall(t, protocol.PathComplete)
 	var cr protocol.CompleteRequest
-	if err := json.Unmarshal(c.body, &cr); err != nil || cr.ChunkID != "missed" || cr.Result.Iterations != 3 {
+	if err := json.Unmarshal(c.body, &cr); err != nil || cr.ChunkID != cid("missed") || cr.Result.Iterations != 3 {
 		t.Fatalf("complete %s", c.body)
 	}
 	// After a reconnect the resync lists it again: it is not run twice.
 	b.set(func(b *backend) {
-		b.running = append(b.running, Chunk{ID: "missed-2", Iterations: 2, ConfigHash: hash, SeedOffset: 3})
+		b.running = append(b.running, Chunk{ID: cid("missed-2"), Iterations: 2, ConfigHash: hash, SeedOffset: 3})
 	})
 	b.dropSockets()
 	c = b.waitCall(t, protocol.PathComplete)
-	if err := json.Unmarshal(c.body, &cr); err != nil || cr.ChunkID != "missed-2" {
+	if err := json.Unmarshal(c.body, &cr); err != nil || cr.ChunkID != cid("missed-2") {
 		t.Fatalf("second complete %s (the first chunk ran twice?)", c.body)
 	}
-	n.waitEvent(t, "second completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == "missed-2" })
+	n.waitEvent(t, "second completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == cid("missed-2") })
 	if st := n.core.Stats(); st.CompletedChunks != 2 {
 		t.Fatalf("stats %+v", st)
 	}
@@ -300,7 +308,7 @@ func TestCoreReportsEngineRejection(t *testing.T) {
 	bad := json.RawMessage(`{"player":{"name":"x","spec":"survival_warrior","stats":{}},"duration":300,"target":{},"rotation":"{}"}`)
 	b.set(func(b *backend) {
 		b.configs["badhash"] = bad
-		b.running = []Chunk{{ID: "bad", Iterations: 2, ConfigHash: "badhash"}, {ID: "missing", Iterations: 2, ConfigHash: "nohash"}}
+		b.running = []Chunk{{ID: cid("bad"), Iterations: 2, ConfigHash: "badhash"}, {ID: cid("missing"), Iterations: 2, ConfigHash: "nohash"}}
 	})
 	n := startNode(t, b, "", nil)
 	got := map[string]string{}
@@ -312,23 +320,69 @@ func TestCoreReportsEngineRejection(t *testing.T) {
 		}
 		got[fr.ChunkID] = fr.Error
 	}
-	if !strings.Contains(got["bad"], "config") {
-		t.Errorf("engine rejection reported as %q", got["bad"])
+	if !strings.Contains(got[cid("bad")], "config") {
+		t.Errorf("engine rejection reported as %q", got[cid("bad")])
 	}
-	if !strings.Contains(got["missing"], "not found") {
-		t.Errorf("missing config reported as %q", got["missing"])
+	if !strings.Contains(got[cid("missing")], "not found") {
+		t.Errorf("missing config reported as %q", got[cid("missing")])
 	}
 	n.waitEvent(t, "failed", func(e Event) bool { return e.Kind == ChunkFailed })
+}
+
+// fakeSim stands in for the engine: its result is made from the seed
+// offset (so a test tells chunks apart by offset), it counts runs per
+// offset, and a run whose offset is blocked waits for the end of its ctx.
+type fakeSim struct {
+	mu      sync.Mutex
+	runs    map[int]int
+	blocked map[int]bool
+}
+
+func newFakeSim(blocked ...int) *fakeSim {
+	f := &fakeSim{runs: map[int]int{}, blocked: map[int]bool{}}
+	for _, o := range blocked {
+		f.blocked[o] = true
+	}
+	return f
+}
+
+func (f *fakeSim) run(ctx context.Context, _ []byte, offset, n int, progress func(int)) (protocol.ChunkResult, error) {
+	f.mu.Lock()
+	f.runs[offset]++
+	blocked := f.blocked[offset]
+	f.mu.Unlock()
+	if blocked {
+		progress(1)
+		<-ctx.Done()
+		return protocol.ChunkResult{}, ctx.Err()
+	}
+	progress(n)
+	return fakeResult(offset, n), nil
+}
+
+// runsOf returns how often the chunk at offset ran.
+func (f *fakeSim) runsOf(offset int) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.runs[offset]
+}
+
+func fakeResult(offset, n int) protocol.ChunkResult {
+	m := float64(100 + offset)
+	if n == 1 {
+		return protocol.ChunkResult{Iterations: 1, MeanDps: m, MinDps: m, MaxDps: m}
+	}
+	return protocol.ChunkResult{Iterations: n, MeanDps: m, StdDps: 1, MinDps: m - 1, MaxDps: m + 1}
 }
 
 func TestCoreDrainReleasesUnfinished(t *testing.T) {
 	b, hash := claimedBackend(t)
 	b.set(func(b *backend) {
 		b.maxParallel = 1
-		b.running = []Chunk{{ID: "long", Iterations: 1_000_000, ConfigHash: hash}, {ID: "queued", Iterations: 5, ConfigHash: hash}}
+		b.running = []Chunk{{ID: cid("long"), Iterations: 1000, ConfigHash: hash, SeedOffset: 0}, {ID: cid("queued"), Iterations: 5, ConfigHash: hash, SeedOffset: 1000}}
 	})
-	n := startNode(t, b, "", func(o *Options) { o.Intervals.Grace = 50 * time.Millisecond })
-	n.waitEvent(t, "assigned", func(e Event) bool { return e.Kind == ChunkAssigned && e.Chunk.ID == "queued" })
+	n := startNode(t, b, "", func(o *Options) { o.Intervals.Grace = 50 * time.Millisecond; o.sim = newFakeSim(0) })
+	n.waitEvent(t, "assigned", func(e Event) bool { return e.Kind == ChunkAssigned && e.Chunk.ID == cid("queued") })
 	waitUntil(t, "long running", func() bool { return n.core.Stats().Iterations > 0 })
 	n.stop(t)
 	released := map[string]bool{}
@@ -339,7 +393,7 @@ func TestCoreDrainReleasesUnfinished(t *testing.T) {
 		}
 		released[rr.ChunkID] = true
 	}
-	if !released["long"] || !released["queued"] {
+	if !released[cid("long")] || !released[cid("queued")] {
 		t.Fatalf("released %v", released)
 	}
 }
@@ -356,6 +410,9 @@ func TestNewRequiresAnonKey(t *testing.T) {
 		t.Fatal("bad override accepted")
 	}
 }
+
+// cid names a chunk of a test with a UUID, as the sentinel does.
+func cid(name string) string { return uuid.NewSHA1(uuid.NameSpaceURL, []byte(name)).String() }
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
@@ -386,4 +443,83 @@ func TestCoreResizesPoolOnMaxParallelChange(t *testing.T) {
 	// max_parallel above the enabled cores is capped by them.
 	b.push("realtime:node:"+testNodeID, "nodes", "UPDATE", map[string]any{"id": testNodeID, "user_id": "u1", "name": "renamed", "max_parallel": 64})
 	waitUntil(t, "four workers", func() bool { return n.core.Stats().MaxWorkers == 4 })
+}
+
+// A chunk larger than the node accepts, over Realtime or in a resync, is
+// refused with /chunks/fail before anything runs, and the node keeps
+// working.
+func TestCoreRefusesOversizedChunks(t *testing.T) {
+	b, hash := claimedBackend(t)
+	b.set(func(b *backend) {
+		b.running = []Chunk{{ID: cid("huge-resync"), Iterations: 1_000_000_000_000, ConfigHash: hash, SeedOffset: 0}}
+	})
+	sim := newFakeSim()
+	n := startNode(t, b, "", func(o *Options) { o.sim = sim })
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("huge-realtime"), hash, MaxChunkIterations+1, 1000))
+	refused := map[string]string{}
+	for len(refused) < 2 {
+		var fr protocol.FailRequest
+		if err := json.Unmarshal(b.waitCall(t, protocol.PathFail).body, &fr); err != nil {
+			t.Fatal(err)
+		}
+		refused[fr.ChunkID] = fr.Error
+	}
+	for _, id := range []string{cid("huge-resync"), cid("huge-realtime")} {
+		if !strings.Contains(refused[id], "accepts 1 to 1000") {
+			t.Errorf("chunk %s refused with %q", id, refused[id])
+		}
+	}
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("normal"), hash, MaxChunkIterations, 2000))
+	n.waitEvent(t, "completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == cid("normal") })
+	if sim.runsOf(0) != 0 || sim.runsOf(1000) != 0 {
+		t.Fatal("an oversized chunk ran")
+	}
+}
+
+// A sentinel that keeps sending the node back to the start (here: verify
+// accepts it, every heartbeat is refused) is retried with backoff, not in
+// a busy loop.
+func TestCoreRestartsBackOff(t *testing.T) {
+	b, _ := claimedBackend(t)
+	b.set(func(b *backend) { b.failStatus[protocol.PathHeartbeat] = repeat(http.StatusNotFound, 1000) })
+	clk := clock.NewFake(time.Now())
+	startNode(t, b, "", func(o *Options) {
+		o.Clock = clk
+		o.Intervals.UnavailableStart, o.Intervals.UnavailableMax = 7*time.Second, 70*time.Second
+	})
+	// The first restart is at once; then 7 s, 14 s, 28 s.
+	for k, wait := range []time.Duration{7 * time.Second, 14 * time.Second, 28 * time.Second} {
+		waitWaiting(t, clk, wait, wait)
+		if got := b.count(protocol.PathHeartbeat); got != k+2 {
+			t.Fatalf("%d heartbeats before restart %d, want %d", got, k+2, k+2)
+		}
+		clk.Advance(wait)
+		waitUntil(t, "the next heartbeat", func() bool { return b.count(protocol.PathHeartbeat) == k+3 })
+	}
+}
+
+// A flood of assignments is bounded: the node holds at most
+// maxInProgress chunks and says that it ignores the rest.
+func TestCoreBoundsAssignments(t *testing.T) {
+	b, hash := claimedBackend(t)
+	b.set(func(b *backend) { b.maxParallel = 1 })
+	var logs logBuffer
+	var blocked []int
+	for k := range 40 {
+		blocked = append(blocked, k)
+	}
+	n := startNode(t, b, "", func(o *Options) {
+		o.sim, o.Logger = newFakeSim(blocked...), logs.logger()
+		o.Intervals.Grace = time.Millisecond
+	})
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	limit := n.core.maxInProgress()
+	for k := range limit + 4 {
+		b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid(fmt.Sprint("c", k)), hash, 5, k))
+	}
+	waitUntil(t, "the warning", func() bool { return strings.Contains(logs.String(), "beyond what this node can hold") })
+	if got := n.core.Stats().ActiveChunks; got != limit {
+		t.Fatalf("%d chunks in progress, want the limit %d", got, limit)
+	}
 }

@@ -3,6 +3,8 @@ package node
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 // FuzzParseConfig feeds arbitrary config.ini contents to the parser. A
@@ -38,12 +40,14 @@ func FuzzParseConfig(f *testing.F) {
 
 // FuzzParseAssignment feeds arbitrary jobs_chunks records to the node's
 // reading of Realtime changes: it must never panic, only a running row of
-// this node is an assignment, and an unreadable record says why.
+// this node is an assignment, an unreadable record says why, and an
+// assignment the node would run is one it can run.
 func FuzzParseAssignment(f *testing.F) {
 	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"running","iterations":1000,"config_hash":"h","seed_offset":0}`))
 	f.Add([]byte(`{"id":"c1","node_id":"n2","status":"running","iterations":1000,"config_hash":"h","seed_offset":0}`))
 	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"completed"}`))
 	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"running","iterations":-5,"seed_offset":1e300}`))
+	f.Add([]byte(`{"id":"0b5a3c1e-8d7f-4e26-9a51-3c2d1e0f9a88","node_id":"n1","status":"running","iterations":1000000000000,"config_hash":"h","seed_offset":0}`))
 	f.Add([]byte(`{"id":"c1","node_id":"n1","status":"running","iterations":"many"}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`[1,2`))
@@ -61,7 +65,8 @@ func FuzzParseAssignment(f *testing.F) {
 		if ch.NodeID != "n1" || ch.Status != "running" {
 			t.Fatalf("assignment %+v is not a running chunk of n1", ch)
 		}
-		if err := ch.validate(); err == nil && (ch.ID == "" || ch.ConfigHash == "" || ch.Iterations < 1 || ch.SeedOffset < 0) {
+		if err := ch.validate(); err == nil && (uuid.Validate(ch.ID) != nil || ch.ConfigHash == "" || len(ch.ConfigHash) > 64 ||
+			ch.Iterations < 1 || ch.Iterations > MaxChunkIterations || ch.SeedOffset < 0) {
 			t.Fatalf("validate accepts %+v", ch)
 		}
 	})

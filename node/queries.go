@@ -8,6 +8,9 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/google/uuid"
+
+	"wowlab/protocol"
 	"wowlab/supabase"
 )
 
@@ -24,15 +27,28 @@ type Chunk struct {
 	SeedOffset int    `json:"seed_offset"`
 }
 
+// MaxChunkIterations is the largest chunk this node accepts: today the
+// protocol's chunk size. A larger chunk is refused with /chunks/fail
+// before anything is allocated for it. A later change may raise it and
+// have the node announce it at registration.
+const MaxChunkIterations = protocol.ChunkSize
+
+// maxConfigHashLen is the length of a config hash: SHA-256 in hex.
+const maxConfigHashLen = 64
+
 // validate reports why a chunk row cannot be run.
 func (c Chunk) validate() error {
 	switch {
 	case c.ID == "":
 		return errors.New("chunk has no id")
+	case uuid.Validate(c.ID) != nil:
+		return fmt.Errorf("chunk id %.40q is not a UUID", c.ID)
 	case c.ConfigHash == "":
 		return errors.New("chunk has no config_hash")
-	case c.Iterations < 1:
-		return fmt.Errorf("chunk has %d iterations", c.Iterations)
+	case len(c.ConfigHash) > maxConfigHashLen:
+		return fmt.Errorf("chunk config_hash has %d characters, more than a SHA-256 in hex", len(c.ConfigHash))
+	case c.Iterations < 1 || c.Iterations > MaxChunkIterations:
+		return fmt.Errorf("chunk has %d iterations; this node accepts 1 to %d", c.Iterations, MaxChunkIterations)
 	case c.SeedOffset < 0:
 		return fmt.Errorf("chunk has negative seed_offset %d", c.SeedOffset)
 	}
