@@ -182,26 +182,6 @@ func TestReclaimAfterSilence(t *testing.T) {
 	}
 }
 
-func TestChunkTimeout(t *testing.T) {
-	e := newEnv(t)
-	u, _ := e.user("alice")
-	a := e.onlineNode(u.ID, 1, 1)
-	j := e.job(u.ID, 10, AccessPrivate)
-	e.schedule()
-	c := e.chunkOn(j.JobID, a.id)
-	for range 31 {
-		e.clock.Add(time.Minute)
-		a.heartbeat()
-	}
-	if err := e.svc.Liveness(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	got, _ := e.db.ChunkByID(context.Background(), c.ID)
-	if got.Status != protocol.StatusPending || got.Attempts != 1 || got.LastError == "" {
-		t.Fatalf("overdue chunk %+v", got)
-	}
-}
-
 func TestCompletionRules(t *testing.T) {
 	e := newEnv(t)
 	u, _ := e.user("alice")

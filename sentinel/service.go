@@ -125,6 +125,8 @@ type Service struct {
 	present       map[string]int // node id -> presences held on this instance
 	lastSchedule  time.Time
 	lastPresTouch time.Time
+	watchStart    time.Time // start of the liveness passes without a gap or a store error
+	lastWatch     time.Time // the last such pass; zero after a store error
 
 	replay *replayCache
 

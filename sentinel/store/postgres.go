@@ -732,9 +732,12 @@ func (p *Postgres) ReclaimSilent(ctx context.Context, seenBefore time.Time) ([]s
 	return collectIDs(rows, "reclaim chunks")
 }
 
-// OverdueChunks returns running chunks claimed before a time.
-func (p *Postgres) OverdueChunks(ctx context.Context, claimedBefore time.Time) ([]Chunk, error) {
-	rows, err := p.pool.Query(ctx, "SELECT "+chunkCols+" FROM jobs_chunks WHERE status = 'running' AND claimed_at < $1 ORDER BY claimed_at", claimedBefore)
+// OverdueChunks returns running chunks claimed before a time on nodes seen
+// since another.
+func (p *Postgres) OverdueChunks(ctx context.Context, claimedBefore, seenSince time.Time) ([]Chunk, error) {
+	rows, err := p.pool.Query(ctx, "SELECT "+chunkCols+` FROM jobs_chunks
+		WHERE status = 'running' AND claimed_at < $1 AND node_id IN (SELECT id FROM nodes WHERE last_seen_at >= $2)
+		ORDER BY claimed_at`, claimedBefore, seenSince)
 	if err != nil {
 		return nil, fmt.Errorf("overdue chunks: %w", err)
 	}

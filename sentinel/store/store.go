@@ -333,8 +333,9 @@ type Store interface {
 	// ReclaimSilent puts running chunks of nodes last seen before a time back
 	// to pending and returns their ids.
 	ReclaimSilent(ctx context.Context, seenBefore time.Time) ([]string, error)
-	// OverdueChunks returns running chunks claimed before a time.
-	OverdueChunks(ctx context.Context, claimedBefore time.Time) ([]Chunk, error)
+	// OverdueChunks returns running chunks claimed before one time whose
+	// node was last seen at or after another, oldest claim first.
+	OverdueChunks(ctx context.Context, claimedBefore, seenSince time.Time) ([]Chunk, error)
 	// Counts returns online nodes and pending and running chunks.
 	Counts(ctx context.Context) (Counts, error)
 

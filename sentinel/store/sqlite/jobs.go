@@ -479,10 +479,12 @@ func (s *Store) ReclaimSilent(ctx context.Context, seenBefore time.Time) ([]stri
 	return ids, err
 }
 
-// OverdueChunks returns running chunks claimed before a time.
-func (s *Store) OverdueChunks(ctx context.Context, claimedBefore time.Time) ([]store.Chunk, error) {
+// OverdueChunks returns running chunks claimed before a time on nodes seen
+// since another.
+func (s *Store) OverdueChunks(ctx context.Context, claimedBefore, seenSince time.Time) ([]store.Chunk, error) {
 	cs, err := collect(query(s.reader.QueryContext(ctx, "SELECT "+chunkCols+` FROM jobs_chunks
-		WHERE status = 'running' AND claimed_at < ? ORDER BY claimed_at`, fmtTime(claimedBefore))), scanChunkRows)
+		WHERE status = 'running' AND claimed_at < ?1 AND node_id IN (SELECT id FROM nodes WHERE last_seen_at >= ?2)
+		ORDER BY claimed_at`, fmtTime(claimedBefore), fmtTime(seenSince))), scanChunkRows)
 	if err != nil {
 		return nil, fmt.Errorf("overdue chunks: %w", err)
 	}

@@ -564,19 +564,30 @@ func testOverdueChunks(f *fixture) {
 	t := f.t
 	owner := f.user("owner")
 	a := f.online(owner.ID, 4, t0)
-	j := f.job(owner.ID, 3000, t0)
+	quiet := f.online(owner.ID, 4, t0.Add(-time.Minute)) // seen before t0
+	j := f.job(owner.ID, 4000, t0)
 	t1, t2 := t0.Add(time.Minute), t0.Add(2*time.Minute)
 	f.assign(t2, a.ID, j.Chunks[1].ID)
 	f.assign(t1, a.ID, j.Chunks[0].ID)
-	got, err := f.s.OverdueChunks(f.ctx, t2)
+	f.assign(t1, quiet.ID, j.Chunks[2].ID)
+	got, err := f.s.OverdueChunks(f.ctx, t2, t0)
 	f.check(err)
 	if len(got) != 1 || got[0].ID != j.Chunks[0].ID || got[0].NodeID != a.ID || !got[0].ClaimedAt.Equal(t1) {
-		t.Fatalf("overdue before t2: %+v", got)
+		t.Fatalf("overdue before t2 on nodes seen since t0: %+v", got)
 	}
-	got, err = f.s.OverdueChunks(f.ctx, t2.Add(time.Second))
+	got, err = f.s.OverdueChunks(f.ctx, t2.Add(time.Second), t0)
 	f.check(err)
 	if len(got) != 2 || got[0].ID != j.Chunks[0].ID || got[1].ID != j.Chunks[1].ID {
 		t.Fatalf("overdue after t2 (oldest claim first): %+v", got)
+	}
+	// The quiet node's chunk counts once the quiet node does.
+	got, err = f.s.OverdueChunks(f.ctx, t2, t0.Add(-time.Minute))
+	f.check(err)
+	if len(got) != 2 || !sameIDs([]string{got[0].ID, got[1].ID}, []string{j.Chunks[0].ID, j.Chunks[2].ID}) {
+		t.Fatalf("overdue on nodes seen since t0-1m: %+v", got)
+	}
+	if got, _ := f.s.OverdueChunks(f.ctx, t2, t0.Add(time.Second)); len(got) != 0 {
+		t.Fatalf("overdue on nodes seen since after both were last seen: %+v", got)
 	}
 }
 
