@@ -200,6 +200,8 @@ type clusterOptions struct {
 	// offlineAfter and reclaimAfter shorten the sentinel's liveness rules
 	// so failures are noticed within a test's time.
 	offlineAfter, reclaimAfter time.Duration
+	// chunkTimeout is the sentinel's --chunk-timeout; its default when zero.
+	chunkTimeout time.Duration
 }
 
 // cluster is a sentinel process with its database, a user and the nodes
@@ -208,6 +210,7 @@ type cluster struct {
 	t        *testing.T
 	opts     clusterOptions
 	dir      string
+	dbURL    string // the PostgreSQL database; empty on SQLite
 	dbArgs   []string
 	secret   string
 	port     int
@@ -231,11 +234,11 @@ func newCluster(t *testing.T, o clusterOptions) *cluster {
 	if o.sqlite {
 		c.dbArgs = []string{"--data-dir", filepath.Join(c.dir, "sentinel-data")}
 	} else {
-		url := o.dbURL
-		if url == "" {
-			url = pgtest.New(t)
+		c.dbURL = o.dbURL
+		if c.dbURL == "" {
+			c.dbURL = pgtest.New(t)
 		}
-		c.dbArgs = []string{"--database-url", url}
+		c.dbArgs = []string{"--database-url", c.dbURL}
 	}
 	c.admin("migrate")
 	c.startSentinel()
@@ -263,6 +266,9 @@ func (c *cluster) startSentinel() {
 		"--offline-after", c.opts.offlineAfter.String(),
 		"--reclaim-after", c.opts.reclaimAfter.String(),
 	}, c.dbArgs...)
+	if c.opts.chunkTimeout > 0 {
+		args = append(args, "--chunk-timeout", c.opts.chunkTimeout.String())
+	}
 	c.sentinel = startProc(c.t, "sentinel", bin.sentinel, args...)
 	waitFor(c.t, "the sentinel to answer /status", 30*time.Second, func() bool {
 		if !c.sentinel.running() {
@@ -284,6 +290,17 @@ var claimCodeLine = regexp.MustCompile(`Claim code: ([A-Z2-7]{6})`)
 // claim code and claims it for the cluster's user.
 func (c *cluster) startNode(name, url string, extra ...string) *proc {
 	c.t.Helper()
+	p := c.runNode(name, url, extra...)
+	code := p.waitOutput(c.t, claimCodeLine, 30*time.Second)
+	c.admin("nodes", "claim", strings.ToLower(code[:3])+"-"+code[3:], "--user", c.userID, "--name", name, "--max-parallel", "2")
+	p.waitOutput(c.t, regexp.MustCompile(`claimed as`), 30*time.Second)
+	return p
+}
+
+// runNode starts a node-headless process with the config directory of
+// name; a node started before under that name comes back as itself.
+func (c *cluster) runNode(name, url string, extra ...string) *proc {
+	c.t.Helper()
 	cfg := filepath.Join(c.dir, name)
 	args := append([]string{"run",
 		"--config-dir", cfg, "--log-dir", filepath.Join(cfg, "logs"),
@@ -293,11 +310,7 @@ func (c *cluster) startNode(name, url string, extra ...string) *proc {
 		// priority the nodes would wait for them.
 		"--priority", "normal",
 	}, extra...)
-	p := startProc(c.t, name, bin.node, args...)
-	code := p.waitOutput(c.t, claimCodeLine, 30*time.Second)
-	c.admin("nodes", "claim", strings.ToLower(code[:3])+"-"+code[3:], "--user", c.userID, "--name", name, "--max-parallel", "2")
-	p.waitOutput(c.t, regexp.MustCompile(`claimed as`), 30*time.Second)
-	return p
+	return startProc(c.t, name, bin.node, args...)
 }
 
 // job is what `sentinel jobs status` prints.
