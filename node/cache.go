@@ -2,17 +2,20 @@ package node
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 	"wowlab/internal/clock"
 
 	"github.com/maypok86/otter/v2"
 )
 
-// Cache sizes and lifetimes.
+// Cache sizes, in bytes of the cached documents, and lifetimes. Bytes, not
+// entries: one REST answer may be 32 MiB, so a count of entries would not
+// bound the memory.
 const (
-	ConfigCacheSize   = 1000
-	RotationCacheSize = 500
-	CacheTTL          = time.Hour
+	ConfigCacheBytes   = 64 << 20
+	RotationCacheBytes = 16 << 20
+	CacheTTL           = time.Hour
 )
 
 // Rotation is a rotations row as the node reads it.
@@ -45,17 +48,23 @@ func NewCache(clk clock.Clock) *Cache {
 	}
 	return &Cache{
 		configs: otter.Must(&otter.Options[string, json.RawMessage]{
-			MaximumSize:      ConfigCacheSize,
+			MaximumWeight:    ConfigCacheBytes,
+			Weigher:          func(hash string, c json.RawMessage) uint32 { return weight(len(hash) + len(c)) },
 			ExpiryCalculator: otter.ExpiryWriting[string, json.RawMessage](CacheTTL),
 			Clock:            oc,
 		}),
 		rotations: otter.Must(&otter.Options[string, Rotation]{
-			MaximumSize:      RotationCacheSize,
+			MaximumWeight:    RotationCacheBytes,
+			Weigher:          func(id string, r Rotation) uint32 { return weight(len(id) + len(r.Script) + len(r.Checksum)) },
 			ExpiryCalculator: otter.ExpiryWriting[string, Rotation](CacheTTL),
 			Clock:            oc,
 		}),
 	}
 }
+
+// weight is an entry's size for the caches; never 0, which otter would
+// not count.
+func weight(n int) uint32 { return uint32(min(max(n, 1), math.MaxUint32)) }
 
 // Config returns the cached config with this hash.
 func (c *Cache) Config(hash string) (json.RawMessage, bool) {

@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -40,13 +41,25 @@ func TestCacheRotationChecksum(t *testing.T) {
 	}
 }
 
+// The caches are bounded by the bytes they hold, however large the
+// documents the backend answers.
 func TestCacheIsBounded(t *testing.T) {
 	c := NewCache(nil)
-	for i := 0; i < 3*ConfigCacheSize; i++ {
-		c.SetConfig(fmt.Sprint(i), json.RawMessage(`{}`))
+	big := json.RawMessage(`"` + strings.Repeat("x", 4<<20) + `"`)
+	for i := range 3 * ConfigCacheBytes / len(big) {
+		c.SetConfig(fmt.Sprint(i), big)
+		c.SetRotation(Rotation{ID: fmt.Sprint(i), Script: string(big)})
 	}
 	c.configs.CleanUp()
-	if n := c.configs.EstimatedSize(); n > ConfigCacheSize {
-		t.Fatalf("size %d > %d", n, ConfigCacheSize)
+	c.rotations.CleanUp()
+	if w := c.configs.WeightedSize(); w > ConfigCacheBytes {
+		t.Fatalf("configs hold %d bytes, more than %d", w, ConfigCacheBytes)
+	}
+	if w := c.rotations.WeightedSize(); w > RotationCacheBytes {
+		t.Fatalf("rotations hold %d bytes, more than %d", w, RotationCacheBytes)
+	}
+	c.SetConfig("small", json.RawMessage(`{}`))
+	if _, ok := c.Config("small"); !ok {
+		t.Fatal("a small config is not kept")
 	}
 }
