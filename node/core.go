@@ -444,11 +444,16 @@ func (c *Core) identify(ctx context.Context, ok func()) (identity, error) {
 	return id, nil
 }
 
+// minClaimCheck spaces the verifies of a node waiting for its claim,
+// however many node changes announce one.
+const minClaimCheck = time.Second
+
 // claim waits for a user to claim the node: a realtime node change, or a
 // verify answering claimed (polled every ClaimPoll as a fallback). It
 // returns the node's name.
 func (c *Core) claim(ctx context.Context, nodeID, code string, sessErr <-chan error) (string, error) {
 	c.setState(State{Phase: Claiming, NodeID: nodeID, ClaimCode: code})
+	var last time.Time
 	for {
 		select {
 		case <-ctx.Done():
@@ -458,6 +463,14 @@ func (c *Core) claim(ctx context.Context, nodeID, code string, sessErr <-chan er
 		case <-c.claimedCh:
 		case <-c.clock.After(c.iv.ClaimPoll):
 		}
+		if wait := minClaimCheck - c.clock.Now().Sub(last); !last.IsZero() && wait > 0 {
+			select {
+			case <-ctx.Done():
+				return "", ctx.Err()
+			case <-c.clock.After(wait):
+			}
+		}
+		last = c.clock.Now()
 		info, err := c.api.Verify(ctx)
 		var ae *APIError
 		switch {

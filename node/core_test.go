@@ -523,3 +523,26 @@ func TestCoreBoundsAssignments(t *testing.T) {
 		t.Fatalf("%d chunks in progress, want the limit %d", got, limit)
 	}
 }
+
+// A flood of node changes announcing a claim makes a claiming node verify
+// at most every minClaimCheck.
+func TestCoreClaimChecksAreSpaced(t *testing.T) {
+	b := newBackend(t)
+	clk := clock.NewFake(time.Now())
+	n := startNode(t, b, "", func(o *Options) { o.Clock = clk })
+	n.waitEvent(t, "claiming", isPhase(Claiming))
+	b.waitSubscribed(t, "realtime:node:"+testNodeID)
+	for range 50 {
+		b.push("realtime:node:"+testNodeID, "nodes", "UPDATE", map[string]any{"id": testNodeID, "user_id": "u1", "name": "box", "max_parallel": 2})
+	}
+	waitWaiting(t, clk, minClaimCheck, minClaimCheck)
+	if got := b.count(protocol.PathVerify); got != 1 {
+		t.Fatalf("%d verifies before the first wait, want 1", got)
+	}
+	b.set(func(b *backend) { b.claimed = true })
+	clk.Advance(minClaimCheck)
+	n.waitEvent(t, "running", isPhase(Running))
+	if got := b.count(protocol.PathVerify); got != 2 {
+		t.Fatalf("%d verifies, want 2", got)
+	}
+}
