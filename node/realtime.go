@@ -34,8 +34,6 @@ type subscriptions struct {
 	nodeID     string
 	onNode     func(NodeRow)
 	onChunk    func(Chunk)
-	onResync   func()
-	onPresence func(online int)
 	log        *slog.Logger
 	now        func() time.Time
 	unreadable warnLimit // changes that cannot be decoded
@@ -54,27 +52,10 @@ func (s *subscriptions) subscribe(ctx context.Context, rt *supabase.Realtime) er
 	}); err != nil {
 		return fmt.Errorf("subscribe to chunk changes: %w", err)
 	}
-	presence := map[string]int{}
+	// The node only announces itself: it keeps no view of the others, so
+	// their presence changes, however many, queue nothing here.
 	ch, err := rt.Subscribe(presenceTopic, supabase.ChannelConfig{
 		Presence: supabase.PresenceConfig{Key: id, Enabled: true},
-		OnPresenceState: func(st supabase.PresenceState) {
-			clear(presence)
-			for k, p := range st {
-				presence[k] = len(p.Metas)
-			}
-			s.presenceChanged(presence)
-		},
-		OnPresenceDiff: func(d supabase.PresenceDiff) {
-			for k, p := range d.Joins {
-				presence[k] += len(p.Metas)
-			}
-			for k, p := range d.Leaves {
-				if presence[k] -= len(p.Metas); presence[k] <= 0 {
-					delete(presence, k)
-				}
-			}
-			s.presenceChanged(presence)
-		},
 	})
 	if err != nil {
 		return fmt.Errorf("subscribe to presence: %w", err)
@@ -86,12 +67,6 @@ func (s *subscriptions) subscribe(ctx context.Context, rt *supabase.Realtime) er
 		}
 	}()
 	return nil
-}
-
-func (s *subscriptions) presenceChanged(p map[string]int) {
-	if s.onPresence != nil {
-		s.onPresence(len(p))
-	}
 }
 
 // nodeChange handles a change of this node's row.
