@@ -546,3 +546,25 @@ func TestCoreClaimChecksAreSpaced(t *testing.T) {
 		t.Fatalf("%d verifies, want 2", got)
 	}
 }
+
+// Failure reports of unusable assignments are limited while the sentinel
+// is slow to answer them, so a flood of those assignments cannot pile up
+// goroutines.
+func TestCoreBoundsFailReports(t *testing.T) {
+	b, hash := claimedBackend(t)
+	block := make(chan struct{})
+	b.set(func(b *backend) { b.blockChunk = block })
+	n := startNode(t, b, "", func(o *Options) { o.sim = newFakeSim() })
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	for k := range 3 * maxFailReports {
+		b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid(fmt.Sprint("bad", k)), hash, 0, k))
+	}
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("marker"), hash, 5, 0))
+	n.waitEvent(t, "the marker", func(e Event) bool { return e.Kind == ChunkAssigned && e.Chunk.ID == cid("marker") })
+	waitUntil(t, "the reports in flight", func() bool { return b.count(protocol.PathFail) >= maxFailReports })
+	if got := b.count(protocol.PathFail); got != maxFailReports {
+		t.Fatalf("%d failure reports in flight, want at most %d", got, maxFailReports)
+	}
+	close(block)
+	n.waitEvent(t, "the marker's completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == cid("marker") })
+}

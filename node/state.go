@@ -86,8 +86,8 @@ const (
 	ConnectionChanged                      // Event.Connection
 	Claimed                                // Event.State holds the node id and name
 	ChunkAssigned                          // Event.Chunk
-	ChunkCompleted                         // Event.Chunk, Event.Result
-	ChunkFailed                            // Event.Chunk, Event.Err
+	ChunkCompleted                         // Event.Chunk, Event.Result: the sentinel took the result
+	ChunkFailed                            // Event.Chunk, Event.Err: not run, or its result refused
 	ChunkReleased                          // Event.Chunk (handed back at shutdown)
 	Error                                  // Event.Err: something went wrong that the node recovers from
 )
