@@ -94,8 +94,8 @@ func SavePolicy(dir string, s policy.Settings) error {
 	if _, err := f.WriteTo(&buf); err != nil {
 		return fmt.Errorf("save policy: %w", err)
 	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return fmt.Errorf("create config directory: %w", err)
+	if err := makeConfigDir(dir); err != nil {
+		return err
 	}
 	if err := writeFileAtomic(filepath.Join(dir, ConfigFile), buf, 0o600); err != nil {
 		return fmt.Errorf("save policy: %w", err)

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"wowlab/node/policy"
 	"wowlab/protocol"
 )
 
@@ -126,7 +127,8 @@ func TestIdentitySignVerifies(t *testing.T) {
 }
 
 // An existing config directory open to others is narrowed to 0700, by
-// loading the key and by saving the config: it holds the private key.
+// loading the key and by saving the config or the policies: it holds the
+// private key.
 func TestConfigDirIsMadePrivate(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no Unix permission bits")
@@ -134,6 +136,7 @@ func TestConfigDirIsMadePrivate(t *testing.T) {
 	for name, touch := range map[string]func(dir string) error{
 		"LoadIdentity": func(dir string) error { _, err := LoadIdentity(dir, nil, nil); return err },
 		"SaveConfig":   func(dir string) error { return SaveConfig(dir, DefaultConfig()) },
+		"SavePolicy":   func(dir string) error { return SavePolicy(dir, policy.Settings{}) },
 	} {
 		dir := filepath.Join(t.TempDir(), "cfg")
 		if err := os.Mkdir(dir, 0o755); err != nil {
