@@ -440,7 +440,9 @@ func TestCoreResizesPoolOnMaxParallelChange(t *testing.T) {
 	if e.State.Phase != Running {
 		t.Fatalf("state %+v", e.State)
 	}
-	// max_parallel above the enabled cores is capped by them.
+	// max_parallel above the enabled cores is capped by them. The backend
+	// answers heartbeats with it too, or the next one would undo it.
+	b.set(func(b *backend) { b.maxParallel = 64 })
 	b.push("realtime:node:"+testNodeID, "nodes", "UPDATE", map[string]any{"id": testNodeID, "user_id": "u1", "name": "renamed", "max_parallel": 64})
 	waitUntil(t, "four workers", func() bool { return n.core.Stats().MaxWorkers == 4 })
 }
