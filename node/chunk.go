@@ -139,13 +139,13 @@ func (c *Core) process(ctx context.Context, ch Chunk) error {
 		return nil
 	}
 	c.hold(newHeldResult(ch, res, c.clock.Now()))
-	c.forget(ch.ID)
 	return nil
 }
 
-// hold keeps a finished result, in memory and in the journal, and delivers
-// it in the background: the worker takes its next chunk at once instead of
-// waiting for the sentinel's answer.
+// hold keeps a finished result, in memory and in the journal, forgets its
+// chunk as in progress and delivers the result in the background: the
+// worker takes its next chunk at once instead of waiting for the
+// sentinel's answer.
 func (c *Core) hold(h *heldResult) {
 	dropped, err := c.held.add(h)
 	if err != nil {
@@ -155,6 +155,9 @@ func (c *Core) hold(h *heldResult) {
 		c.log.Warn("results journal full; dropping its oldest result (the sentinel reassigns that chunk)",
 			"chunk", dropped.Chunk.ID, "held", MaxHeldResults)
 	}
+	// Held before forgotten (see assign), and forgotten before the delivery
+	// can settle: a chunk assigned again after a refusal must run again.
+	c.forget(h.Chunk.ID)
 	c.reports.Add(1)
 	go c.deliver(h)
 }

@@ -185,6 +185,11 @@ func TestCoreResultRefusals(t *testing.T) {
 				t.Fatalf("refusal event %+v", e)
 			}
 			journalGone(t, dir)
+			// The chunk is no longer in progress once its result is settled,
+			// so the next assignment runs it.
+			if active := n.core.Stats().ActiveChunks; active != 0 {
+				t.Fatalf("%d chunks in progress after the refusal", active)
+			}
 			b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("c"), hash, 5, 0))
 			n.waitEvent(t, "completion", func(e Event) bool { return e.Kind == ChunkCompleted })
 			if sim.runsOf(0) != 2 {
