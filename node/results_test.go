@@ -102,9 +102,6 @@ func TestCoreResultKeptAcrossRestart(t *testing.T) {
 	if st, err := os.Stat(filepath.Join(dir, ResultsFile)); err != nil || (runtime.GOOS != "windows" && st.Mode().Perm() != 0o600) {
 		t.Fatalf("journal file: %v %v", st, err)
 	}
-	if got := b.count(protocol.PathRelease); got != 0 {
-		t.Fatalf("%d releases: a chunk whose result is kept was handed back", got)
-	}
 
 	b2, _ := claimedBackend(t)
 	sim := newFakeSim()
@@ -118,6 +115,31 @@ func TestCoreResultKeptAcrossRestart(t *testing.T) {
 		t.Fatal("the chunk ran again")
 	}
 	journalGone(t, dir)
+}
+
+// At shutdown the node hands back the chunks assigned to it that it knows
+// nothing of, but not one whose result it holds.
+func TestCoreDrainKeepsHeldChunks(t *testing.T) {
+	b, hash := claimedBackend(t)
+	kept := Chunk{ID: cid("kept"), Iterations: 5, ConfigHash: hash, SeedOffset: 0}
+	b.set(func(b *backend) {
+		b.failStatus[protocol.PathComplete] = repeat(http.StatusServiceUnavailable, 1000)
+		b.running = []Chunk{kept}
+	})
+	n := startNode(t, b, "", func(o *Options) { o.sim = newFakeSim() })
+	b.waitCall(t, protocol.PathComplete)
+	// Assigned after the node's resync: only the drain's check finds it.
+	b.set(func(b *backend) {
+		b.running = []Chunk{kept, {ID: cid("straggler"), Iterations: 5, ConfigHash: hash, SeedOffset: 5}}
+	})
+	n.stop(t)
+	var rr protocol.ReleaseRequest
+	if err := json.Unmarshal(b.waitCall(t, protocol.PathRelease).body, &rr); err != nil || rr.ChunkID != cid("straggler") {
+		t.Fatalf("released %+v (%v), want the straggler", rr, err)
+	}
+	if got := b.count(protocol.PathRelease); got != 1 {
+		t.Fatalf("%d releases: the chunk whose result is kept was handed back", got)
+	}
 }
 
 // An assignment of a chunk whose result the node holds delivers the result
@@ -246,6 +268,7 @@ func TestCoreDeliveryEndsUnavailableWait(t *testing.T) {
 	})
 	b.waitCall(t, protocol.PathComplete)
 	b.set(func(b *backend) { b.failStatus[protocol.PathHeartbeat] = []int{http.StatusServiceUnavailable} })
+	waitWaiting(t, clk, fastIntervals().Heartbeat, fastIntervals().Heartbeat)
 	clk.Advance(fastIntervals().Heartbeat) // the next heartbeat fails
 	n.waitEvent(t, "unavailable", isPhase(Unavailable))
 	waitWaiting(t, clk, time.Second, 1500*time.Millisecond)
