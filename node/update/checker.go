@@ -1,0 +1,156 @@
+package update
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"wowlab/internal/clock"
+)
+
+// Check schedule a Checker left zero takes: every 12 hours, each wait
+// moved by up to an hour either way so a fleet started together does not
+// ask the feed all at once.
+const (
+	DefaultInterval = 12 * time.Hour
+	DefaultJitter   = time.Hour
+)
+
+// Status is what the node shows about updates.
+type Status struct {
+	Version   string    // running version
+	Feed      string    // where releases come from
+	Automatic bool      // found releases are installed without asking
+	Off       string    // why automatic updates are off, when they are
+	Available *Release  // newest release above the running one, if any
+	Checked   time.Time // last check, zero before the first
+	Err       string    // last check's error, if it failed
+}
+
+// Checker looks for a new release at start and then every Interval (with
+// jitter), and keeps what it found for Status. When automatic updates are
+// on it hands each newly found release to Found, which belongs to the
+// node's core: stage it, drain between chunks, commit and restart.
+type Checker struct {
+	Updater  *Updater
+	Clock    clock.Clock         // default the system clock
+	Interval time.Duration       // default DefaultInterval
+	Jitter   time.Duration       // default DefaultJitter
+	Rand     func(n int64) int64 // uniform in [0, n); default math/rand/v2
+	// Off is why automatic updates are off by configuration
+	// (auto_update = false, --no-update); "" leaves them on unless the
+	// Updater is Blocked.
+	Off    string
+	Found  func(context.Context, Release)
+	Logger *slog.Logger
+
+	mu     sync.Mutex
+	status Status
+	found  string // version last handed to Found
+}
+
+// Run checks until ctx is done and returns nil then.
+func (c *Checker) Run(ctx context.Context) error {
+	clk := c.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
+	interval, jitter := c.Interval, c.Jitter
+	if interval <= 0 {
+		interval = DefaultInterval
+	}
+	if jitter < 0 || jitter >= interval {
+		jitter = 0
+	} else if c.Jitter == 0 && c.Interval == 0 {
+		jitter = DefaultJitter
+	}
+	random := c.Rand
+	if random == nil {
+		random = rand.Int64N
+	}
+	for {
+		c.check(ctx, clk)
+		wait := interval
+		if jitter > 0 {
+			wait += time.Duration(random(int64(2*jitter))) - jitter
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-clk.After(wait):
+		}
+	}
+}
+
+// Status returns what the last check found.
+func (c *Checker) Status() Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := c.status
+	s.Version, s.Feed = c.Updater.Version(), c.Updater.Feed().String()
+	s.Off = c.off()
+	s.Automatic = s.Off == ""
+	if s.Available != nil {
+		r := *s.Available
+		s.Available = &r
+	}
+	return s
+}
+
+// off returns why automatic updates are off, or "".
+func (c *Checker) off() string {
+	if c.Off != "" {
+		return c.Off
+	}
+	if err := c.Updater.Blocked(); err != nil {
+		var b *BlockedError
+		if errors.As(err, &b) {
+			return b.Reason
+		}
+		return err.Error()
+	}
+	return ""
+}
+
+func (c *Checker) check(ctx context.Context, clk clock.Clock) {
+	log := c.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	rel, err := c.Updater.Check(ctx)
+	held := c.Updater.Held()
+	if err == nil && held != "" && !Newer(rel.Version, held) {
+		err = ErrNoUpdate // rolled back from this version: wait for a newer one
+	}
+	c.mu.Lock()
+	c.status.Checked = clk.Now()
+	c.status.Err = ""
+	var newly bool
+	switch {
+	case err == nil:
+		c.status.Available = &rel
+		newly = rel.Version != c.found
+	case errors.Is(err, ErrNoUpdate):
+		c.status.Available = nil
+	default:
+		c.status.Err = err.Error()
+	}
+	off := c.off()
+	if newly && off == "" {
+		c.found = rel.Version
+	}
+	c.mu.Unlock()
+
+	switch {
+	case err == nil && newly:
+		log.Info("update available", "version", rel.Version, "running", c.Updater.Version(), "automatic", off == "", "off", off)
+		if off == "" && c.Found != nil {
+			c.Found(ctx, rel)
+		}
+	case err != nil && !errors.Is(err, ErrNoUpdate) && ctx.Err() == nil:
+		log.Warn("update check failed; the node keeps running its version", "err", err)
+	}
+}
