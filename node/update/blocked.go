@@ -56,7 +56,7 @@ func (u *Updater) Blocked() error {
 	if _, err := os.Stat(u.o.Path + PackagedMarkerSuffix); err == nil {
 		return &BlockedError{Reason: fmt.Sprintf("%s was installed by a package manager (%s exists); update it with that", u.o.Path, u.o.Path+PackagedMarkerSuffix)}
 	}
-	if u.o.GOOS == "linux" {
+	if u.o.GOOS == "linux" && !u.o.InContainer {
 		if why := containerized(u.o.System); why != "" {
 			return &BlockedError{Reason: "running in a container (" + why + "); pull a new image instead"}
 		}

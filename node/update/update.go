@@ -71,6 +71,10 @@ type Options struct {
 	// back from, so that automatic updates do not install it again.
 	HoldFile string
 
+	// InContainer allows updating inside a container, for one whose
+	// binary lives on a volume that outlasts the container (a development
+	// container); elsewhere the image is the unit of update.
+	InContainer bool
 	// System is what Blocked inspects to tell containers and package
 	// installs; default the real file system and environment.
 	System System

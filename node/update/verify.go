@@ -54,7 +54,10 @@ func ParseSums(raw []byte) (Sums, error) {
 		hexSum, name, ok := strings.Cut(string(line), " ")
 		name, _ = strings.CutPrefix(strings.TrimPrefix(name, " "), "*")
 		var sum [32]byte
-		if n, err := hex.Decode(sum[:], []byte(hexSum)); !ok || err != nil || n != len(sum) || len(hexSum) != 2*len(sum) {
+		if !ok || len(hexSum) != 2*len(sum) {
+			return nil, fmt.Errorf("%s line %d: want \"<sha256 hex>  <file name>\"", SumsFile, i+1)
+		}
+		if _, err := hex.Decode(sum[:], []byte(hexSum)); err != nil {
 			return nil, fmt.Errorf("%s line %d: want \"<sha256 hex>  <file name>\"", SumsFile, i+1)
 		}
 		if !validFileName(name) {

@@ -1,0 +1,126 @@
+package update_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"wowlab/internal/clock"
+	"wowlab/node/update"
+)
+
+// waitBlocked returns the wait the checker asked clk for once it has one.
+func waitBlocked(t *testing.T, clk *clock.Fake) time.Duration {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	for {
+		if w := clk.Waiting(); len(w) == 1 {
+			return w[0]
+		}
+		select {
+		case <-clk.Changed():
+		case <-deadline:
+			t.Fatal("the checker never waited")
+		}
+	}
+}
+
+func TestCheckerSchedulesAndReports(t *testing.T) {
+	f := newFixture(t)
+	path := installed(t, "v1.0.0")
+	u := f.updater(t, path, "v1.0.0", nil)
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	found := make(chan update.Release, 4)
+	c := &update.Checker{
+		Updater: u, Clock: clk,
+		Interval: 12 * time.Hour, Jitter: time.Hour,
+		Rand:  func(n int64) int64 { return n / 4 }, // 30 min into the 2 h window
+		Found: func(_ context.Context, r update.Release) { found <- r },
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+
+	// The first check runs at start and finds nothing.
+	if w := waitBlocked(t, clk); w != 11*time.Hour+30*time.Minute {
+		t.Fatalf("next check in %v, want 11h30m (12h - 1h jitter + 30m)", w)
+	}
+	if s := c.Status(); s.Available != nil || s.Checked.IsZero() || s.Err != "" || !s.Automatic || s.Version != "v1.0.0" {
+		t.Fatalf("Status after the first check = %+v", s)
+	}
+
+	f.publish(t, "v1.1.0", false, f.key, f.good("v1.1.0"))
+	clk.Advance(11*time.Hour + 30*time.Minute)
+	if r := <-found; r.Version != "v1.1.0" {
+		t.Fatalf("Found %s", r.Version)
+	}
+	waitBlocked(t, clk)
+	if s := c.Status(); s.Available == nil || s.Available.Version != "v1.1.0" || s.Available.Notes != "notes of v1.1.0" {
+		t.Fatalf("Status = %+v", s)
+	}
+
+	// The same release found again is not handed over twice.
+	clk.Advance(11*time.Hour + 30*time.Minute)
+	waitBlocked(t, clk)
+	select {
+	case r := <-found:
+		t.Fatalf("Found %s again", r.Version)
+	default:
+	}
+}
+
+func TestCheckerOffReportsAndNeverHandsOver(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "v1.1.0", false, f.key, f.good("v1.1.0"))
+	for _, tc := range []struct {
+		name, off, version, want string
+	}{
+		{"config", "auto_update = false in config.ini", "v1.0.0", "auto_update = false in config.ini"},
+		{"development build", "", "dev", "development build"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := f.updater(t, installed(t, "v1.0.0"), tc.version, nil)
+			clk := clock.NewFake(time.Unix(0, 0))
+			c := &update.Checker{Updater: u, Clock: clk, Off: tc.off,
+				Found: func(context.Context, update.Release) { t.Error("Found called with updates off") }}
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error)
+			go func() { done <- c.Run(ctx) }()
+			if w := waitBlocked(t, clk); w < 11*time.Hour || w > 13*time.Hour {
+				t.Errorf("default wait %v is not 12h with up to 1h jitter", w)
+			}
+			cancel()
+			<-done
+			s := c.Status()
+			if s.Automatic || s.Off == "" || !contains(s.Off, tc.want) {
+				t.Fatalf("Status = %+v, want off because %q", s, tc.want)
+			}
+			if tc.version == "v1.0.0" && (s.Available == nil || s.Available.Version != "v1.1.0") {
+				t.Fatalf("Status.Available = %+v: availability is reported even when off", s.Available)
+			}
+		})
+	}
+}
+
+func TestCheckerSkipsHeldVersion(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "v1.1.0", false, f.key, f.good("v1.1.0"))
+	path := installed(t, "v1.0.0")
+	u := f.updater(t, path, "v1.0.0", nil)
+	writeHold(t, path, "v1.1.0")
+	clk := clock.NewFake(time.Unix(0, 0))
+	c := &update.Checker{Updater: u, Clock: clk, Found: func(context.Context, update.Release) { t.Error("held version handed over") }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	waitBlocked(t, clk)
+	cancel()
+	<-done
+	if s := c.Status(); s.Available != nil {
+		t.Fatalf("Status.Available = %+v, want none while v1.1.0 is held", s.Available)
+	}
+}
