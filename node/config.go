@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 
 	"github.com/google/uuid"
 	"gopkg.in/ini.v1"
@@ -34,11 +35,12 @@ type Config struct {
 	APIURL      string // REST and Realtime base URL
 	SentinelURL string // node API base URL
 	AnonKey     string // the backend's public anon key
+	AutoUpdate  bool   // install signed releases by itself (auto_update, default true)
 }
 
 // DefaultConfig returns the settings of a node that has never run.
 func DefaultConfig() Config {
-	return Config{APIURL: DefaultAPIURL, SentinelURL: DefaultSentinelURL}
+	return Config{APIURL: DefaultAPIURL, SentinelURL: DefaultSentinelURL, AutoUpdate: true}
 }
 
 // Validate reports the first setting that cannot be used.
@@ -109,6 +111,13 @@ func parseConfig(raw []byte) (Config, error) {
 		c.APIURL = get("api_url", c.APIURL)
 		c.SentinelURL = get("sentinel_url", c.SentinelURL)
 		c.AnonKey = get("anon_key", "")
+		if v := get("auto_update", ""); v != "" {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return Config{}, fmt.Errorf("auto_update %q is not true or false", v)
+			}
+			c.AutoUpdate = b
+		}
 	}
 	if err := c.Validate(); err != nil {
 		return Config{}, err
@@ -135,6 +144,7 @@ func SaveConfig(dir string, c Config) error {
 	}
 	for _, kv := range [][2]string{
 		{"node_id", c.NodeID}, {"api_url", c.APIURL}, {"sentinel_url", c.SentinelURL}, {"anon_key", c.AnonKey},
+		{"auto_update", strconv.FormatBool(c.AutoUpdate)},
 	} {
 		if _, err := s.NewKey(kv[0], kv[1]); err != nil {
 			return fmt.Errorf("save config: %w", err)

@@ -51,9 +51,22 @@ func TestLoadConfigParsesHandWrittenFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := Config{NodeID: "6f1c2a9e-2f4b-4a51-9d55-0b7f4c3e2a10", APIURL: "http://localhost:8080", SentinelURL: DefaultSentinelURL}
+	want := Config{NodeID: "6f1c2a9e-2f4b-4a51-9d55-0b7f4c3e2a10", APIURL: "http://localhost:8080", SentinelURL: DefaultSentinelURL, AutoUpdate: true}
 	if c != want {
 		t.Fatalf("got %+v, want %+v", c, want)
+	}
+}
+
+func TestLoadConfigAutoUpdate(t *testing.T) {
+	for text, want := range map[string]bool{"": true, "auto_update = false\n": false, "auto_update=true\n": true, "auto_update = 0\n": false} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, ConfigFile), []byte("[node]\n"+text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		c, err := LoadConfig(dir, nil)
+		if err != nil || c.AutoUpdate != want {
+			t.Errorf("%q: AutoUpdate = %v, %v; want %v", text, c.AutoUpdate, err, want)
+		}
 	}
 }
 
@@ -63,6 +76,7 @@ func TestLoadConfigCorruptIsBackedUp(t *testing.T) {
 		{"unclosed section", "[node\nnode_id=x\n"},
 		{"bad node id", "[node]\nnode_id=not-a-uuid\n"},
 		{"bad url", "[node]\napi_url=ftp://x\n"},
+		{"bad auto_update", "[node]\nauto_update=sometimes\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,6 +31,15 @@ type flags struct {
 	logFormat   string
 	grace       time.Duration
 	priority    string
+	update      updateFlags
+}
+
+// resolvedConfigDir returns --config-dir or the default.
+func (f *flags) resolvedConfigDir() (string, error) {
+	if f.configDir != "" {
+		return f.configDir, nil
+	}
+	return node.DefaultConfigDir()
 }
 
 // newRoot builds the command tree; out receives what the node prints for
@@ -48,7 +57,7 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return cli.ApplyEnv(cmd.Flags(), lookupEnv)
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), f, out) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), f, out) },
 	}
 	fs := root.PersistentFlags()
 	fs.StringVar(&f.configDir, "config-dir", "", "directory of the key and config.ini (default: user config dir/wowlab-node)")
@@ -66,26 +75,22 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 		cli.BindEnv(fs, name, env)
 	}
 	addPolicyFlags(fs, f.policy)
-	// Self-update ("update" command, "--no-update" flag) belongs here once
-	// signed releases exist (roadmap item 6).
+	f.update.register(fs)
 
 	runCmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run the node (the default command)",
 		Args:  cobra.NoArgs,
-		RunE:  func(cmd *cobra.Command, _ []string) error { return run(cmd.Context(), f, out) },
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), f, out) },
 	}
-	versionCmd := &cobra.Command{
-		Use:   "version",
-		Short: "Print the version",
-		Args:  cobra.NoArgs,
-		RunE: func(*cobra.Command, []string) error {
-			_, err := fmt.Fprintf(out, "node-headless %s\n", version.String())
-			return err
-		},
-	}
-	root.AddCommand(runCmd, versionCmd, newCtl(&f.configDir, out))
+	root.SetOut(out)
+	root.AddCommand(runCmd, cli.VersionCommand(binaryName), newCtl(&f.configDir, out), newUpdateCmd(&f, out), newServiceCmd(&f, out))
 	return root
+}
+
+// runNode runs the node, through the service manager when it started it.
+func runNode(ctx context.Context, f flags, out io.Writer) error {
+	return runManaged(ctx, func(ctx context.Context) error { return run(ctx, f, out) })
 }
 
 // run starts the node and stops it on SIGINT or SIGTERM.
@@ -108,10 +113,8 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if err != nil {
 		return cli.Usagef("--priority: %v", err)
 	}
-	if f.configDir == "" {
-		if f.configDir, err = node.DefaultConfigDir(); err != nil {
-			return err
-		}
+	if f.configDir, err = f.resolvedConfigDir(); err != nil {
+		return err
 	}
 	if f.logDir == "" {
 		if f.logDir, err = node.DefaultLogDir(); err != nil {
@@ -152,6 +155,13 @@ func run(parent context.Context, f flags, out io.Writer) error {
 
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The core runs in its own context so that an update can drain it.
+	coreCtx, drain := context.WithCancel(ctx)
+	defer drain()
+	updates, err := startUpdates(ctx, &f, core.Config(), logger.Logger, drain)
+	if err != nil {
+		return err
+	}
 	events, cancel := core.Subscribe(256)
 	printed := make(chan struct{})
 	go func() {
@@ -160,11 +170,15 @@ func run(parent context.Context, f flags, out io.Writer) error {
 			printEvent(out, e)
 		}
 	}()
-	err = core.Run(ctx)
+	err = core.Run(coreCtx)
 	cancel()
 	<-printed
-	fmt.Fprintln(out, "node stopped")
-	return err
+	staged := updates.stop()
+	if err != nil || staged == nil || ctx.Err() != nil {
+		fmt.Fprintln(out, "node stopped")
+		return err
+	}
+	return installAndRestart(staged, out, logger)
 }
 
 // printEvent writes one line per state change and per chunk.

@@ -254,7 +254,7 @@ func newRoot(env environment) *cobra.Command {
 	user(status)
 	jobs.AddCommand(submit, status)
 
-	root.AddCommand(serve, migrate, keys, users, nodes, jobs, newDevCommand())
+	root.AddCommand(serve, migrate, keys, users, nodes, jobs, newDevCommand(), cli.VersionCommand("sentinel"))
 	return root
 }
 

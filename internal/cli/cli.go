@@ -16,6 +16,8 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+
+	"wowlab/internal/version"
 )
 
 const envAnnotation = "wowlab_env"
@@ -141,4 +143,18 @@ func Printable(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// VersionCommand is the version command of binary: it prints
+// version.Line of the running version to the command's output.
+func VersionCommand(binary string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprintln(cmd.OutOrStdout(), version.Line(binary, version.String()))
+			return err
+		},
+	}
 }

@@ -18,3 +18,8 @@ func String() string {
 	}
 	return "dev"
 }
+
+// Line is what the version command of binary at version v prints, such
+// as "node-headless v1.2.3"; the updater reads it back from a new binary
+// before installing it.
+func Line(binary, v string) string { return binary + " " + v }

@@ -150,7 +150,7 @@ func (c *Checker) check(ctx context.Context, clk clock.Clock) {
 		if off == "" && c.Found != nil {
 			c.Found(ctx, rel)
 		}
-	case err != nil && !errors.Is(err, ErrNoUpdate) && ctx.Err() == nil:
+	case err != nil && !errors.Is(err, ErrNoUpdate) && !errors.As(err, new(*BlockedError)) && ctx.Err() == nil:
 		log.Warn("update check failed; the node keeps running its version", "err", err)
 	}
 }

@@ -72,12 +72,8 @@ const (
 	NotesFile     = "RELEASE_NOTES.md"     // the release notes, also the index's body
 )
 
-// VersionLine is the first line the version command of binary prints, and
-// what the updater expects from a new binary before it installs it.
-func VersionLine(binary, version string) string { return binary + " " + version }
-
 // parseVersionLine returns the version in out when its first line is
-// binary's version line.
+// binary's version line (version.Line).
 func parseVersionLine(binary string, out []byte) (string, bool) {
 	line, _, _ := strings.Cut(string(out), "\n")
 	name, v, ok := strings.Cut(strings.TrimRight(line, "\r"), " ")

@@ -31,6 +31,8 @@ import (
 
 	"aead.dev/minisign"
 	"github.com/minio/selfupdate"
+
+	"wowlab/internal/version"
 )
 
 // Limits and timeouts an Options left zero takes.
@@ -375,7 +377,7 @@ func (u *Updater) runVersion(ctx context.Context, path string) (string, error) {
 	}
 	v, ok := parseVersionLine(u.o.Binary, out.Bytes())
 	if !ok {
-		return "", fmt.Errorf("'version' printed %q, not %q", firstLine(out.String()), VersionLine(u.o.Binary, "VERSION"))
+		return "", fmt.Errorf("'version' printed %q, not %q", firstLine(out.String()), version.Line(u.o.Binary, "VERSION"))
 	}
 	return v, nil
 }

@@ -17,6 +17,7 @@ import (
 	"aead.dev/minisign"
 
 	"wowlab/internal/release"
+	"wowlab/internal/version"
 	"wowlab/node/update"
 )
 
@@ -147,10 +148,10 @@ func (f *fixture) addToIndex(t *testing.T, one []byte) {
 
 // installed writes the running binary (a script answering version) and
 // returns its path.
-func installed(t *testing.T, version string) string {
+func installed(t *testing.T, v string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "node-headless")
-	if err := os.WriteFile(path, script(update.VersionLine("node-headless", version)), 0o755); err != nil {
+	if err := os.WriteFile(path, script(version.Line("node-headless", v)), 0o755); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -182,8 +183,8 @@ func (f *fixture) updater(t *testing.T, path, version string, mod func(*update.O
 	return u
 }
 
-func (f *fixture) good(version string) asset {
-	return asset{"node-headless", f.here, script(update.VersionLine("node-headless", version))}
+func (f *fixture) good(v string) asset {
+	return asset{"node-headless", f.here, script(version.Line("node-headless", v))}
 }
 
 func TestApplyInstallsAndKeepsThePrevious(t *testing.T) {
