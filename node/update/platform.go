@@ -66,10 +66,10 @@ func (p Platform) ArchiveName(binary, version string) string {
 
 // Files of a release besides the archives.
 const (
-	SumsFile      = "SHA256SUMS"           // "hex  name" lines, as sha256sum writes them
+	SumsFile      = "SHA256SUMS"          // "hex  name" lines, as sha256sum writes them
 	SignatureFile = SumsFile + ".minisig" // minisign signature of SumsFile
-	IndexFile     = "releases.json"        // a base URL feed's list of releases
-	NotesFile     = "RELEASE_NOTES.md"     // the release notes, also the index's body
+	IndexFile     = "releases.json"       // a base URL feed's list of releases
+	NotesFile     = "RELEASE_NOTES.md"    // the release notes, also the index's body
 )
 
 // parseVersionLine returns the version in out when its first line is
@@ -82,4 +82,3 @@ func parseVersionLine(binary string, out []byte) (string, bool) {
 	}
 	return v, true
 }
-

@@ -527,8 +527,14 @@ func TestBlocked(t *testing.T) {
 		{"development build", func(o *update.Options) { o.Version = "dev" }, "development build"},
 		{"package manager's directory", func(o *update.Options) { o.Path = "/usr/bin/node-headless" }, "package manager"},
 		{"package marker", func(o *update.Options) { o.Path = marked }, "package manager"},
-		{"docker", func(o *update.Options) { o.GOOS = "linux"; o.System = fakeSystem{files: map[string]string{"/.dockerenv": ""}} }, "container"},
-		{"podman", func(o *update.Options) { o.GOOS = "linux"; o.System = fakeSystem{env: map[string]string{"container": "podman"}} }, "container"},
+		{"docker", func(o *update.Options) {
+			o.GOOS = "linux"
+			o.System = fakeSystem{files: map[string]string{"/.dockerenv": ""}}
+		}, "container"},
+		{"podman", func(o *update.Options) {
+			o.GOOS = "linux"
+			o.System = fakeSystem{env: map[string]string{"container": "podman"}}
+		}, "container"},
 		{"kubernetes", func(o *update.Options) {
 			o.GOOS = "linux"
 			o.System = fakeSystem{files: map[string]string{"/proc/1/cgroup": "0::/kubepods/besteffort/pod1"}}
