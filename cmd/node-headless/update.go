@@ -152,7 +152,7 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 	}
 	rel, err := u.Check(ctx)
 	if errors.Is(err, update.ErrNoUpdate) {
-		fmt.Fprintf(out, "up to date: no release above %s\n", version.String())
+		fmt.Fprintf(out, "up to date: %v\n", err)
 		return nil
 	}
 	if err != nil {
@@ -240,9 +240,10 @@ func installAndRestart(s *update.Staged, out io.Writer, logger *logging.Logger) 
 	fmt.Fprintf(out, "updated from %s to %s; restarting\n", got.From, got.To)
 	logger.Info("restarting as the new version", "version", got.To, "path", got.Path)
 	logger.Close()
-	err = update.Restart(got.Path)
-	if !errors.Is(err, update.ErrRestartByExit) {
-		fmt.Fprintf(out, "could not restart in place (%v); exiting with status %d for the service manager to start %s\n", err, update.ExitRestart, got.To)
+	if err := update.Restart(got.Path); errors.Is(err, update.ErrRestartByExit) {
+		fmt.Fprintf(out, "exiting with status %d for the service manager (or you) to start %s\n", update.ExitRestart, got.To)
+	} else {
+		fmt.Fprintf(out, "could not restart in place (%v); exiting with status %d for the service manager (or you) to start %s\n", err, update.ExitRestart, got.To)
 	}
 	return &cli.ExitError{Code: update.ExitRestart}
 }

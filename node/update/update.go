@@ -354,7 +354,7 @@ func (u *Updater) checkRuns(ctx context.Context, path, version string) error {
 		return fmt.Errorf("new binary of %s: %w", version, err)
 	}
 	if got != version {
-		return fmt.Errorf("new binary says it is %s, the release is %s: refused", got, version)
+		return fmt.Errorf("new binary says it is %s, the release is %s", got, version)
 	}
 	return nil
 }
