@@ -56,7 +56,11 @@ func (u *updateFlags) register(fs *pflag.FlagSet) {
 
 // updater builds the Updater of this binary from the flags.
 func (u *updateFlags) updater(configDir string, logger *slog.Logger) (*update.Updater, error) {
-	feed, err := update.ParseFeed(u.feed, u.githubAPI)
+	spec := u.feed
+	if spec == "" {
+		spec = update.DefaultFeed
+	}
+	feed, err := update.ParseFeed(spec, u.githubAPI)
 	if err != nil {
 		return nil, cli.Usagef("--feed: %v", err)
 	}
