@@ -290,16 +290,23 @@ var claimCodeLine = regexp.MustCompile(`Claim code: ([A-Z2-7]{6})`)
 // claim code and claims it for the cluster's user.
 func (c *cluster) startNode(name, url string, extra ...string) *proc {
 	c.t.Helper()
-	p := c.runNode(name, url, extra...)
+	return c.startNodeBinary(bin.node, name, url, extra...)
+}
+
+// startNodeBinary is startNode with another node-headless binary.
+func (c *cluster) startNodeBinary(path, name, url string, extra ...string) *proc {
+	c.t.Helper()
+	p := c.runNode(path, name, url, extra...)
 	code := p.waitOutput(c.t, claimCodeLine, 30*time.Second)
 	c.admin("nodes", "claim", strings.ToLower(code[:3])+"-"+code[3:], "--user", c.userID, "--name", name, "--max-parallel", "2")
 	p.waitOutput(c.t, regexp.MustCompile(`claimed as`), 30*time.Second)
 	return p
 }
 
-// runNode starts a node-headless process with the config directory of
-// name; a node started before under that name comes back as itself.
-func (c *cluster) runNode(name, url string, extra ...string) *proc {
+// runNode starts the node-headless binary at path with the config
+// directory of name; a node started before under that name comes back as
+// itself.
+func (c *cluster) runNode(path, name, url string, extra ...string) *proc {
 	c.t.Helper()
 	cfg := filepath.Join(c.dir, name)
 	args := append([]string{"run",
@@ -310,7 +317,7 @@ func (c *cluster) runNode(name, url string, extra ...string) *proc {
 		// priority the nodes would wait for them.
 		"--priority", "normal",
 	}, extra...)
-	return startProc(c.t, name, bin.node, args...)
+	return startProc(c.t, name, path, args...)
 }
 
 // job is what `sentinel jobs status` prints.

@@ -60,7 +60,7 @@ func sentinelOutage(t *testing.T, opts clusterOptions, outage time.Duration, res
 		// the sentinel (its limit is the grace period of 30 s).
 		n.stop(t, syscall.SIGTERM, 20*time.Second)
 		n.waitOutput(t, keptForNextLine, time.Second)
-		n = c.runNode("node", c.url)
+		n = c.runNode(bin.node, "node", c.url)
 		n.waitOutput(t, deliverKeptLine, 30*time.Second)
 	}
 	// The outage itself is the scenario: it is waited out, nothing else.

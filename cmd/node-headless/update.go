@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -36,6 +37,7 @@ type updateFlags struct {
 	prerelease  bool
 	inContainer bool
 	githubAPI   string
+	interval    time.Duration
 }
 
 func (u *updateFlags) register(fs *pflag.FlagSet) {
@@ -44,11 +46,13 @@ func (u *updateFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&u.keys, "update-key", nil, "minisign public key trusted besides the built-in release key (a self-hosted fleet's), repeatable")
 	fs.BoolVar(&u.prerelease, "prerelease", false, "install prereleases too")
 	fs.BoolVar(&u.inContainer, "update-in-container", false, "allow updates inside a container (only when the binary lives on a volume)")
+	fs.DurationVar(&u.interval, "update-interval", update.DefaultInterval, "time between checks for a new release (an hour either way at random; a twelfth of it below 12h)")
 	fs.StringVar(&u.githubAPI, "github-api", update.DefaultGitHubAPI, "GitHub API of github: feeds")
 	_ = fs.MarkHidden("github-api")
 	for name, env := range map[string]string{
 		"no-update": "WOWLAB_NO_UPDATE", "feed": "WOWLAB_UPDATE_FEED", "prerelease": "WOWLAB_UPDATE_PRERELEASE",
 		"update-in-container": "WOWLAB_UPDATE_IN_CONTAINER", "github-api": "WOWLAB_GITHUB_API",
+		"update-interval": "WOWLAB_UPDATE_INTERVAL",
 	} {
 		cli.BindEnv(fs, name, env)
 	}
@@ -145,8 +149,11 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 			return err
 		}
 		off := f.update.automaticOff(cfg)
-		if err := u.Blocked(); err != nil {
-			off = err.Error()
+		var blocked *update.BlockedError
+		if err := u.Blocked(); errors.As(err, &blocked) {
+			off = blocked.Reason
+		} else if err != nil {
+			return err
 		}
 		if off == "" {
 			fmt.Fprintln(out, "automatic updates: on")
@@ -155,6 +162,9 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 		}
 	}
 	rel, err := u.Check(ctx)
+	if check && errors.As(err, new(*update.BlockedError)) {
+		return nil // said above
+	}
 	if errors.Is(err, update.ErrNoUpdate) {
 		fmt.Fprintf(out, "up to date: %v\n", err)
 		return nil
@@ -204,17 +214,18 @@ func startUpdates(ctx context.Context, f *flags, cfg node.Config, log *slog.Logg
 	}
 	a := &autoUpdates{done: make(chan struct{})}
 	ctx, a.cancel = context.WithCancel(ctx)
-	c := &update.Checker{Updater: u, Off: off, Logger: log, Found: func(ctx context.Context, rel update.Release) {
+	c := &update.Checker{Updater: u, Off: off, Logger: log, Interval: f.update.interval, Found: func(ctx context.Context, rel update.Release) error {
 		s, err := u.Stage(ctx, rel)
 		if err != nil {
 			log.Error("update refused; the node keeps running its version", "version", rel.Version, "running", version.String(), "err", err)
-			return
+			return err
 		}
 		a.mu.Lock()
 		a.staged = s
 		a.mu.Unlock()
 		log.Info("update verified; draining the node to install it", "version", rel.Version)
 		drain()
+		return nil
 	}}
 	go func() {
 		defer close(a.done)

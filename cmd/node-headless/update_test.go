@@ -1,9 +1,7 @@
 package main
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
 	"net/http"
 	"net/http/httptest"
@@ -67,32 +65,18 @@ func buildReleases(t *testing.T) *releases {
 				return
 			}
 		}
-		r.bin100, buildErr = unpack(filepath.Join(r.v100, here.ArchiveName(binaryName, "v1.0.0")))
+		archive, err := os.ReadFile(filepath.Join(r.v100, here.ArchiveName(binaryName, "v1.0.0")))
+		if err != nil {
+			buildErr = err
+			return
+		}
+		r.bin100, buildErr = update.Extract(here, binaryName, archive)
 		built = r
 	})
 	if buildErr != nil {
 		t.Fatal(buildErr)
 	}
 	return built
-}
-
-func unpack(archive string) ([]byte, error) {
-	f, err := os.Open(archive)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	gz, err := gzip.NewReader(f)
-	if err != nil {
-		return nil, err
-	}
-	tr := tar.NewReader(gz)
-	if _, err := tr.Next(); err != nil {
-		return nil, err
-	}
-	var b bytes.Buffer
-	_, err = b.ReadFrom(tr)
-	return b.Bytes(), err
 }
 
 // variant copies a release directory, renaming its archives with rename

@@ -10,11 +10,11 @@ import (
 	"io"
 )
 
-// extract returns the binary's file from a release archive of p: the
+// Extract returns the binary's file from a release archive of p: the
 // entry named p.Exe(binary) at the archive's top level, which must be a
-// regular file. The archive is already verified; the checks here guard
-// against a release built wrong.
-func extract(p Platform, binary string, archive []byte) ([]byte, error) {
+// regular file. The updater calls it on verified archives only; the checks
+// here guard against a release built wrong.
+func Extract(p Platform, binary string, archive []byte) ([]byte, error) {
 	want := p.Exe(binary)
 	if p.ArchiveExt() == ".zip" {
 		zr, err := zip.NewReader(bytes.NewReader(archive), int64(len(archive)))

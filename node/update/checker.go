@@ -33,18 +33,20 @@ type Status struct {
 // Checker looks for a new release at start and then every Interval (with
 // jitter), and keeps what it found for Status. When automatic updates are
 // on it hands each newly found release to Found, which belongs to the
-// node's core: stage it, drain between chunks, commit and restart.
+// node's core: stage it, drain between chunks, commit and restart. A
+// release Found returns an error for is handed over again at the next
+// check, so a download cut short is tried again.
 type Checker struct {
 	Updater  *Updater
 	Clock    clock.Clock         // default the system clock
 	Interval time.Duration       // default DefaultInterval
-	Jitter   time.Duration       // default DefaultJitter
+	Jitter   time.Duration       // default DefaultJitter or Interval/12 when less; negative for none
 	Rand     func(n int64) int64 // uniform in [0, n); default math/rand/v2
 	// Off is why automatic updates are off by configuration
 	// (auto_update = false, --no-update); "" leaves them on unless the
 	// Updater is Blocked.
 	Off    string
-	Found  func(context.Context, Release)
+	Found  func(context.Context, Release) error
 	Logger *slog.Logger
 
 	mu     sync.Mutex
@@ -62,10 +64,13 @@ func (c *Checker) Run(ctx context.Context) error {
 	if interval <= 0 {
 		interval = DefaultInterval
 	}
-	if jitter < 0 || jitter >= interval {
+	switch {
+	case jitter < 0:
 		jitter = 0
-	} else if c.Jitter == 0 && c.Interval == 0 {
-		jitter = DefaultJitter
+	case jitter == 0:
+		jitter = min(DefaultJitter, interval/12)
+	case jitter >= interval:
+		jitter = interval / 2
 	}
 	random := c.Rand
 	if random == nil {
@@ -148,7 +153,11 @@ func (c *Checker) check(ctx context.Context, clk clock.Clock) {
 	case err == nil && newly:
 		log.Info("update available", "version", rel.Version, "running", c.Updater.Version(), "automatic", off == "", "off", off)
 		if off == "" && c.Found != nil {
-			c.Found(ctx, rel)
+			if err := c.Found(ctx, rel); err != nil {
+				c.mu.Lock()
+				c.found = ""
+				c.mu.Unlock()
+			}
 		}
 	case err != nil && !errors.Is(err, ErrNoUpdate) && !errors.As(err, new(*BlockedError)) && ctx.Err() == nil:
 		log.Warn("update check failed; the node keeps running its version", "err", err)

@@ -35,7 +35,7 @@ func TestCheckerSchedulesAndReports(t *testing.T) {
 		Updater: u, Clock: clk,
 		Interval: 12 * time.Hour, Jitter: time.Hour,
 		Rand:  func(n int64) int64 { return n / 4 }, // 30 min into the 2 h window
-		Found: func(_ context.Context, r update.Release) { found <- r },
+		Found: func(_ context.Context, r update.Release) error { found <- r; return nil },
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -86,7 +86,7 @@ func TestCheckerOffReportsAndNeverHandsOver(t *testing.T) {
 			u := f.updater(t, installed(t, "v1.0.0"), tc.version, nil)
 			clk := clock.NewFake(time.Unix(0, 0))
 			c := &update.Checker{Updater: u, Clock: clk, Off: tc.off,
-				Found: func(context.Context, update.Release) { t.Error("Found called with updates off") }}
+				Found: func(context.Context, update.Release) error { t.Error("Found called with updates off"); return nil }}
 			ctx, cancel := context.WithCancel(context.Background())
 			done := make(chan error)
 			go func() { done <- c.Run(ctx) }()
@@ -113,7 +113,7 @@ func TestCheckerSkipsHeldVersion(t *testing.T) {
 	u := f.updater(t, path, "v1.0.0", nil)
 	writeHold(t, path, "v1.1.0")
 	clk := clock.NewFake(time.Unix(0, 0))
-	c := &update.Checker{Updater: u, Clock: clk, Found: func(context.Context, update.Release) { t.Error("held version handed over") }}
+	c := &update.Checker{Updater: u, Clock: clk, Found: func(context.Context, update.Release) error { t.Error("held version handed over"); return nil }}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- c.Run(ctx) }()
@@ -123,4 +123,29 @@ func TestCheckerSkipsHeldVersion(t *testing.T) {
 	if s := c.Status(); s.Available != nil {
 		t.Fatalf("Status.Available = %+v, want none while v1.1.0 is held", s.Available)
 	}
+}
+
+// TestCheckerRetriesRefused hands a release over again at the next check
+// when Found could not install it.
+func TestCheckerRetriesRefused(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "v1.1.0", false, f.key, f.good("v1.1.0"))
+	u := f.updater(t, installed(t, "v1.0.0"), "v1.0.0", nil)
+	clk := clock.NewFake(time.Unix(0, 0))
+	calls := make(chan struct{}, 4)
+	c := &update.Checker{Updater: u, Clock: clk, Interval: time.Hour, Jitter: -1,
+		Found: func(context.Context, update.Release) error { calls <- struct{}{}; return context.DeadlineExceeded }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	<-calls
+	if w := waitBlocked(t, clk); w != time.Hour {
+		t.Fatalf("next check in %v, want 1h with no jitter", w)
+	}
+	clk.Advance(time.Hour)
+	<-calls
 }

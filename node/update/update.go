@@ -266,7 +266,7 @@ func (u *Updater) Stage(ctx context.Context, rel Release) (*Staged, error) {
 	if got := sha256.Sum256(archive); got != want {
 		return nil, fmt.Errorf("%s: SHA-256 is %x, %s says %x: the download is corrupt or was altered", name, got, SumsFile, want)
 	}
-	bin, err := extract(u.platform, u.o.Binary, archive)
+	bin, err := Extract(u.platform, u.o.Binary, archive)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
