@@ -192,6 +192,13 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 // finds while automatic updates are on is staged (downloaded, verified,
 // test-run) while the node keeps working; then the node is drained and
 // run installs it and restarts.
+//
+// Today the drain is the one SIGTERM gives (cancel the core's context:
+// running chunks get --grace, queued ones are handed back). With the
+// volunteer controls (issue 11) it becomes Core.Finish, so that running and
+// queued chunks are completed first, and the control API reports
+// Checker.Status (available version, notes, why automatic updates are off)
+// and triggers Stage/Commit on demand.
 type autoUpdates struct {
 	cancel context.CancelFunc
 	done   chan struct{}
