@@ -138,8 +138,8 @@ func (c *Checker) check(ctx context.Context, clk clock.Clock) {
 	case err == nil:
 		c.status.Available = &rel
 		newly = rel.Version != c.found
-	case errors.Is(err, ErrNoUpdate):
-		c.status.Available = nil
+	case errors.Is(err, ErrNoUpdate), errors.As(err, new(*BlockedError)):
+		c.status.Available = nil // a blocked updater's reason is Status.Off
 	default:
 		c.status.Err = err.Error()
 	}
