@@ -175,6 +175,9 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	<-printed
 	staged := updates.stop()
 	if err != nil || staged == nil || ctx.Err() != nil {
+		if staged != nil {
+			staged.Discard() // stopped by a signal: the next start finds the release again
+		}
 		fmt.Fprintln(out, "node stopped")
 		return err
 	}

@@ -91,7 +91,6 @@ func systemdUnit(s serviceSpec) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, `[Unit]
 Description=WoWLab simulation node
-Documentation=https://github.com/legacy3/wowlab
 Wants=network-online.target
 After=network-online.target
 
@@ -244,7 +243,7 @@ func describeService(s serviceSpec) string {
 	return ""
 }
 
-// newServiceCmd is "node-headless service install|uninstall|start|stop|status".
+// newServiceCmd is "node-headless service install|uninstall|start|stop|restart|status".
 func newServiceCmd(f *flags, out io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "service",
@@ -328,7 +327,8 @@ func newServiceCmd(f *flags, out io.Writer) *cobra.Command {
 			}
 		},
 	}
-	cmd.AddCommand(install, control("uninstall", "uninstalled"), control("start", "started"), control("stop", "stopped"), status)
+	cmd.AddCommand(install, control("uninstall", "uninstalled"), control("start", "started"), control("stop", "stopped"),
+		control("restart", "restarted"), status)
 	return cmd
 }
 

@@ -29,6 +29,9 @@ const binaryName = "node-headless"
 // "update --rollback" left, so automatic updates do not reinstall it.
 const holdFile = "update-hold"
 
+// restartHint follows an update or rollback made by hand.
+const restartHint = "restart the node to run it (a service: node-headless service restart)"
+
 // updateFlags are the settings of updates, shared by run and update.
 type updateFlags struct {
 	noUpdate    bool
@@ -52,7 +55,7 @@ func (u *updateFlags) register(fs *pflag.FlagSet) {
 	for name, env := range map[string]string{
 		"no-update": "WOWLAB_NO_UPDATE", "feed": "WOWLAB_UPDATE_FEED", "prerelease": "WOWLAB_UPDATE_PRERELEASE",
 		"update-in-container": "WOWLAB_UPDATE_IN_CONTAINER", "github-api": "WOWLAB_GITHUB_API",
-		"update-interval": "WOWLAB_UPDATE_INTERVAL",
+		"update-interval": "WOWLAB_UPDATE_INTERVAL", "update-key": "WOWLAB_UPDATE_KEY",
 	} {
 		cli.BindEnv(fs, name, env)
 	}
@@ -139,7 +142,7 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 		}
 		fmt.Fprintf(out, "rolled back from %s to %s at %s (%s is kept at %s and not installed again automatically)\n",
 			got.From, got.To, got.Path, got.From, got.Previous)
-		fmt.Fprintln(out, "restart the node to run it")
+		fmt.Fprintln(out, restartHint)
 		return nil
 	}
 	fmt.Fprintf(out, "running %s, releases from %s\n", version.String(), u.Feed())
@@ -184,7 +187,7 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 		return fmt.Errorf("%s refused, this binary is unchanged: %w", rel.Version, err)
 	}
 	fmt.Fprintf(out, "updated %s from %s to %s (the old binary is kept at %s for 'update --rollback')\n", got.Path, got.From, got.To, got.Previous)
-	fmt.Fprintln(out, "restart the node to run it")
+	fmt.Fprintln(out, restartHint)
 	return nil
 }
 

@@ -1,10 +1,13 @@
 package update_test
 
 import (
+	"bytes"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"wowlab/internal/release"
 	"wowlab/node/update"
 )
 
@@ -63,6 +66,29 @@ func FuzzTagVersion(f *testing.F) {
 	f.Fuzz(func(t *testing.T, tag string) {
 		if v, ok := update.TagVersion(tag); ok && !update.IsRelease(v) {
 			t.Fatalf("TagVersion(%q) = %q", tag, v)
+		}
+	})
+}
+
+// FuzzExtract feeds arbitrary archives to Extract for both archive kinds:
+// never a panic, and never more than the bound it promises.
+func FuzzExtract(f *testing.F) {
+	linux, windows := update.Platforms()[0], update.Platforms()[4]
+	for _, p := range []update.Platform{linux, windows} {
+		var b bytes.Buffer
+		if err := release.WriteArchive(&b, p, "node-headless", []byte("binary"), time.Unix(1_700_000_000, 0)); err != nil {
+			f.Fatal(err)
+		}
+		f.Add(p.GOOS == "windows", b.Bytes())
+	}
+	f.Fuzz(func(t *testing.T, zip bool, raw []byte) {
+		p := linux
+		if zip {
+			p = windows
+		}
+		exe, err := update.Extract(p, "node-headless", raw)
+		if err == nil && len(exe) > 64*len(raw) {
+			t.Fatalf("extracted %d bytes from %d", len(exe), len(raw))
 		}
 	})
 }
