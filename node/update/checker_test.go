@@ -2,6 +2,9 @@ package update_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,7 +99,7 @@ func TestCheckerOffReportsAndNeverHandsOver(t *testing.T) {
 			cancel()
 			<-done
 			s := c.Status()
-			if s.Automatic || s.Off == "" || !contains(s.Off, tc.want) {
+			if s.Automatic || s.Off == "" || !strings.Contains(s.Off, tc.want) {
 				t.Fatalf("Status = %+v, want off because %q", s, tc.want)
 			}
 			if tc.version == "v1.0.0" && (s.Available == nil || s.Available.Version != "v1.1.0") {
@@ -148,4 +151,13 @@ func TestCheckerRetriesRefused(t *testing.T) {
 	}
 	clk.Advance(time.Hour)
 	<-calls
+}
+
+// writeHold records version as rolled back from, where f.updater's
+// HoldFile points.
+func writeHold(t *testing.T, binary, version string) {
+	t.Helper()
+	if err := os.WriteFile(filepath.Join(filepath.Dir(binary), "hold"), []byte(version+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
