@@ -44,8 +44,8 @@ var packageDirs = [...]string{"/usr/bin/", "/usr/sbin/", "/bin/", "/sbin/", "/us
 // (its image is the unit of update), or a binary or directory this
 // process cannot write.
 func (u *Updater) Blocked() error {
-	if !IsRelease(u.o.Version) {
-		return &BlockedError{Reason: fmt.Sprintf("this is a development build (version %s); only release builds update", u.o.Version)}
+	if err := u.devBuild(); err != nil {
+		return err
 	}
 	slashed := filepath.ToSlash(u.o.Path)
 	for _, d := range packageDirs {
@@ -66,6 +66,15 @@ func (u *Updater) Blocked() error {
 		return &BlockedError{Reason: fmt.Sprintf("%s cannot be replaced by this user: %v", filepath.Dir(u.o.Path), unwrapPath(err))}
 	}
 	return nil
+}
+
+// devBuild refuses a running version that is no release: there is
+// nothing to compare releases with.
+func (u *Updater) devBuild() error {
+	if IsRelease(u.o.Version) {
+		return nil
+	}
+	return &BlockedError{Reason: fmt.Sprintf("this is a development build (version %s); only release builds update", u.o.Version)}
 }
 
 func unwrapPath(err error) error {

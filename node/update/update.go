@@ -158,8 +158,8 @@ func (u *Updater) PreviousPath() string { return u.o.Path + ".old" }
 // an archive of this binary for this platform (prereleases only when
 // Options.Prerelease is set), or ErrNoUpdate.
 func (u *Updater) Check(ctx context.Context) (Release, error) {
-	if !IsRelease(u.o.Version) {
-		return Release{}, &BlockedError{Reason: fmt.Sprintf("this is a development build (version %s); only release builds update", u.o.Version)}
+	if err := u.devBuild(); err != nil {
+		return Release{}, err
 	}
 	ctx, cancel := context.WithTimeout(ctx, u.o.Timeout)
 	defer cancel()
