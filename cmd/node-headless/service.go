@@ -209,7 +209,9 @@ func serviceConfig(s serviceSpec) *service.Config {
 	}
 }
 
-// windowsDescription says in sc.exe's words what is installed on Windows.
+// windowsDescription says in sc.exe's words what is installed on Windows:
+// one recovery action, which the service manager repeats for every later
+// failure until the reset period has passed without one.
 func windowsDescription(s serviceSpec) string {
 	c := serviceConfig(s)
 	cmdline := []string{windowsQuote(c.Executable)}
@@ -218,7 +220,7 @@ func windowsDescription(s serviceSpec) string {
 	}
 	return fmt.Sprintf(`sc.exe create %s binPath= %s start= delayed-auto DisplayName= "%s"
 sc.exe description %s "%s"
-sc.exe failure %s reset= 86400 actions= restart/10000/restart/10000/restart/10000
+sc.exe failure %s reset= 86400 actions= restart/10000
 `, c.Name, windowsQuote(strings.Join(cmdline, " ")), c.DisplayName, c.Name, c.Description, c.Name)
 }
 

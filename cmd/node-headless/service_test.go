@@ -132,7 +132,7 @@ func TestWindowsService(t *testing.T) {
 	}
 	want := `sc.exe create wowlab-node binPath= "\"C:\Program Files\WoWLab\node-headless.exe\" run --config-dir C:\ProgramData\wowlab-node --log-dir C:\ProgramData\wowlab-node\logs --sentinel-url=https://s.example" start= delayed-auto DisplayName= "WoWLab simulation node"
 sc.exe description wowlab-node "Simulates WoWLab jobs on this computer's idle CPU time."
-sc.exe failure wowlab-node reset= 86400 actions= restart/10000/restart/10000/restart/10000
+sc.exe failure wowlab-node reset= 86400 actions= restart/10000
 `
 	if got := windowsDescription(s); got != want {
 		t.Fatalf("description\n%s\nwant\n%s", got, want)
