@@ -254,7 +254,7 @@ func newServiceCmd(f *flags, out io.Writer) *cobra.Command {
 			"priority, restarts after a failure and after installing an update, and keeps its key and\n" +
 			"config in the service's state directory (/var/lib/wowlab-node with systemd). Settings given\n" +
 			"with install (--sentinel-url, --cores, ...) are passed to the service's run command.\n" +
-			"install, uninstall, start and stop need administrator rights.",
+			"install, uninstall, start, stop and restart need administrator rights.",
 	}
 	var dryRun bool
 	install := &cobra.Command{

@@ -49,7 +49,7 @@ func (u *updateFlags) register(fs *pflag.FlagSet) {
 	fs.StringArrayVar(&u.keys, "update-key", nil, "minisign public key trusted besides the built-in release key (a self-hosted fleet's), repeatable")
 	fs.BoolVar(&u.prerelease, "prerelease", false, "install prereleases too")
 	fs.BoolVar(&u.inContainer, "update-in-container", false, "allow updates inside a container (only when the binary lives on a volume)")
-	fs.DurationVar(&u.interval, "update-interval", update.DefaultInterval, "time between checks for a new release (an hour either way at random; a twelfth of it below 12h)")
+	fs.DurationVar(&u.interval, "update-interval", update.DefaultInterval, "time between checks for a new release, each moved at random by up to an hour or a twelfth of it")
 	fs.StringVar(&u.githubAPI, "github-api", update.DefaultGitHubAPI, "GitHub API of github: feeds")
 	_ = fs.MarkHidden("github-api")
 	for name, env := range map[string]string{
