@@ -123,8 +123,10 @@ func TestSelfUpdateMidJob(t *testing.T) {
 		t.Fatalf("config before: %+v %v", before, err)
 	}
 
-	cfg := writeConfig(t, c.dir, 300, nil)
-	const iterations = 40_000
+	// Hour-long fights make the job last many times longer than the update
+	// takes, so the update lands while the node holds chunks.
+	cfg := writeConfig(t, c.dir, 3600, nil)
+	const iterations = 100_000
 	id := c.submit(cfg, iterations)
 	n.waitOutput(t, regexp.MustCompile(`chunk \S+: completed`), time.Minute)
 	c.requireUnfinished(id)
@@ -134,7 +136,7 @@ func TestSelfUpdateMidJob(t *testing.T) {
 	n.waitOutput(t, regexp.MustCompile(`updated from v1\.0\.0 to v1\.1\.0; restarting`), 2*time.Minute)
 	n.waitOutput(t, regexp.MustCompile(`node-headless v1\.1\.0 on `), time.Minute)
 	j := c.waitJob(id, 3*time.Minute)
-	checkEqualsLocal(t, j, localResult(t, cfg, iterations), 40)
+	checkEqualsLocal(t, j, localResult(t, cfg, iterations), 100)
 	_, restarted, _ := strings.Cut(n.out.String(), "restarting")
 	if !regexp.MustCompile(`chunk \S+: completed`).MatchString(restarted) {
 		t.Fatal("the job did not go on after the restart: the update did not happen mid-job")
