@@ -60,6 +60,8 @@ type RunOptions struct {
 
 // Result summarises a batch of iterations.
 type Result struct {
+	// Patch is the game version the engine's data describes.
+	Patch      string  `json:"patch"`
 	Iterations int     `json:"iterations"`
 	MeanDps    float64 `json:"meanDps"`
 	StdDps     float64 `json:"stdDps"` // sample (n-1) standard deviation
@@ -77,10 +79,13 @@ type Result struct {
 // AbilityStats are one ability's totals over a batch, with per-iteration means.
 type AbilityStats struct {
 	Name               string  `json:"name"`
-	Actor              string  `json:"actor"` // "player" or "pet"
+	Actor              string  `json:"actor"`   // "player", "pet" or "guardian"
+	SpellID            int     `json:"spellId"` // the game spell of the line's damage, 0 for auto attacks
 	Damage             float64 `json:"damage"`
 	DamagePerIteration float64 `json:"damagePerIteration"`
 	CastsPerIteration  float64 `json:"castsPerIteration"`
+	HitsPerIteration   float64 `json:"hitsPerIteration"` // damage events (hits and ticks, every target counted)
+	CritRate           float64 `json:"critRate"`         // share of the hits that were critical strikes
 	DamageShare        float64 `json:"damageShare"`
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -37,11 +38,21 @@ func benchIterations(b *testing.B, example string, threads int) {
 	b.ReportMetric(float64(r.Events)/secs, "events/s")
 }
 
-// BenchmarkBMIteration300s is one 300 s Beast Mastery fight on one core.
+// BenchmarkBMIteration300s is one 300 s Beast Mastery fight (the Pack
+// Leader profile) on one core.
 func BenchmarkBMIteration300s(b *testing.B) { benchIterations(b, "bm_hunter.json", 1) }
 
-// BenchmarkMMIteration300s is one 300 s Marksmanship fight on one core.
+// BenchmarkMMIteration300s is one 300 s Marksmanship fight (the Dark
+// Ranger profile) on one core.
 func BenchmarkMMIteration300s(b *testing.B) { benchIterations(b, "mm_hunter.json", 1) }
+
+// BenchmarkProfileIteration300s is one 300 s fight of each bundled profile
+// on one core.
+func BenchmarkProfileIteration300s(b *testing.B) {
+	for _, ex := range []string{"bm_hunter.json", "bm_dark_ranger.json", "mm_hunter.json", "mm_sentinel.json"} {
+		b.Run(strings.TrimSuffix(ex, ".json"), func(b *testing.B) { benchIterations(b, ex, 1) })
+	}
+}
 
 // BenchmarkBatch10k runs 10 000 BM iterations on every core.
 func BenchmarkBatch10k(b *testing.B) {

@@ -16,6 +16,7 @@ type Config struct {
 	Player     Player          `json:"player"`
 	Duration   float64         `json:"duration"`
 	Target     Target          `json:"target"`
+	Raid       Raid            `json:"raid"`
 	RotationID string          `json:"rotationId,omitempty"`
 	Rotation   json.RawMessage `json:"rotation,omitempty"`
 	Seed       int64           `json:"seed"`
@@ -29,11 +30,21 @@ type Player struct {
 	Resources   Resources  `json:"resources"`
 	WeaponSpeed float64    `json:"weapon_speed"`
 	WeaponDmg   [2]float64 `json:"weapon_damage"`
-	Talents     []string   `json:"talents"`
+	// Talents are talent names (see `engine specs`), each optionally with
+	// ":rank"; without a rank a talent has all its ranks.
+	Talents []string `json:"talents"`
+	// TierSet is the number of pieces of The War Within Season 3 set worn:
+	// 0, 2 or 4. The bonuses are those of the hero tree of the talents.
+	TierSet int `json:"tier_set"`
 }
 
-// Stats are the character's primary and secondary stats. A *_pct field,
-// when present, overrides the conversion of its rating.
+// Stats are the character's primary and secondary stats from gear. The
+// engine adds what every hunter has (Mail Specialization's agility, the 5%
+// base critical strike chance, 8 base mastery points) and converts ratings
+// at level 80 with diminishing returns. A *_pct field, when present,
+// overrides its rating: crit_pct is the critical strike chance, haste_pct
+// the haste, versatility_pct the damage bonus and mastery_pct the bonus the
+// spec's mastery shows on the character sheet, all before raid buffs.
 type Stats struct {
 	Strength          float64  `json:"strength"`
 	Agility           float64  `json:"agility"`
@@ -61,8 +72,25 @@ type Resources struct {
 type Target struct {
 	LevelDiff int     `json:"level_diff"`
 	MaxHealth float64 `json:"max_health"`
-	Armor     float64 `json:"armor"`
-	Count     int     `json:"count"`
+	// Armor of each target; when absent, a creature of the target's level
+	// has the game's armor (42 857 for a boss three levels above 80).
+	Armor *float64 `json:"armor"`
+	Count int      `json:"count"`
+}
+
+// Raid lists the raid buffs and debuffs that change a hunter's damage.
+// Every one is on unless set to false, as in a full raid.
+type Raid struct {
+	BattleShout   bool `json:"battle_shout"`     // +5% attack power (6673)
+	MarkOfTheWild bool `json:"mark_of_the_wild"` // +3% versatility (1126)
+	Skyfury       bool `json:"skyfury"`          // +2 mastery points (462854)
+	HuntersMark   bool `json:"hunters_mark"`     // +5% damage taken above 80% health (428402)
+	MysticTouch   bool `json:"mystic_touch"`     // +5% physical damage taken (113746)
+	ChaosBrand    bool `json:"chaos_brand"`      // +3% magic damage taken (1490)
+	Bloodlust     bool `json:"bloodlust"`        // +30% haste for 40 s (2825)
+	// BloodlustAt is when Bloodlust (or Heroism, Time Warp...) is cast, in
+	// seconds from the pull.
+	BloodlustAt float64 `json:"bloodlust_at"`
 }
 
 // MaxConfigBytes bounds the size of a config document.
@@ -99,6 +127,8 @@ func ParseConfig(data []byte) (*Config, error) {
 			WeaponDmg:   [2]float64{500, 700},
 		},
 		Target: Target{LevelDiff: 3, MaxHealth: 10_000_000, Count: 1},
+		Raid: Raid{BattleShout: true, MarkOfTheWild: true, Skyfury: true, HuntersMark: true,
+			MysticTouch: true, ChaosBrand: true, Bloodlust: true},
 	}
 	if err := json.Unmarshal(data, c); err != nil {
 		return nil, jsonError("", err)
@@ -149,7 +179,10 @@ func (c *Config) check() error {
 		{"player.weapon_damage[0]", c.Player.WeaponDmg[0], 0, 1e7},
 		{"player.weapon_damage[1]", c.Player.WeaponDmg[1], 0, 1e7},
 		{"target.max_health", c.Target.MaxHealth, 1, 1e15},
-		{"target.armor", c.Target.Armor, 0, 1e7},
+		{"raid.bloodlust_at", c.Raid.BloodlustAt, 0, 3600},
+	}
+	if c.Target.Armor != nil {
+		nums = append(nums, num{"target.armor", *c.Target.Armor, 0, 1e7})
 	}
 	for _, p := range []struct {
 		path string
@@ -193,6 +226,9 @@ func (c *Config) check() error {
 	}
 	if c.Target.LevelDiff < -10 || c.Target.LevelDiff > 10 {
 		return &ConfigError{Path: "target.level_diff", Msg: fmt.Sprintf("must be between -10 and 10, got %d", c.Target.LevelDiff)}
+	}
+	if p := c.Player.TierSet; p != 0 && p != 2 && p != 4 {
+		return &ConfigError{Path: "player.tier_set", Msg: fmt.Sprintf("is the number of set pieces worn: 0, 2 or 4, got %d", p)}
 	}
 	if c.Seed < 0 || c.Seed > 1<<52 {
 		return &ConfigError{Path: "seed", Msg: "must be between 0 and 2^52"}

@@ -5,9 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -33,7 +36,7 @@ func run(t testing.TB, s *Sim, offset, n int, opts RunOptions) *Result {
 }
 
 func TestSameSeedSameResult(t *testing.T) {
-	for _, ex := range []string{"bm_hunter.json", "mm_hunter.json"} {
+	for _, ex := range []string{"bm_hunter.json", "bm_dark_ranger.json", "mm_hunter.json", "mm_sentinel.json"} {
 		a := run(t, compileExample(t, ex), 0, 200, RunOptions{KeepDps: true})
 		b := run(t, compileExample(t, ex), 0, 200, RunOptions{KeepDps: true})
 		for i := range a.Dps {
@@ -77,11 +80,11 @@ type golden struct {
 	Abilities  []AbilityStats `json:"abilities"`
 }
 
-// TestGolden compares both examples with the checked-in results. A change
-// in the numbers is accepted on purpose: run `go test ./engine -run
+// TestGolden compares the bundled profiles with the checked-in results. A
+// change in the numbers is accepted on purpose: run `go test ./engine -run
 // TestGolden -update` and give the reason in the commit message.
 func TestGolden(t *testing.T) {
-	for _, ex := range []string{"bm_hunter.json", "mm_hunter.json"} {
+	for _, ex := range []string{"bm_hunter.json", "bm_dark_ranger.json", "mm_hunter.json", "mm_sentinel.json"} {
 		r := run(t, compileExample(t, ex), 0, 500, RunOptions{Threads: 2, Breakdown: true})
 		got, err := json.MarshalIndent(golden{r.Iterations, r.MeanDps, r.StdDps, r.MinDps, r.MaxDps, r.Events, r.Abilities}, "", "  ")
 		if err != nil {
@@ -113,12 +116,15 @@ func TestBMExerciseRealFight(t *testing.T) {
 	seen := map[string]bool{}
 	for _, a := range r.Abilities {
 		actions += a.CastsPerIteration
-		seen[a.Name] = a.CastsPerIteration > 0
+		seen[a.Name] = a.CastsPerIteration > 0 || a.HitsPerIteration > 0
 	}
 	if actions < 250 {
 		t.Errorf("only %.1f player and pet actions per 300 s fight", actions)
 	}
-	for _, name := range []string{"kill_command", "barbed_shot", "cobra_shot", "bestial_wrath", "call_of_the_wild", "kill_shot", "dire_beast", "pet_melee", "pet_claw", "auto_shot"} {
+	// The Pack Leader build's spells, pets and beasts all take part.
+	for _, name := range []string{"kill_command", "barbed_shot", "cobra_shot", "bestial_wrath", "bloodshed", "kill_shot",
+		"pet_melee", "pet_claw", "companion_melee", "stomp", "auto_shot", "dire_beast_melee", "dire_beast_kill_command",
+		"hati_melee", "fenryr_melee", "laceration", "boar_charge", "bear_melee", "rend_flesh", "stampede", "poisoned_barbs"} {
 		if !seen[name] {
 			t.Errorf("%s never used", name)
 		}
@@ -127,6 +133,11 @@ func TestBMExerciseRealFight(t *testing.T) {
 
 func TestConfigErrors(t *testing.T) {
 	base := string(loadExample(t, "bm_hunter.json"))
+	agility := regexp.MustCompile(`"agility": [0-9.]+`).FindString(base)
+	talents := exampleConfig(t, "bm_hunter.json").Player.Talents
+	ki := fmt.Sprintf("player.talents[%d]", slices.Index(talents, "killer_instinct"))
+	// The first Pack Leader talent after Killer Instinct meets Dark Ranger's.
+	pl := fmt.Sprintf("player.talents[%d]", slices.Index(talents, "howl_of_the_pack_leader"))
 	cases := []struct {
 		name, doc, path, msg string
 	}{
@@ -139,12 +150,17 @@ func TestConfigErrors(t *testing.T) {
 		{"huge duration", strings.Replace(base, `"duration": 300`, `"duration": 3601`, 1), "duration", "at most 3600"},
 		{"overflow", strings.Replace(base, `"duration": 300`, `"duration": 1e999`, 1), "duration", "expected float64"},
 		{"string number", strings.Replace(base, `"duration": 300`, `"duration": "300"`, 1), "duration", "expected float64"},
-		{"negative agility", strings.Replace(base, `"agility": 10000`, `"agility": -1`, 1), "player.stats.agility", "between"},
+		{"negative agility", strings.Replace(base, agility, `"agility": -1`, 1), "player.stats.agility", "between"},
 		{"survival", strings.Replace(base, `"beast_mastery"`, `"survival"`, 1), "player.spec", "survival"},
 		{"unknown spec", strings.Replace(base, `"beast_mastery"`, `"beast_mastry"`, 1), "player.spec", `did you mean "beast_mastery"`},
-		{"unknown talent", strings.Replace(base, `"killer_instinct"`, `"killer_instinkt"`, 1), "player.talents[1]", `did you mean "killer_instinct"`},
-		{"other spec talent", strings.Replace(base, `"killer_instinct"`, `"lone_wolf"`, 1), "player.talents[1]", "not a beast_mastery talent"},
-		{"bad rotation", strings.Replace(base, `kill_command\"}`, `kil_command\"}`, 1), "rotation.actions[3].cast", `did you mean "kill_command"`},
+		{"unknown talent", strings.Replace(base, `"killer_instinct"`, `"killer_instinkt"`, 1), ki, `did you mean "killer_instinct"`},
+		{"other spec talent", strings.Replace(base, `"killer_instinct"`, `"trick_shots"`, 1), ki, "not a beast_mastery talent"},
+		{"bad rank", strings.Replace(base, `"killer_instinct"`, `"killer_instinct:3"`, 1), ki, "ranks 0 to 2"},
+		{"two hero trees", strings.Replace(base, `"killer_instinct"`, `"black_arrow"`, 1), pl, "choose one hero tree"},
+		{"three set pieces", strings.Replace(base, `"tier_set": 4`, `"tier_set": 3`, 1), "player.tier_set", "0, 2 or 4"},
+		{"negative armor", strings.Replace(base, `"level_diff": 3`, `"level_diff": 3, "armor": -5`, 1), "target.armor", "between"},
+		{"bloodlust after the fight", strings.Replace(base, `"duration": 300,`, `"duration": 300, "raid": {"bloodlust_at": 4000},`, 1), "raid.bloodlust_at", "between"},
+		{"bad rotation", strings.Replace(base, `kill_command\"}`, `kil_command\"}`, 1), "rotation.lists.cleave[6].cast", `did you mean "kill_command"`},
 		{"rotation id without script", `{"player":{"spec":"bm","stats":{}},"duration":300,"target":{},"rotationId":"abc"}`, "rotation", "rotationId"},
 		{"zero targets", strings.Replace(base, `"count": 1`, `"count": 0`, 1), "target.count", "between 1 and 20"},
 	}
@@ -220,5 +236,31 @@ func TestValidateRotation(t *testing.T) {
 	}
 	if ps[1].Path != "actions[1].if.and[1]" || ps[1].Msg != `unknown aura "frenzzy" in "buff.frenzzy.active"; did you mean "frenzy"?` {
 		t.Errorf("second problem %v", ps[1])
+	}
+}
+
+// TestValidateKnowsTheNewContent checks that the names of the hero talents,
+// their spells and auras validate, and that near misses get suggestions.
+func TestValidateKnowsTheNewContent(t *testing.T) {
+	good := `{"actions":[{"cast":"black_arrow","if":{"and":["talent.the_bell_tolls","buff.withering_fire.active"]}},
+		{"cast":"kill_command","if":{"and":["talent.howl_of_the_pack_leader",{">":["buff.wyverns_cry.stacks",1]},"buff.lead_from_the_front.active"]}},
+		{"cast":"cobra_shot","if":{">":["buff.hogstrider.stacks",3]}}]}`
+	if ps := ValidateRotation([]byte(good), "bm"); ps != nil {
+		t.Fatalf("new names refused: %v", ps)
+	}
+	if ps := ValidateRotation([]byte(`{"actions":[{"cast":"aimed_shot","if":"buff.lunar_storm_ready.active"},{"cast":"rapid_fire","if":"talent.lunar_storm"}]}`), "mm"); ps != nil {
+		t.Fatalf("sentinel names refused: %v", ps)
+	}
+	cases := []struct{ script, spec, want string }{
+		{`{"actions":[{"cast":"black_arow"}]}`, "bm", `did you mean "black_arrow"?`},
+		{`{"actions":[{"cast":"kill_command","if":"buff.wyverns_cri.active"}]}`, "bm", `did you mean "wyverns_cry"?`},
+		{`{"actions":[{"cast":"kill_command","if":"talent.howl_of_the_pack_leadr"}]}`, "bm", `did you mean "howl_of_the_pack_leader"?`},
+		{`{"actions":[{"cast":"aimed_shot","if":"talent.symphonic_arsenel"}]}`, "mm", `did you mean "symphonic_arsenal"?`},
+	}
+	for _, c := range cases {
+		ps := ValidateRotation([]byte(c.script), c.spec)
+		if len(ps) != 1 || !strings.Contains(ps[0].Msg, c.want) {
+			t.Errorf("%s: %v, want %q", c.script, ps, c.want)
+		}
 	}
 }

@@ -4,8 +4,13 @@ import (
 	"fmt"
 	"strings"
 
+	hd "wowlab/engine/hunterdata"
 	"wowlab/engine/rotation"
 )
+
+// pandemicShare is how much of a periodic effect's duration a refresh may
+// keep: under it, the effect is "refreshable" (shared/ENGINE.md).
+const pandemicShare = 0.30
 
 // env binds rotation paths to one fight state (rotation.Env). Every getter
 // it returns is a closure over the state's fields: no look-ups at run time.
@@ -20,7 +25,7 @@ func (e env) CanAfford(id int, extra float64) bool {
 
 func (e env) spellNames() []string {
 	var names []string
-	for _, d := range spells {
+	for _, d := range castables[:numSpells] {
 		if d.specs&e.st.sim.spec != 0 {
 			names = append(names, d.name)
 		}
@@ -29,7 +34,7 @@ func (e env) spellNames() []string {
 }
 
 func (e env) Spell(name string) (int, error) {
-	for i, d := range spells {
+	for i, d := range castables[:numSpells] {
 		if d.name != name {
 			continue
 		}
@@ -38,12 +43,15 @@ func (e env) Spell(name string) (int, error) {
 		}
 		return i, nil
 	}
+	if name == "dire_beast" {
+		return 0, fmt.Errorf("dire_beast is a passive talent in patch %s (its beasts come from bleeds and Kill Command), not a spell to cast", hd.Patch)
+	}
 	return 0, &rotation.UnknownNameError{Kind: "spell", Name: name, Candidates: e.spellNames()}
 }
 
 func (e env) aura(name string, want func(auraData) bool) (auraID, error) {
 	var names []string
-	for i, a := range auras {
+	for i, a := range auras[:numAuras] {
 		if !want(a) {
 			continue
 		}
@@ -165,15 +173,13 @@ func (e env) Resolve(path string) (rotation.Value, error) {
 		if err := tooLong(2); err != nil {
 			return rotation.Value{}, err
 		}
+		entries, _ := talentEntries(s.spec)
 		var names []string
-		for i, t := range talents {
-			if t.specs&s.spec == 0 {
-				continue
+		for _, t := range entries {
+			if t.Name == arg(1) {
+				return rotation.ConstBool(s.picked(t.Name)), nil
 			}
-			if t.name == arg(1) {
-				return rotation.ConstBool(s.talent[i]), nil
-			}
-			names = append(names, t.name)
+			names = append(names, t.Name)
 		}
 		return rotation.Value{}, &rotation.UnknownNameError{Kind: "talent", Name: arg(1), Candidates: names}
 	case "spell":
@@ -208,7 +214,7 @@ func (e env) cooldownPath(parts []string) (rotation.Value, error) {
 		return rotation.Value{}, err
 	}
 	sp := spellID(id)
-	if spells[sp].cooldown == 0 {
+	if st.sim.baseCd[sp] == 0 {
 		// A spell without a cooldown is always ready.
 		switch parts[2] {
 		case "ready":
@@ -267,8 +273,21 @@ func (e env) auraPath(parts []string) (rotation.Value, error) {
 		return rotation.Value{}, err
 	}
 	a := &st.auras[id]
-	dur := auras[id].duration
-	remaining := func() float64 { return sec(st.auraRemaining(id)) }
+	dur := sec(st.sim.auraDur[id])
+	if st.sim.auraDur[id] == never {
+		dur = 0
+	}
+	for d, au := range dotAura[:numDots] {
+		if au == id {
+			dur = sec(st.sim.dotDur[d])
+		}
+	}
+	remaining := func() float64 {
+		if a.end == never {
+			return sec(st.end - st.now)
+		}
+		return sec(st.auraRemaining(id))
+	}
 	active := func() bool { return a.end > st.now }
 	refreshable := func() bool { return float64(st.auraRemaining(id)) < dur*1000*pandemicShare }
 	switch kind {
@@ -283,7 +302,7 @@ func (e env) auraPath(parts []string) (rotation.Value, error) {
 		case "stacks":
 			return rotation.NumberOf(func() float64 { return float64(st.auraStacks(id)) }), nil
 		case "stacks_max":
-			return rotation.ConstNumber(float64(auras[id].stacks)), nil
+			return rotation.ConstNumber(float64(st.sim.auraMax[id])), nil
 		case "duration":
 			return rotation.ConstNumber(dur), nil
 		}
@@ -311,7 +330,12 @@ func (e env) auraPath(parts []string) (rotation.Value, error) {
 		case "refreshable":
 			return rotation.BoolOf(refreshable), nil
 		case "ticks_remaining":
-			tick := barbedTick * 1000
+			tick := 1000.0
+			for d, au := range dotAura[:numDots] {
+				if au == id {
+					tick = float64(st.sim.dotPeriod[d])
+				}
+			}
 			return rotation.NumberOf(func() float64 { return float64(int64(float64(st.auraRemaining(id)) / tick)) }), nil
 		}
 		return rotation.Value{}, fieldError("dot", parts[2], "ticking", "remaining", "refreshable", "ticks_remaining")
@@ -320,7 +344,7 @@ func (e env) auraPath(parts []string) (rotation.Value, error) {
 
 func (e env) petPath(parts []string) (rotation.Value, error) {
 	st := e.st
-	hasPet := st.sim.spec == bm
+	hasPet := st.sim.spec == bm || st.sim.has(tUnbreakableBond)
 	switch {
 	case len(parts) == 2 && parts[1] == "active":
 		return rotation.ConstBool(hasPet), nil

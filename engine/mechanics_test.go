@@ -1,261 +1,132 @@
 package engine
 
 import (
-	"math"
-	"strings"
 	"testing"
+
+	hd "wowlab/engine/hunterdata"
 )
 
-// fightState compiles the example of spec (with talents replaced when
-// given) and returns a fresh fight state at time 0 with an empty queue, so
-// a test can drive mechanics one call at a time.
-func fightState(t *testing.T, example string, talentList ...string) *state {
-	t.Helper()
-	doc := string(loadExample(t, example))
-	if talentList != nil {
-		start := strings.Index(doc, `"talents": [`)
-		end := strings.Index(doc[start:], "]") + start + 1
-		doc = doc[:start] + `"talents": ["` + strings.Join(talentList, `","`) + `"]` + doc[end:]
-	}
-	s, err := Compile([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestArmorFromTargetAndLevel(t *testing.T) {
+	c := dataConfig(t, "bm_hunter.json", "cobra_shot")
+	c.Target.Armor = nil
+	boss := compileConfig(t, c)
+	row := hd.LevelArmor(hd.PlayerLevel + 3)
+	k := hd.LevelArmor(hd.PlayerLevel).Constant
+	// A level +3 boss without armor given has its level's armor: the
+	// physical Cobra Shot keeps 1-armor/(armor+K) of its damage, the bleed
+	// of Barbed Shot all of it.
+	near(t, "cobra shot's armor share", boss.static[abCobraShot]/plus(137015, 1), 1-row.Armor/(row.Armor+k), exact)
+	near(t, "barbed shot's", boss.static[abBarbedShot]/plus(137015, 2), 1, exact)
+	none := 0.0
+	c.Target.Armor = &none
+	bare := compileConfig(t, c)
+	near(t, "cobra shot without armor", bare.static[abCobraShot]/plus(137015, 1), 1, exact)
+	low := c.clone()
+	low.Target.Armor = nil
+	low.Target.LevelDiff = -5
+	weak := compileConfig(t, low)
+	lr := hd.LevelArmor(hd.PlayerLevel - 5)
+	near(t, "against a level 75 creature", weak.static[abCobraShot]/plus(137015, 1), 1-lr.Armor/(lr.Armor+k), exact)
+}
+
+func TestRatingsWithDiminishingReturns(t *testing.T) {
+	c := exampleConfig(t, "bm_hunter.json").quiet().without("serrated_tips", "keen_eyesight")
+	c.Player.Stats = Stats{Agility: 1000, CritRating: 35_000, HasteRating: 6600, MasteryRating: 7000, VersatilityRating: 7800}
+	s := compileConfig(t, c)
+	// 35 000 crit rating is 50% before diminishing returns: 30 + 10*0.9 + 10*0.8.
+	near(t, "crit", s.crit, (30+9+8+eff(157443, 1))/100, exact)
+	near(t, "haste", s.haste, 1.10, exact)
+	near(t, "versatility", s.vers, 1.10, exact)
+	near(t, "mastery points", s.masteryPts, hd.BaseMasteryPoints+10, exact)
+	near(t, "agility with mail specialization", s.ap, 1000*(1+pct(86538, 1)), exact)
+}
+
+func TestRaidBuffsAndDebuffs(t *testing.T) {
+	base := dataConfig(t, "bm_hunter.json", "cobra_shot", "explosive_shot")
+	off := compileConfig(t, base)
+	on := base.clone()
+	on.Raid = Raid{BattleShout: true, MarkOfTheWild: true, Skyfury: true, HuntersMark: true, MysticTouch: true, ChaosBrand: true}
+	s := compileConfig(t, on)
+	near(t, "battle shout", s.ap/off.ap, 1+pct(6673, 1), exact)
+	near(t, "mark of the wild", s.vers-off.vers, pct(1126, 1), exact)
+	near(t, "skyfury", s.masteryPts-off.masteryPts, eff(462854, 1), exact)
+	near(t, "mystic touch on physical hits", s.static[abCobraShot]/off.static[abCobraShot]/(s.vers/off.vers), 1+pct(113746, 1), exact)
+	near(t, "chaos brand on magic hits", s.static[abExplosiveShot]/off.static[abExplosiveShot]/(s.vers/off.vers), 1+pct(1490, 1), exact)
+	r := newRig(t, on)
+	near(t, "hunter's mark above 80% health", r.st.targetMultAt(abCobraShot, 0), 1+pct(428402, 1), exact)
+	near(t, "hunter's mark gone below", r.st.targetMultAt(abCobraShot, r.s.markEnd), 1, exact)
+}
+
+func TestBloodlustAtItsTime(t *testing.T) {
+	c := dataConfig(t, "bm_hunter.json", "cobra_shot")
+	c.Raid.Bloodlust, c.Raid.BloodlustAt = true, 20
+	s := compileConfig(t, c)
 	st, err := newState(s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	st.reset(42)
-	st.q.reset()
-	st.timer = [numTimers]int64{never, never}
-	return st
+	st.reset(1)
+	for st.now < 15_000 && st.step() {
+	}
+	if st.haste != s.haste || st.auraActive(auBloodlust) {
+		t.Fatalf("haste %v before bloodlust", st.haste)
+	}
+	for !st.auraActive(auBloodlust) && st.step() {
+	}
+	near(t, "haste in bloodlust", st.haste/s.haste, 1+pct(2825, 1), exact)
+	if got := st.auras[auBloodlust].end; got != 20_000+ms(hd.Get(2825).Duration) {
+		t.Errorf("bloodlust ends at %d", got)
+	}
+	for st.now < 61_000 && st.step() {
+	}
+	if st.haste != s.haste {
+		t.Errorf("haste %v after bloodlust", st.haste)
+	}
 }
 
 func TestChargesAndHastedRecharge(t *testing.T) {
-	st := fightState(t, "bm_hunter.json")
-	// Barbed Shot: 2 charges, 12 s recharge shortened by 20% haste -> 10 s.
-	if got := st.rechargeMs(spBarbedShot); got != 10_000 {
-		t.Fatalf("hasted recharge %d ms, want 10000", got)
+	c := dataConfig(t, "bm_hunter.json", "barbed_shot")
+	h := 20.0
+	c.Player.Stats.HastePct = &h
+	r := newRig(t, c)
+	want := ms(hd.Get(217200).Cooldown / 1.2)
+	if got := r.st.rechargeMs(spBarbedShot); got != want {
+		t.Fatalf("hasted recharge %d ms, want %d", got, want)
 	}
-	st.useCharge(spBarbedShot)
-	st.useCharge(spBarbedShot)
-	if c := st.syncCd(spBarbedShot); c.charges != 0 || c.end != 10_000 {
-		t.Fatalf("after two casts: %+v", *c)
+	r.st.useCharge(spBarbedShot)
+	r.st.useCharge(spBarbedShot)
+	if cd := r.st.syncCd(spBarbedShot); cd.charges != 0 || cd.end != want {
+		t.Fatalf("after two casts: %+v", *cd)
 	}
-	if (env{st}).CanCast(int(spBarbedShot)) {
-		t.Fatal("castable without charges")
+	if (env{r.st}).CanCast(int(spBarbedShot)) || r.st.wake != want {
+		t.Fatalf("castable without charges, or wake %d", r.st.wake)
 	}
-	if st.wake != 10_000 {
-		t.Fatalf("wake hint %d, want 10000", st.wake)
+	r.st.now = want
+	if cd := r.st.syncCd(spBarbedShot); cd.charges != 1 || cd.end != 2*want {
+		t.Fatalf("after one recharge: %+v", *cd)
 	}
-	st.now = 9_999
-	if st.syncCd(spBarbedShot).charges != 0 {
-		t.Fatal("charge back early")
-	}
-	st.now = 10_000
-	if c := st.syncCd(spBarbedShot); c.charges != 1 || c.end != 20_000 {
-		t.Fatalf("after one recharge: %+v", *c)
-	}
-	st.now = 25_000
-	if c := st.syncCd(spBarbedShot); c.charges != 2 {
-		t.Fatalf("after two recharges: %+v", *c)
-	}
-}
-
-func TestCooldownReduction(t *testing.T) {
-	st := fightState(t, "bm_hunter.json", "animal_companion")
-	// Kill Command: 7.5 s hasted by 20% -> 6.25 s; Cobra Shot takes 1 s off.
-	st.useCharge(spKillCommand)
-	if c := st.cds[spKillCommand]; c.end != 6_250 {
-		t.Fatalf("kill command recharge ends %d", c.end)
-	}
-	st.focus = 100
-	st.execute(spCobraShot)
-	if c := st.cds[spKillCommand]; c.end != 5_250 {
-		t.Fatalf("after cobra shot: ends %d, want 5250", c.end)
-	}
-	st.now = 5_000
-	st.reduceCd(spKillCommand, 1_000)
-	if c := st.syncCd(spKillCommand); c.charges != 1 {
-		t.Fatalf("reduction past zero should complete the charge: %+v", *c)
-	}
-}
-
-func TestAuraRefreshPandemicAndStacks(t *testing.T) {
-	st := fightState(t, "bm_hunter.json")
-	st.applyDot(auBarbedShot, 8_000)
-	st.now = 6_000 // 2 s left, under the 2.4 s pandemic cap
-	st.applyDot(auBarbedShot, 8_000)
-	if got := st.auras[auBarbedShot].end; got != 16_000 {
-		t.Fatalf("pandemic refresh ends %d, want 16000", got)
-	}
-	st.now = 7_000 // 9 s left: only 2.4 s carry over
-	st.applyDot(auBarbedShot, 8_000)
-	if got := st.auras[auBarbedShot].end; got != 17_400 {
-		t.Fatalf("capped pandemic refresh ends %d, want 17400", got)
-	}
-	for i := range 5 {
-		st.applyAura(auFrenzy, 1, 8_000)
-		if want := min(i+1, 3); st.auraStacks(auFrenzy) != want {
-			t.Fatalf("frenzy stacks %d after %d applications", st.auraStacks(auFrenzy), i+1)
-		}
-	}
-	st.now += 8_000
-	if st.auraStacks(auFrenzy) != 0 || st.auraActive(auFrenzy) {
-		t.Fatal("frenzy outlived its duration")
-	}
-	st.applyAura(auFrenzy, 1, 8_000)
-	if st.auraStacks(auFrenzy) != 1 {
-		t.Fatal("a new application after expiry starts at one stack")
+	// Bloodlust mid-recharge shortens what is left of it.
+	r.st.now = want + want/2
+	r.st.applyTimedAura(auBloodlust, r.s.auraDur[auBloodlust])
+	left := r.st.syncCd(spBarbedShot).end - r.st.now
+	if d := left - msOf(float64(want/2)/(1+pct(2825, 1))); d < -1 || d > 1 {
+		t.Errorf("recharge left %d ms in bloodlust", left)
 	}
 }
 
 func TestFocusRegenerationWithHaste(t *testing.T) {
-	st := fightState(t, "bm_hunter.json")
-	st.focus = 0
-	st.now = 1_000
-	// 10 focus/s scaled by 20% haste.
-	if got := st.currentFocus(); math.Abs(got-12) > 1e-9 {
-		t.Fatalf("focus after 1 s: %v, want 12", got)
-	}
-	st.applyTimedAura(auDireBeast, 8_000) // +5% haste from now on
-	st.now = 2_000
-	if got := st.currentFocus(); math.Abs(got-(12+12.6)) > 1e-9 {
-		t.Fatalf("focus after 1 s more with Dire Beast: %v, want 24.6", got)
-	}
-	st.now = 100_000
-	if got := st.currentFocus(); got != 100 {
-		t.Fatalf("focus is capped at the maximum, got %v", got)
-	}
-}
-
-func TestGCDAndCasts(t *testing.T) {
-	st := fightState(t, "bm_hunter.json")
-	st.startCast(spCobraShot)
-	if st.busyUntil != 1_250 || st.gcdEnd != 1_250 {
-		t.Fatalf("GCD after an instant: busy until %d", st.busyUntil)
-	}
-	mm := fightState(t, "mm_hunter.json", "improved_steady_shot")
-	mm.startCast(spAimedShot) // 2.5 s / 1.2
-	if mm.castEnd != 2_083 || mm.busyUntil != 2_083 {
-		t.Fatalf("aimed shot cast ends %d", mm.castEnd)
-	}
-	if mm.dmg[abAimedShot] != 0 || len(mm.q.items) != 1 {
-		t.Fatal("a cast deals its damage when it finishes, not when it starts")
-	}
-	e := mm.q.pop()
-	mm.now = int64(e.key >> 32)
-	mm.handle(&e)
-	if mm.dmg[abAimedShot] <= 0 {
-		t.Fatal("aimed shot did no damage when its cast finished")
-	}
-	// Rapid Fire: 7 shots spread over a 2 s / 1.2 channel.
-	mm.now = 10_000
-	mm.busyUntil, mm.gcdEnd = 0, 0
-	mm.startCast(spRapidFire)
-	if mm.castEnd != 11_667 {
-		t.Fatalf("rapid fire channel ends %d", mm.castEnd)
-	}
-	shots := int32(0)
-	last := int64(0)
-	for len(mm.q.items) > 0 {
-		e := mm.q.pop()
-		mm.now = int64(e.key >> 32)
-		if e.kind == evChannelTick {
-			last = mm.now
-		}
-		mm.handle(&e)
-	}
-	if shots = mm.casts[abRapidFire]; shots != 1 {
-		t.Fatalf("rapid fire counted %d casts", shots)
-	}
-	if last > mm.castEnd || last < mm.castEnd-300 {
-		t.Fatalf("last shot at %d, channel ends %d", last, mm.castEnd)
-	}
-}
-
-func TestExecuteBelowTwentyPercent(t *testing.T) {
-	st := fightState(t, "bm_hunter.json")
-	st.focus = 100
-	st.now = st.end / 2
-	if (env{st}).CanCast(int(spKillShot)) {
-		t.Fatal("kill shot usable at 50% health")
-	}
-	if st.wake != st.end*8/10+1 {
-		t.Fatalf("wake hint %d, want the start of the execute phase", st.wake)
-	}
-	st.now = st.end*8/10 + 1
-	if !(env{st}).CanCast(int(spKillShot)) {
-		t.Fatalf("kill shot not usable at %.1f%% health", 100*st.healthPct())
-	}
-}
-
-func TestPets(t *testing.T) {
-	st := fightState(t, "bm_hunter.json", "animal_companion")
-	// reset summoned the main pet at 0.
-	// 2.0 s swing / 1.2 haste = 1667 ms: swings at 0, 1667, 3334.
-	st.now = 3_334
-	st.settle()
-	if st.casts[abPetMelee] != 3 || st.casts[abCompanionMelee] != 3 || st.pets[slotMain].next != 5_001 {
-		t.Fatalf("after 3.334 s: %d pet swings, %d companion swings, next at %d",
-			st.casts[abPetMelee], st.casts[abCompanionMelee], st.pets[slotMain].next)
-	}
-	// Three stacks of Frenzy: 1667 / 1.9 = 877 ms from the next swing on.
-	st.applyAura(auFrenzy, 3, 8_000)
-	st.now = 5_001 + 877
-	st.settle()
-	if st.casts[abPetMelee] != 5 || st.pets[slotMain].next != 5_001+2*877 {
-		t.Fatalf("with Frenzy: %d swings, next at %d", st.casts[abPetMelee], st.pets[slotMain].next)
-	}
-	// The basic attack every 3 s: at 0 and 3000.
-	if st.casts[abPetBasic] != 2 {
-		t.Fatalf("%d basic attacks", st.casts[abPetBasic])
-	}
-	if st.dmg[abPetMelee] <= 0 || st.dmg[abCompanionMelee] <= 0 || st.dmg[abPetBasic] <= 0 {
-		t.Fatal("pets did no damage")
-	}
-	// Attacks are settled with the Bestial Wrath state of their own time:
-	// of the basic attacks at 6 s and 9 s, only the first falls in Wrath.
-	st.settle()
-	st.sim.crit = 0                      // this test's own compiled config: no crits, exact damage
-	st.applyAura(auBestialWrath, 1, 500) // now is 5.878 s: Wrath until 6.378 s
-	before := st.dmg[abPetBasic]
-	st.now = 6_000
-	st.settleUntil(6_000)
-	inWrath := st.dmg[abPetBasic] - before
-	st.now = 9_000
-	st.settle()
-	after := st.dmg[abPetBasic] - before - inWrath
-	if st.casts[abPetBasic] != 4 || math.Abs(inWrath/after-(1+bwDamage)) > 1e-12 {
-		t.Fatalf("%d basic attacks; in Wrath %v, after %v", st.casts[abPetBasic], inWrath, after)
-	}
-	// Temporary pets leave when their time is up.
-	st.summonDireBeast()
-	slot := slotCompanion + 1
-	if !st.pets[slot].active || st.pets[slot].expires != st.now+8_000 {
-		t.Fatalf("dire beast %+v", st.pets[slot])
-	}
-	st.now += 8_000
-	st.settle()
-	// It swings every 2 s / (1.2 * 1.05): its own 5% haste applies. Swings
-	// at 0, 1.587, ..., 7.935 s after the summon: six.
-	if st.pets[slot].active || st.casts[abDireBeastMelee] != 6 {
-		t.Fatalf("dire beast after its 8 s: %+v, %d swings", st.pets[slot], st.casts[abDireBeastMelee])
-	}
-}
-
-// canCast reads spells[sp].cost for every spell not marked dynamicCost;
-// costOf must agree with that whatever buffs are up.
-func TestStaticCostsMatchCostOf(t *testing.T) {
-	for _, ex := range []string{"bm_hunter.json", "mm_hunter.json"} {
-		st := fightState(t, ex)
-		for _, a := range []auraID{auPreciseShots, auLockAndLoad, auTrueshot, auBestialWrath} {
-			st.applyAura(a, 1, 10_000)
-		}
-		for sp := range numSpells {
-			if !st.sim.dynamicCost[sp] && st.costOf(sp) != spells[sp].cost {
-				t.Errorf("%s: %s costs %v, table says %v: mark it dynamicCost", ex, spells[sp].name, st.costOf(sp), spells[sp].cost)
-			}
-		}
-	}
+	c := dataConfig(t, "bm_hunter.json", "barbed_shot")
+	h := 20.0
+	c.Player.Stats.HastePct = &h
+	r := newRig(t, c)
+	r.st.focus = 0
+	r.st.now = 1000
+	near(t, "focus after a second", r.st.currentFocus(), c.Player.Resources.RegenPerSecond*1.2, exact)
+	// Barbed Shot's focus over time (246152): its ticks add on top.
+	r.st.focus, r.st.focusAt = 0, r.st.now
+	r.st.grantFocusOverTime()
+	bf := hd.Get(246152)
+	r.st.now += ms(bf.Duration)
+	want := c.Player.Resources.RegenPerSecond*1.2*bf.Duration + bf.Eff(1)*bf.Duration/bf.Period
+	near(t, "focus after the grants", r.st.currentFocus(), want, exact)
 }

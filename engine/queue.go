@@ -6,16 +6,29 @@ import "math/bits"
 type eventKind uint8
 
 const (
-	evCastDone    eventKind = iota // a cast finished: a = spell
-	evChannelTick                  // a channel shot: a = spell, b = shots left, gen = channel generation
-	evAuraExpire                   // a = aura, gen: auras whose end changes haste or regen
-	evSummon                       // Call of the Wild summons another pet
+	evCastDone      eventKind = iota // a cast finished: a = spell
+	evChannelTick                    // a channel shot: a = spell, b = shots left, gen = channel generation
+	evAuraExpire                     // a = aura, gen: auras whose end changes haste, regen or recharge rates
+	evCotwTick                       // Call of the Wild summons another pet; gen = the buff's
+	evBarbedTick                     // Barbed Shot's bleed ticks; gen = the dot's
+	evBoarCharge                     // the Boar charges again
+	evExplosive                      // Explosive Shot explodes; gen = the dot's
+	evVolleyTick                     // Volley's arrows fall
+	evLunarStorm                     // Lunar Storm strikes
+	evLunarReady                     // Lunar Storm's cooldown ends
+	evSentinel                       // a Sentinel implosion ticks
+	evCrescentSteel                  // Crescent Steel applies a stack of Sentinel
+	evWitheringTick                  // Withering Fire grants Deathblow (beast mastery); gen = the buff's
+	evBloodlust                      // Bloodlust begins
+	evOnTargetEnd                    // a stack of On Target ends
+	evAimedEcho                      // a Double Tap or Aspect of the Hydra Aimed Shot fires; a = 1 for Double Tap
 )
 
 // event is one scheduled happening of the queue. The few things that recur
 // all fight long (the player's next decision, Auto Shot, the main pet's
-// swings) are timers in the state instead: see step. Events at the same time fire in the
-// order they were scheduled (seq), which keeps every run deterministic.
+// swings) are timers in the state instead: see step. Events at the same time
+// fire in the order they were scheduled (seq), which keeps every run
+// deterministic.
 type event struct {
 	key  uint64 // time<<32 | seq: the heap order in one comparison
 	kind eventKind

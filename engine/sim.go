@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	hd "wowlab/engine/hunterdata"
 	"wowlab/engine/rotation"
 )
 
@@ -67,13 +68,34 @@ func (s Spec) DefaultRotation() []byte {
 	return b
 }
 
-// SpellNames lists the spells a rotation of this spec can cast.
+// SpellNames lists the spells a rotation of this spec can cast (a talent
+// may be needed before the spell can be cast).
 func (s Spec) SpellNames() []string {
 	var out []string
-	for _, d := range spells {
+	for _, d := range castables[:numSpells] {
 		if d.specs&s.mask != 0 {
 			out = append(out, d.name)
 		}
+	}
+	return out
+}
+
+// SpellInfo describes a castable spell.
+type SpellInfo struct {
+	Name    string
+	SpellID int
+	Talent  string // the talent that teaches it, "" when every hunter of the spec has it
+	Source  string // the source key of its numbers
+}
+
+// Spells lists the spells a rotation of this spec can cast.
+func (s Spec) Spells() []SpellInfo {
+	var out []SpellInfo
+	for _, d := range castables[:numSpells] {
+		if d.specs&s.mask == 0 {
+			continue
+		}
+		out = append(out, SpellInfo{Name: d.name, SpellID: d.gameID, Talent: talentNames[d.talent], Source: sourceOf(d.gameID)})
 	}
 	return out
 }
@@ -82,48 +104,35 @@ func (s Spec) SpellNames() []string {
 type TalentInfo struct {
 	Name        string
 	Description string
+	SpellID     int
+	Tree        string // "class", "spec" or a hero tree: "pack_leader", "dark_ranger", "sentinel"
+	MaxRank     int
+	// Simulated is false for talents without an effect on damage (utility
+	// and defensive talents), which a config may list and which change
+	// nothing.
+	Simulated bool
+	// Granted marks a hero tree's first talent, which choosing any talent
+	// of the tree brings.
+	Granted bool
+	// Source is the source key of the talent spell's numbers ("" when the
+	// data has no numbers for it).
+	Source string
 }
 
-// Talents lists the talents this spec can select by name.
+// Talents lists the talents this spec can select by name: every entry of
+// its class, spec and hero trees.
 func (s Spec) Talents() []TalentInfo {
-	var out []TalentInfo
-	for _, t := range talents {
-		if t.specs&s.mask != 0 {
-			out = append(out, TalentInfo{Name: t.name, Description: t.desc})
+	entries, ids := talentEntries(s.mask)
+	out := make([]TalentInfo, len(entries))
+	for i, t := range entries {
+		desc := t.Display
+		if sp := hd.Lookup(t.SpellID); sp != nil && sp.Note != "" {
+			desc += ": " + sp.Note
 		}
+		out[i] = TalentInfo{Name: t.Name, Description: desc, SpellID: t.SpellID, Tree: t.Tree.String(), MaxRank: t.MaxRank,
+			Simulated: ids[i] != noTalent, Granted: ids[i] != noTalent && heroEntryOf(t.Tree) == ids[i], Source: sourceOf(t.SpellID)}
 	}
 	return out
-}
-
-// Sim is a compiled config: everything fixed for the whole batch. It is
-// safe for concurrent use; each Run builds its own fight states.
-type Sim struct {
-	cfg      *Config
-	spec     specMask
-	specName string
-	rotation *rotation.Rotation
-	talent   [numTalents]bool
-	charges  [numSpells]int8
-	// dynamicCost marks spells whose cost is not spells[sp].cost: costOf
-	// works it out.
-	dynamicCost [numSpells]bool
-	// rateRecharges are the spells whose recharge haste or Trueshot change.
-	rateRecharges []spellID
-
-	durationMs int64
-	targets    int
-	focusMax   float64
-	ap, petAp  float64
-	crit, vers float64
-	haste      float64 // 1 + haste
-	mastery    float64
-	armorMult  float64
-	physMult   float64 // versatility and armor, for physical hits
-	magicMult  float64 // versatility, for magic hits
-	playerMult float64
-	petMult    float64
-
-	states sync.Pool
 }
 
 // Compile parses and checks a config document and its rotation. It returns
@@ -140,6 +149,9 @@ func Compile(config []byte) (*Sim, error) {
 	}
 	s := &Sim{cfg: cfg, spec: spec.mask, specName: spec.Name}
 	if err := s.setTalents(); err != nil {
+		return nil, err
+	}
+	if err := s.checkTier(); err != nil {
 		return nil, err
 	}
 	script, err := cfg.rotationText()
@@ -182,86 +194,6 @@ func rotationError(err error) error {
 	return &ConfigError{Path: "rotation", Msg: err.Error()}
 }
 
-func (s *Sim) setTalents() error {
-	names := make([]string, 0, numTalents)
-	for _, t := range talents {
-		if t.specs&s.spec != 0 {
-			names = append(names, t.name)
-		}
-	}
-	for i, raw := range s.cfg.Player.Talents {
-		name := strings.ToLower(strings.TrimSpace(raw))
-		found := false
-		for id, t := range talents {
-			if t.name != name {
-				continue
-			}
-			if t.specs&s.spec == 0 {
-				return &ConfigError{Path: fmt.Sprintf("player.talents[%d]", i), Msg: fmt.Sprintf("talent %q is not a %s talent", name, s.specName)}
-			}
-			s.talent[id], found = true, true
-		}
-		if !found {
-			return &ConfigError{Path: fmt.Sprintf("player.talents[%d]", i), Msg: (&rotation.UnknownNameError{Kind: "talent", Name: raw, Candidates: names}).Error()}
-		}
-	}
-	return nil
-}
-
-// derive computes the per-batch constants from the config.
-func (s *Sim) derive() {
-	c := s.cfg
-	st := c.Player.Stats
-	pct := func(override *float64, rating, per1 float64) float64 {
-		if override != nil {
-			return *override / 100
-		}
-		return rating / per1 / 100
-	}
-	s.crit = pct(st.CritPct, st.CritRating, critRatingPer1)
-	if st.CritPct == nil {
-		s.crit += baseCritPct / 100.0
-	}
-	s.haste = 1 + pct(st.HastePct, st.HasteRating, hasteRatingPer1)
-	s.mastery = pct(st.MasteryPct, st.MasteryRating, mastRatingPer1)
-	s.vers = 1 + pct(st.VersatilityPct, st.VersatilityRating, versRatingPer1)
-	s.ap = st.Agility // one attack power per agility for agility specs
-	s.petAp = s.ap * petApShare
-	s.durationMs = ms(c.Duration)
-	s.targets = c.Target.Count
-	s.focusMax = c.Player.Resources.Max
-	s.armorMult = 1 - math.Min(armorCap, c.Target.Armor/(c.Target.Armor+armorConstant))
-	s.physMult, s.magicMult = s.vers*s.armorMult, s.vers
-	s.playerMult, s.petMult = 1, 1
-	switch s.spec {
-	case bm:
-		s.petMult *= 1 + s.mastery // Mastery: Master of Beasts, as shown on the character sheet
-		if s.talent[tTrainingExpert] {
-			s.petMult *= 1 + trainingExpert
-		}
-		if s.talent[tAnimalCompanion] {
-			s.petMult *= 1 - companionPenalty
-		}
-	case mm:
-		s.playerMult *= 1 + s.mastery // Mastery: Sniper Training, as shown on the character sheet
-		if s.talent[tLoneWolf] {
-			s.playerMult *= 1 + loneWolfDmg
-		}
-	}
-	s.dynamicCost[spMultiShot] = true
-	s.dynamicCost[spArcaneShot] = true
-	s.dynamicCost[spAimedShot] = true
-	for i, d := range spells {
-		if d.hasted || spellID(i) == spAimedShot || spellID(i) == spRapidFire {
-			s.rateRecharges = append(s.rateRecharges, spellID(i))
-		}
-		s.charges[i] = int8(d.charges)
-		if spellID(i) == spKillCommand && s.talent[tAlphaPredator] {
-			s.charges[i] = 2
-		}
-	}
-}
-
 // Config returns the parsed config the Sim was compiled from.
 func (s *Sim) Config() *Config { return s.cfg }
 
@@ -298,10 +230,7 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 		wg     sync.WaitGroup
 		mu     sync.Mutex
 		first  error
-		totals [numAbilities]struct {
-			dmg   int64 // thousandths, summed exactly so any split gives the same totals
-			casts int64
-		}
+		totals [numAbilities]tally
 	)
 	const batch = 16
 	seed := uint64(s.cfg.Seed)
@@ -317,7 +246,7 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 				return
 			}
 			defer s.states.Put(st)
-			var local [numAbilities]struct{ dmg, casts int64 }
+			var local [numAbilities]tally
 			var localEvents int64
 			for ctx.Err() == nil {
 				start := int(next.Add(batch)) - batch
@@ -337,8 +266,10 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 					localEvents += st.events
 					if opts.Breakdown {
 						for a := range local {
-							local[a].dmg += int64(math.Round(st.dmg[a] * 1000))
-							local[a].casts += int64(st.casts[a])
+							local[a].dmg += int64(math.Round(st.ab[a].dmg * 1000))
+							local[a].casts += int64(st.ab[a].casts)
+							local[a].hits += int64(st.ab[a].hits)
+							local[a].crits += int64(st.ab[a].crits)
 						}
 					}
 				}
@@ -351,8 +282,7 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 			if opts.Breakdown {
 				mu.Lock()
 				for a := range local {
-					totals[a].dmg += local[a].dmg
-					totals[a].casts += local[a].casts
+					totals[a].add(local[a])
 				}
 				mu.Unlock()
 			}
@@ -366,6 +296,7 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 		return nil, err
 	}
 	r := summarize(dps)
+	r.Patch = hd.Patch
 	r.Events = events.Load()
 	if opts.KeepDps {
 		r.Dps = dps
@@ -381,20 +312,36 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 			}
 			info := abilities[a]
 			dmg := float64(t.dmg) / 1000
-			share := 0.0
+			share, critRate := 0.0, 0.0
 			if total > 0 {
 				share = float64(t.dmg) / float64(total)
 			}
+			if t.hits > 0 {
+				critRate = float64(t.crits) / float64(t.hits)
+			}
 			r.Abilities = append(r.Abilities, AbilityStats{
-				Name: info.name, Actor: info.actor, Damage: dmg,
+				Name: info.name, Actor: info.actor.String(), SpellID: info.gameID, Damage: dmg,
 				DamagePerIteration: dmg / float64(n),
 				CastsPerIteration:  float64(t.casts) / float64(n),
+				HitsPerIteration:   float64(t.hits) / float64(n),
+				CritRate:           critRate,
 				DamageShare:        share,
 			})
 		}
 		sort.SliceStable(r.Abilities, func(i, j int) bool { return r.Abilities[i].Damage > r.Abilities[j].Damage })
 	}
 	return r, nil
+}
+
+// tally is one breakdown line's totals over a batch: damage in thousandths,
+// summed exactly, so any split of the batch gives the same totals.
+type tally struct{ dmg, casts, hits, crits int64 }
+
+func (t *tally) add(o tally) {
+	t.dmg += o.dmg
+	t.casts += o.casts
+	t.hits += o.hits
+	t.crits += o.crits
 }
 
 // cmpErr keeps the error of the lowest iteration, so the reported error

@@ -27,28 +27,6 @@ type aura struct {
 	gen    uint32
 }
 
-type petKind uint8
-
-const (
-	petMain petKind = iota
-	petCompanion
-	petDireBeast
-	petCallOfTheWild
-)
-
-const (
-	slotMain      = 0
-	slotCompanion = 1
-	maxPets       = 12
-)
-
-type pet struct {
-	kind    petKind
-	active  bool
-	expires int64 // 0: stays all fight
-	next    int64 // time of its next swing
-}
-
 // Recurring happenings kept out of the event queue.
 const (
 	timerDecide   = iota // the player's next decision
@@ -69,9 +47,11 @@ type state struct {
 
 	focus, regen float64
 	focusAt      int64
-	grants       []int64 // due times of pending focus grants, ascending from grantHead
+	grants       []int64 // due times of pending Barbed Shot focus grants, ascending from grantHead
 	grantHead    int
-	haste        float64 // current haste multiplier (1 + haste)
+
+	haste   float64 // current haste multiplier (1 + haste)
+	mastery float64 // current mastery points
 
 	gcdEnd, castEnd, busyUntil int64
 	wake                       int64 // earliest time a refused cast could succeed, during Decide
@@ -79,29 +59,58 @@ type state struct {
 	changed                    bool // something the rotation reads changed outside a decision
 	topPending                 bool // the handled event still occupies the queue's root
 	gcd                        int64
-	recharge                   [numSpells]int64           // see rechargeMs
-	autoShotMs                 int64                      // Auto Shot swing time at the current haste
-	petSwingMs                 [frenzyMaxStacks + 1]int64 // pet swing time by Frenzy stacks
+	recharge                   [idSpace]int64 // current recharge of each spell's next charge
+	autoShotMs                 int64
 	channelGen                 uint32
-	steadyInRow                int8
+	channelTick                int64
+	timer                      [numTimers]int64
 
-	timer [numTimers]int64 // when each recurring happening is next due, or never
+	cds     [idSpace]cooldown
+	auras   [idSpace]aura
+	pets    [maxPets]pet
+	live    uint16 // bit i: pets[i] is active
+	dots    [idSpace]dot
+	dotLive uint16 // bit d: lazily ticked effect d is ticking
 
-	basicNext int64  // the main pet's next basic attack (see settle)
-	dotNext   int64  // the bleed's next tick, or never
-	settledAt int64  // time settle last reached
-	tempPets  uint16 // bit i: pet slot i holds an active temporary pet
+	settledAt  int64 // time settle last reached
+	petDue     int64 // no pet acts before this time
+	dotDue     int64 // no lazily ticked effect ticks before this time
+	win        petWindow
+	winOK      bool  // win is still valid (see invalidate)
+	winFrom    int64 // the time win was worked out at
+	petFocus   float64
+	petFocusAt int64
+	basicReady int64   // the main pet's basic attack is off cooldown
+	lastPre    float64 // the last hit's damage before the target's debuffs (what cleaves copy)
+	lastCrit   bool    // whether the last hit crit
 
-	cds   [numSpells]cooldown
-	auras [numAuras]aura
-	pets  [maxPets]pet
-	dmg   [numAbilities]float64
-	casts [numAbilities]int32
+	// Hero and talent state of the fight.
+	howlNext         uint8 // the beast the next Howl of the Pack Leader brings
+	howlRunning      bool  // Howl of the Pack Leader's cooldown runs
+	huntmaster       int8  // Dire Beasts towards Hati or Fenryr
+	wyvernExtended   int64 // Fury of the Wyvern extension given to the current Wyvern's Cry
+	wyMemo           wyvernMemo
+	tensileExtended  int64     // Tensile Bowstring extension given to the current Trueshot
+	sentinelWatchCut int64     // Sentinel Watch reduction given since the last Trueshot
+	bellTolls        [10]int64 // expiry of each stack of The Bell Tolls
+	onTarget         [4]int64  // expiry of each stack of On Target
+	blighted         int8      // Blighted Quiver stacks the current Withering Fire fires
+	sentinelStacks   int8
+	sentinelBusy     bool
+	targetAcqReady   int64
+	overwatchReady   int64 // Overwatch may implode the target again from this time
+	boarLeft         int8
+	lunarLeft        int16
+	volleyLeft       int8
+	salvoUsed        bool
+
+	ab [idSpace]abTotals // what each breakdown line did this iteration
 }
 
 func newState(s *Sim) (*state, error) {
 	st := &state{sim: s}
 	st.q.items = make([]event, 0, 256)
+	st.grants = make([]int64, 0, 64)
 	prog, err := rotation.Compile(s.rotation, env{st})
 	if err != nil {
 		return nil, err
@@ -122,24 +131,36 @@ func (st *state) reset(seed uint64) {
 	st.grants, st.grantHead = st.grants[:0], 0
 	st.gcdEnd, st.castEnd, st.busyUntil = 0, 0, 0
 	st.wake, st.idle = never, false
-	st.channelGen, st.steadyInRow = 0, 0
-	for i := range st.cds {
+	st.channelGen = 0
+	for i := range st.cds[:numSpells] {
 		st.cds[i] = cooldown{charges: s.charges[i], max: s.charges[i]}
 	}
-	st.auras = [numAuras]aura{}
+	clear(st.auras[:numAuras])
 	st.pets = [maxPets]pet{}
-	st.dmg = [numAbilities]float64{}
-	st.casts = [numAbilities]int32{}
-	st.basicNext, st.dotNext, st.settledAt, st.tempPets = never, never, -1, 0
-	for sp := range st.recharge {
-		st.recharge[sp] = max(1, ms(spells[sp].cooldown))
-	}
+	st.live = 0
+	clear(st.dots[:numDots])
+	st.dotLive = 0
+	st.settledAt, st.petDue, st.dotDue = -1, never, never
+	st.invalidate()
+	st.petFocus, st.petFocusAt, st.basicReady = 100, 0, 0
+	st.howlNext, st.huntmaster, st.howlRunning = howlWyvern, 0, false
+	st.wyvernExtended, st.tensileExtended, st.sentinelWatchCut = 0, 0, 0
+	st.wyMemo = wyvernMemo{at: -1}
+	st.bellTolls = [10]int64{}
+	st.onTarget = [4]int64{}
+	st.blighted, st.sentinelStacks, st.sentinelBusy = 0, 0, false
+	st.targetAcqReady, st.overwatchReady = 0, 0
+	st.boarLeft, st.lunarLeft, st.volleyLeft, st.salvoUsed = 0, 0, 0, false
+	clear(st.ab[:numAbilities])
+	st.mastery = s.masteryPts
+	st.haste = 0
 	st.recomputeHaste()
-
-	st.timer = [numTimers]int64{timerDecide: 0, timerAutoShot: 0}
-	if s.spec == bm {
-		st.summon(slotMain, petMain, 0)
+	for sp := range st.recharge[:numSpells] {
+		st.recharge[sp] = st.computeRecharge(spellID(sp))
 	}
+
+	st.timer = [numTimers]int64{timerDecide: 0, timerAutoShot: s.firstAutoShot}
+	st.startFight()
 }
 
 // schedule queues e to fire at time at. While an event is being handled
@@ -158,10 +179,11 @@ func (st *state) run(seed uint64) float64 {
 	st.reset(seed)
 	for st.step() {
 	}
+	st.now = st.end
 	st.settleUntil(st.end)
 	var total float64
-	for _, d := range st.dmg {
-		total += d
+	for _, a := range st.ab[:numAbilities] {
+		total += a.dmg
 	}
 	return total / st.sim.cfg.Duration
 }
@@ -212,26 +234,10 @@ func (st *state) fire(timer int) {
 	}
 }
 
-func (st *state) handle(e *event) {
-	switch e.kind {
-	case evCastDone:
-		st.finishCast(spellID(e.a))
-	case evChannelTick:
-		if e.gen == st.channelGen {
-			st.channelShot(spellID(e.a), int(e.b))
-		}
-	case evAuraExpire:
-		if a := &st.auras[e.a]; a.gen == e.gen {
-			st.auraExpired(auraID(e.a))
-		}
-	case evSummon:
-		st.cotwSummon(int(e.b))
-	}
-}
-
 // act lets the rotation choose while the player is free. Off-GCD spells
 // let it choose again at once; the guard bounds that loop.
 func (st *state) act() {
+	st.howlSync()
 	for guard := 0; guard < 8; guard++ {
 		if st.now < st.busyUntil {
 			st.timer[timerDecide] = st.busyUntil

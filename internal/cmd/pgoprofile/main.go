@@ -32,14 +32,16 @@ import (
 // node. Each gets the same profile.
 var targets = []string{"cmd/engine", "cmd/node-headless"}
 
-// workload is what the profile records: both bundled specs, in the shares
-// a node's work is likely to have.
+// workload is what the profile records: the bundled profiles, in the
+// shares a node's work is likely to have (the specs' defaults most).
 var workload = []struct {
 	example    string
 	iterations int
 }{
-	{"bm_hunter.json", 60_000},
-	{"mm_hunter.json", 60_000},
+	{"bm_hunter.json", 30_000},
+	{"bm_dark_ranger.json", 15_000},
+	{"mm_hunter.json", 30_000},
+	{"mm_sentinel.json", 15_000},
 }
 
 func main() {
