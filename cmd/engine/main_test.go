@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"wowlab/examples"
 )
 
 // result is one in-process run of the command.
@@ -147,6 +149,22 @@ func TestSimConfigFileMatchesSpec(t *testing.T) {
 	}
 }
 
+// TestSimProfiles runs each bundled profile by name and checks that it is
+// the file's config.
+func TestSimProfiles(t *testing.T) {
+	for _, p := range examples.Profiles() {
+		b, err := examples.FS.ReadFile(p.File)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fromFile := simJSON(t, "--config", writeFile(t, p.File, string(b)), "--iterations", "50")
+		fromName := simJSON(t, "--spec", strings.ToUpper(p.Name), "--iterations", "50")
+		if fromFile["meanDps"] != fromName["meanDps"] || fromName["spec"] != p.Spec || fromName["patch"] != "11.2.0" {
+			t.Errorf("%s: --config %v, --spec %v (%v, patch %v)", p.Name, fromFile["meanDps"], fromName["meanDps"], fromName["spec"], fromName["patch"])
+		}
+	}
+}
+
 func TestSimCSV(t *testing.T) {
 	r := runCmd(t, "sim", "--spec", "bm", "--iterations", "200", "--output", "csv")
 	if r.code != 0 {
@@ -223,7 +241,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad flag value", []string{"sim", "--spec", "bm", "--iterations", "many"}, "--iterations"},
 		{"neither config nor spec", []string{"sim"}, "exactly one of --config"},
 		{"both config and spec", []string{"sim", "--spec", "bm", "--config", missing}, "exactly one of --config"},
-		{"unknown spec", []string{"sim", "--spec", "warlock"}, `unknown spec "warlock"`},
+		{"unknown spec", []string{"sim", "--spec", "warlock"}, `unknown profile or spec "warlock"`},
+		{"near-miss profile", []string{"sim", "--spec", "mm_sentinl"}, `did you mean "mm_sentinel"?`},
 		{"missing config", []string{"sim", "--config", missing}, "no such file"},
 		{"zero iterations", []string{"sim", "--spec", "bm", "--iterations", "0"}, "--iterations"},
 		{"negative threads", []string{"sim", "--spec", "bm", "--threads", "-1"}, "--threads"},
@@ -322,8 +341,13 @@ func TestSpecs(t *testing.T) {
 	if r.code != 0 {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	for _, want := range []string{"beast_mastery (also:", "bm-hunter", "marksmanship (also:", "mm-hunter",
-		"spells:", "kill_command", "aimed_shot", "talents:", "animal_companion"} {
+	for _, want := range []string{"patch 11.2.0", "sources:", "99269f8eb452d7160135f594c5249b208f520289",
+		"beast_mastery (also:", "bm-hunter", "marksmanship (also:", "mm-hunter",
+		"profiles: bm_pack_leader (default), bm_dark_ranger", "profiles: mm_dark_ranger (default), mm_sentinel",
+		"spells:", "kill_command", "34026", "aimed_shot", "19434", "damage lines:", "stampede", "201594",
+		"auras:", "wyverns_cry", "talents, class tree:", "talents, hero tree pack_leader:", "talents, hero tree sentinel:",
+		"animal_companion", "267116", "howl_of_the_pack_leader", "granted with the tree",
+		"set bonuses", "pack_leader 4-piece", "1236373", "sentinel 2-piece", "1236374"} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("specs output lacks %q:\n%s", want, r.stdout)
 		}

@@ -18,6 +18,7 @@ import (
 // IterationsPerSecond is the same for the same input whatever --threads is.
 type report struct {
 	Spec               string                `json:"spec"`
+	Patch              string                `json:"patch"`
 	Seed               int64                 `json:"seed"`
 	Duration           float64               `json:"duration"`
 	Threads            int                   `json:"threads"`
@@ -43,6 +44,7 @@ func newReport(sim *engine.Sim, res *engine.Result, threads int, wall float64) *
 	}
 	r := &report{
 		Spec:               sim.SpecName(),
+		Patch:              res.Patch,
 		Seed:               cfg.Seed,
 		Duration:           cfg.Duration,
 		Threads:            threads,
@@ -86,7 +88,7 @@ func writeJSON(w io.Writer, r *report) error {
 // writeText prints r as aligned summary lines and an ability table.
 func writeText(w io.Writer, r *report) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintf(tw, "spec\t%s\n", r.Spec)
+	fmt.Fprintf(tw, "spec\t%s (patch %s)\n", r.Spec, r.Patch)
 	fmt.Fprintf(tw, "fight\t%s s, seed %d\n", num(r.Duration, -1), r.Seed)
 	fmt.Fprintf(tw, "iterations\t%d on %d threads\n", r.Iterations, r.Threads)
 	fmt.Fprintf(tw, "dps\t%s ± %s\n", num(r.MeanDps, 1), num(r.StdDps, 1))

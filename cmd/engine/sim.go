@@ -11,10 +11,12 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"wowlab/engine"
+	"wowlab/engine/rotation"
 	"wowlab/examples"
 	"wowlab/internal/cli"
 )
@@ -41,9 +43,11 @@ func (a *app) newSimCmd() *cobra.Command {
 		Short: "Simulate a config and print DPS statistics",
 		Long: "sim simulates a config document --iterations times and prints the DPS statistics and the\n" +
 			"damage per ability. Give exactly one of --config (a config document, as a node receives it)\n" +
-			"or --spec (the bundled example config of that spec). Iteration g uses seed seed+g, so the\n" +
-			"numbers do not depend on --threads. Ctrl-C cancels the run.",
+			"or --spec (a bundled SimulationCraft TWW3 profile, or a spec for its default profile).\n" +
+			"Iteration g uses seed seed+g, so the numbers do not depend on --threads. Ctrl-C cancels\n" +
+			"the run.",
 		Example: "  engine sim --spec bm-hunter\n" +
+			"  engine sim --spec mm_sentinel\n" +
 			"  engine sim --spec mm --duration 60 --iterations 5000 --output json\n" +
 			"  engine sim --config my_config.json --seed 7 --output csv",
 		Args: cobra.NoArgs,
@@ -53,7 +57,7 @@ func (a *app) newSimCmd() *cobra.Command {
 	}
 	fs := cmd.Flags()
 	fs.StringVar(&f.config, "config", "", "config document to simulate (JSON file)")
-	fs.StringVar(&f.spec, "spec", "", "simulate the bundled example config of this spec (beast_mastery, marksmanship or an alias such as bm-hunter, mm)")
+	fs.StringVar(&f.spec, "spec", "", "simulate a bundled profile: bm_pack_leader, bm_dark_ranger, mm_dark_ranger, mm_sentinel, or a spec (beast_mastery, marksmanship or an alias such as bm, mm) for its default")
 	fs.IntVar(&f.iterations, "iterations", 1000, "number of iterations to simulate")
 	fs.Int64Var(&f.seed, "seed", 0, "base RNG seed, overriding the config's \"seed\" (default: the config's)")
 	fs.Float64Var(&f.duration, "duration", 0, "fight length in seconds, overriding the config's \"duration\" (default: the config's)")
@@ -156,8 +160,8 @@ func startCPUProfile(path string) (stop func() error, err error) {
 	}, nil
 }
 
-// loadConfig reads the config document from path, or the bundled example
-// of spec when path is empty.
+// loadConfig reads the config document from path, or the bundled profile
+// spec names: a profile's name, or a spec's (its default profile).
 func loadConfig(path, spec string) ([]byte, error) {
 	if path != "" {
 		b, err := os.ReadFile(path)
@@ -166,31 +170,44 @@ func loadConfig(path, spec string) ([]byte, error) {
 		}
 		return b, nil
 	}
-	sp, err := engine.LookupSpec(spec)
+	p, err := lookupProfile(spec)
 	if err != nil {
 		return nil, cli.Usagef("--spec: %w", err)
 	}
-	name := bundledExample(sp.Name)
-	if name == "" {
-		return nil, cli.Usagef("--spec: no bundled example config for %s; use --config", sp.Name)
-	}
-	b, err := examples.FS.ReadFile(name)
+	b, err := examples.FS.ReadFile(p.File)
 	if err != nil {
-		return nil, fmt.Errorf("bundled example %s: %w", name, err)
+		return nil, fmt.Errorf("bundled profile %s: %w", p.Name, err)
 	}
 	return b, nil
 }
 
-// bundledExample names the file in examples.FS that holds the example
-// config of a spec (canonical name), or "" when there is none.
-func bundledExample(spec string) string {
-	switch spec {
-	case "beast_mastery":
-		return "bm_hunter.json"
-	case "marksmanship":
-		return "mm_hunter.json"
+// lookupProfile finds the bundled profile of name: a profile's name or a
+// spec's name or alias.
+func lookupProfile(name string) (examples.Profile, error) {
+	if p, ok := examples.LookupProfile(name); ok {
+		return p, nil
 	}
-	return ""
+	sp, err := engine.LookupSpec(name)
+	if err != nil {
+		if strings.Contains(err.Error(), "survival") {
+			return examples.Profile{}, err
+		}
+		var names []string
+		for _, p := range examples.Profiles() {
+			names = append(names, p.Name)
+		}
+		for _, s := range engine.Specs() {
+			names = append(names, s.Name)
+			names = append(names, s.Aliases...)
+		}
+		unknown := &rotation.UnknownNameError{Kind: "profile or spec", Name: name, Candidates: names}
+		return examples.Profile{}, fmt.Errorf("%w (profiles: %s; or a spec: beast_mastery, marksmanship)", unknown, strings.Join(names[:len(examples.Profiles())], ", "))
+	}
+	p, ok := examples.SpecDefault(sp.Name)
+	if !ok {
+		return examples.Profile{}, fmt.Errorf("no bundled profile for %s; use --config", sp.Name)
+	}
+	return p, nil
 }
 
 // override sets top-level fields of a config document. A document that is
