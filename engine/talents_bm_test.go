@@ -72,15 +72,12 @@ var bmMoreTests = map[string]func(t *testing.T){
 		ratio(t, w, o, abBarbedShot, 1+pct(393933, 1))
 		// Barbed Shot's chance to reset Kill Command.
 		r := newRig(t, bmBase(t).with("war_orders").without("barbed_wrath", "scent_of_blood"))
-		resets := 0
 		const n = 6000
-		for range n {
+		resets := count(n, func() bool {
 			r.drain(spKillCommand)
 			r.cast(spBarbedShot)
-			if r.st.syncCd(spKillCommand).charges > 0 {
-				resets++
-			}
-		}
+			return r.st.syncCd(spKillCommand).charges > 0
+		})
 		rate(t, "kill command resets", resets, n, pct(393933, 3))
 	},
 	"thrill_of_the_hunt": func(t *testing.T) {
@@ -181,11 +178,7 @@ var bmMoreTests = map[string]func(t *testing.T){
 	},
 	"master_handler": func(t *testing.T) {
 		w, o := pair(t, bmBase(t), "master_handler")
-		for _, r := range []*rig{w, o} {
-			r.spendAll(spKillCommand)
-			r.st.barbedTick()
-		}
-		if d := o.cdLeft(spKillCommand) - w.cdLeft(spKillCommand); d != ms(eff(424558, 1)/1000) {
+		if d := cut(w, o, spKillCommand, func(r *rig) { r.st.barbedTick() }); d != ms(eff(424558, 1)/1000) {
 			t.Errorf("kill command cooldown cut by %d ms per bleed tick, want %v", d, eff(424558, 1))
 		}
 	},
@@ -206,26 +199,23 @@ var bmMoreTests = map[string]func(t *testing.T){
 	},
 	"wild_call": func(t *testing.T) {
 		r := newRig(t, bmBase(t).with("wild_call").without("snakeskin_quiver")).allCrits()
-		resets := 0
 		const n = 6000
-		for range n {
+		resets := count(n, func() bool {
 			r.drain(spBarbedShot)
 			r.st.autoShot()
-			if r.st.syncCd(spBarbedShot).charges > 0 {
-				resets++
-			}
-		}
+			return r.st.syncCd(spBarbedShot).charges > 0
+		})
 		rate(t, "barbed shot charges from critical auto shots", resets, n, pct(185789, 1))
 	},
 	"dire_beast": func(t *testing.T) {
 		r := newRig(t, bmBase(t).with("dire_beast").without("huntmasters_call"))
-		beasts := 0
 		const n = 20000
-		for range n {
+		beasts := count(n, func() bool {
 			r.st.barbedTick()
-			beasts += r.liveKind(petDireBeast)
+			out := r.liveKind(petDireBeast) > 0
 			r.clearSummons()
-		}
+			return out
+		})
 		rate(t, "dire beasts per bleed tick", beasts, n, pct(120679, 1))
 		o := newRig(t, bmBase(t).without("dire_beast"))
 		for range 500 {
@@ -252,11 +242,7 @@ var bmMoreTests = map[string]func(t *testing.T){
 	},
 	"barbed_scales": func(t *testing.T) {
 		w, o := pair(t, bmBase(t), "barbed_scales")
-		for _, r := range []*rig{w, o} {
-			r.spendAll(spBarbedShot)
-			r.cast(spCobraShot)
-		}
-		if d := o.cdLeft(spBarbedShot) - w.cdLeft(spBarbedShot); d != ms(eff(469880, 1)/1000) {
+		if d := cut(w, o, spBarbedShot, func(r *rig) { r.cast(spCobraShot) }); d != ms(eff(469880, 1)/1000) {
 			t.Errorf("barbed shot cooldown cut by %d ms per cobra shot, want %v", d, eff(469880, 1))
 		}
 	},
@@ -270,13 +256,13 @@ var bmMoreTests = map[string]func(t *testing.T){
 	},
 	"dire_command": func(t *testing.T) {
 		r := newRig(t, bmBase(t).with("dire_command").without("huntmasters_call", "deathblow"))
-		beasts := 0
 		const n = 6000
-		for range n {
+		beasts := count(n, func() bool {
 			r.cast(spKillCommand)
-			beasts += r.liveKind(petDireBeast)
+			out := r.liveKind(petDireBeast) > 0
 			r.clearSummons()
-		}
+			return out
+		})
 		rate(t, "dire beasts per kill command", beasts, n, pct(378743, 1))
 	},
 	"dire_cleave": func(t *testing.T) {
@@ -326,11 +312,7 @@ var bmMoreTests = map[string]func(t *testing.T){
 	},
 	"barbed_wrath": func(t *testing.T) {
 		w, o := pair(t, bmBase(t), "barbed_wrath")
-		for _, r := range []*rig{w, o} {
-			r.spendAll(spBestialWrath)
-			r.cast(spBarbedShot)
-		}
-		if d := o.cdLeft(spBestialWrath) - w.cdLeft(spBestialWrath); d != ms(eff(231548, 1)/1000) {
+		if d := cut(w, o, spBestialWrath, func(r *rig) { r.cast(spBarbedShot) }); d != ms(eff(231548, 1)/1000) {
 			t.Errorf("bestial wrath cooldown cut by %d ms per barbed shot, want %v", d, eff(231548, 1))
 		}
 	},

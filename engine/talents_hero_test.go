@@ -92,19 +92,16 @@ var heroTests = map[string]func(t *testing.T){
 	},
 	"ursine_fury": func(t *testing.T) {
 		r := newRig(t, bmBase(t).with("ursine_fury"))
-		cuts := 0
 		const n = 10000
-		for range n {
+		cuts := count(n, func() bool {
 			r.drain(spKillCommand)
 			before := r.cdLeft(spKillCommand)
 			r.st.dotTick(dotRendFlesh, 0)
-			if r.cdLeft(spKillCommand) < before {
-				cuts++
-				if d := before - r.cdLeft(spKillCommand); d != msOf(eff(472476, 2)) {
-					t.Fatalf("kill command cut by %d ms", d)
-				}
+			if d := before - r.cdLeft(spKillCommand); d != 0 && d != msOf(eff(472476, 2)) {
+				t.Fatalf("kill command cut by %d ms", d)
 			}
-		}
+			return r.cdLeft(spKillCommand) < before
+		})
 		rate(t, "kill command cuts per rend flesh tick", cuts, n, hd.Get(472478).Chance/100)
 	},
 	"fury_of_the_wyvern": func(t *testing.T) {
@@ -172,17 +169,9 @@ var heroTests = map[string]func(t *testing.T){
 	"bleak_arrows": func(t *testing.T) {
 		w, o := pair(t, bmDR(t), "bleak_arrows")
 		staticRatio(t, w, o, abAutoShot, 1/armorMult(bmDR(t)))
-		hits := 0
 		const n = 6000
 		r := newRig(t, bmDR(t).without("snakeskin_quiver"))
-		for range n {
-			r.st.autoShot()
-			if r.st.auraActive(auDeathblow) {
-				hits++
-				r.st.expireAura(auDeathblow)
-			}
-		}
-		rate(t, "deathblow per auto shot", hits, n, pct(467749, 1))
+		rate(t, "deathblow per auto shot", r.auraProcs(auDeathblow, n, r.st.autoShot), n, pct(467749, 1))
 	},
 	"the_bell_tolls": func(t *testing.T) {
 		w, o := pair(t, bmDR(t), "the_bell_tolls")
@@ -215,26 +204,18 @@ var heroTests = map[string]func(t *testing.T){
 	},
 	"ebon_bowstring": func(t *testing.T) {
 		r := newRig(t, bmDR(t).with("ebon_bowstring"))
-		hits := 0
 		const n = 6000
-		for range n {
-			r.st.blackArrow()
-			if r.st.auraActive(auDeathblow) {
-				hits++
-				r.st.expireAura(auDeathblow)
-			}
-		}
-		rate(t, "deathblow per black arrow", hits, n, pct(467897, 1))
+		rate(t, "deathblow per black arrow", r.auraProcs(auDeathblow, n, r.st.blackArrow), n, pct(467897, 1))
 	},
 	"shadow_hounds": func(t *testing.T) {
 		r := newRig(t, bmDR(t).with("shadow_hounds"))
-		hounds := 0
 		const n = 40000
-		for range n {
+		hounds := count(n, func() bool {
 			r.st.dotTick(dotBlackArrow, 0)
-			hounds += r.liveKind(petDarkHound)
+			out := r.liveKind(petDarkHound) > 0
 			r.clearSummons()
-		}
+			return out
+		})
 		rate(t, "dark hounds per black arrow tick", hounds, n, hd.Get(430707).RPPM/60*hd.Get(468572).Period)
 	},
 	"soul_drinker": func(t *testing.T) {
@@ -245,17 +226,15 @@ var heroTests = map[string]func(t *testing.T){
 	},
 	"banshees_mark": func(t *testing.T) {
 		r := newRig(t, bmDR(t).with("banshees_mark"))
-		hits := 0
 		const n = 6000
-		for range n {
+		crows := count(n, func() bool {
 			r.st.blackArrow()
-			if r.st.auraActive(auMurderOfCrows) {
-				hits++
-				r.st.dots[dotCrows] = dot{}
-				r.st.auras[auMurderOfCrows].end = 0
-			}
-		}
-		rate(t, "murders of crows per black arrow", hits, n, pct(467902, 2))
+			on := r.st.auraActive(auMurderOfCrows)
+			r.st.dots[dotCrows] = dot{}
+			r.st.auras[auMurderOfCrows].end = 0
+			return on
+		})
+		rate(t, "murders of crows per black arrow", crows, n, pct(467902, 2))
 	},
 	"umbral_reach": func(t *testing.T) {
 		w, o := pair(t, targets(bmDR(t).with("beast_cleave"), 3), "umbral_reach")
@@ -283,15 +262,12 @@ var heroTests = map[string]func(t *testing.T){
 	// --- Sentinel -------------------------------------------------------------
 	"sentinel": func(t *testing.T) {
 		r := newRig(t, mmSentinel(t).without("release_and_reload", "extrapolated_shots", "eyes_closed"))
-		gains := 0
 		const n = 6000
-		for range n {
+		gains := count(n, func() bool {
 			r.st.sentinelStacks, r.st.sentinelBusy = 0, true
 			r.st.sentinelHit()
-			if r.st.sentinelStacks > 0 {
-				gains++
-			}
-		}
+			return r.st.sentinelStacks > 0
+		})
 		rate(t, "sentinel stacks per hit", gains, n, r.s.p.sentinelChance)
 		o := newRig(t, mmSentinel(t).withoutTree(hd.HeroSentinel))
 		o.cast(spAimedShot)
@@ -317,31 +293,28 @@ var heroTests = map[string]func(t *testing.T){
 	},
 	"release_and_reload": func(t *testing.T) {
 		r := newRig(t, mmSentinel(t).with("release_and_reload").without("extrapolated_shots"))
-		doubles := 0
 		const n = 6000
-		for range n {
+		doubles := count(n, func() bool {
 			r.st.sentinelStacks, r.st.sentinelBusy = 1, true
 			r.applied(auEyesClosed, 1)
 			r.st.sentinelHit()
-			if r.st.sentinelStacks == 3 {
-				doubles++
-			}
-		}
+			return r.st.sentinelStacks == 3
+		})
 		rate(t, "second stacks per application", doubles, n, pct(450376, 1))
 	},
 	"invigorating_pulse": func(t *testing.T) {
 		r := newRig(t, mmSentinel(t).with("invigorating_pulse").without("sentinel_watch"))
-		gains := 0
 		const n = 6000
-		for range n {
+		gains := count(n, func() bool {
 			r.st.focus, r.st.focusAt = 0, r.st.now
 			r.st.sentinelStacks = 1
 			r.st.sentinelImplodeTick()
-			if f := r.st.currentFocus(); f > 0 {
-				gains++
+			f := r.st.currentFocus()
+			if f > 0 {
 				near(t, "focus from a pulse", f, eff(450379, 1), exact)
 			}
-		}
+			return f > 0
+		})
 		rate(t, "focus per sentinel implosion tick", gains, n, pct(450379, 2))
 	},
 	"sentinel_watch": func(t *testing.T) {
@@ -460,16 +433,11 @@ var heroTests = map[string]func(t *testing.T){
 	"dark_ranger_4pc": func(t *testing.T) {
 		w, o := newRig(t, tier(mmDR(t), 4)), newRig(t, tier(mmDR(t), 2))
 		staticRatio(t, w, o, abWitheringFire, 1+pct(1236371, 1))
-		quivers := 0
 		const n = 6000
-		for range n {
+		quivers := w.auraProcs(auBlightedQuiver, n, func() {
 			w.st.deathblow()
 			w.st.afterExecute(0, false)
-			if w.st.auraActive(auBlightedQuiver) {
-				quivers++
-				w.st.expireAura(auBlightedQuiver)
-			}
-		}
+		})
 		rate(t, "blighted quivers per consumed deathblow (marksmanship)", quivers, n, pct(1236371, 3))
 	},
 	"sentinel_2pc": func(t *testing.T) {

@@ -13,6 +13,12 @@ func mmPlain(t *testing.T) *Config {
 	return mmSentinel(t).without("windrunner_quiver", "unmatched_precision", "light_ammo")
 }
 
+// consumeOne consumes a stack of Precise Shots in r.
+func consumeOne(r *rig) {
+	r.applied(auPreciseShots, 1)
+	r.st.consumePrecise()
+}
+
 // applied puts aura a on r now with its own duration.
 func (r *rig) applied(a auraID, stacks int8) *rig {
 	r.st.applyAura(a, stacks)
@@ -50,18 +56,13 @@ var mmTests = map[string]func(t *testing.T){
 	},
 	"lock_and_load": func(t *testing.T) {
 		r := newRig(t, mmPlain(t).without("snakeskin_quiver"))
-		hits := 0
 		const n = 20000
-		for range n {
+		hits := r.auraProcs(auLockAndLoad, n, func() {
 			r.st.autoShot()
-			if r.st.auraActive(auLockAndLoad) {
-				hits++
-				if r.st.castMs(spAimedShot) != 0 {
-					t.Fatal("aimed shot not instant with lock and load")
-				}
-				r.st.expireAura(auLockAndLoad)
+			if r.st.auraActive(auLockAndLoad) && r.st.castMs(spAimedShot) != 0 {
+				t.Fatal("aimed shot not instant with lock and load")
 			}
-		}
+		})
 		rate(t, "lock and load per auto shot", hits, n, pct(194595, 1))
 	},
 	"ammo_conservation": func(t *testing.T) {
@@ -121,15 +122,12 @@ var mmTests = map[string]func(t *testing.T){
 		w, o := pair(t, mmPlain(t), "surging_shots")
 		staticRatio(t, w, o, abRapidFire, 1+pct(391559, 1))
 		r := newRig(t, mmPlain(t).with("surging_shots"))
-		resets := 0
 		const n = 6000
-		for range n {
+		resets := count(n, func() bool {
 			r.drain(spRapidFire)
 			r.cast(spAimedShot)
-			if r.st.syncCd(spRapidFire).charges > 0 {
-				resets++
-			}
-		}
+			return r.st.syncCd(spRapidFire).charges > 0
+		})
 		rate(t, "rapid fire resets per aimed shot", resets, n, hd.Get(391559).Chance/100)
 	},
 	"master_marksman": func(t *testing.T) {
@@ -156,16 +154,8 @@ var mmTests = map[string]func(t *testing.T){
 		near(t, "kill shot critical damage bonus", w.s.executeCritBonus/o.s.executeCritBonus, 1+pct(378769, 3), exact)
 		near(t, "aimed shot deathblow chance", w.s.aimedDeathblow, pct(378769, 2), exact)
 		near(t, "aimed shot deathblow chance without", o.s.aimedDeathblow, pct(343248, 1), exact)
-		hits := 0
 		const n = 6000
-		for range n {
-			w.st.rapidFireStart()
-			if w.st.auraActive(auDeathblow) {
-				hits++
-				w.st.expireAura(auDeathblow)
-			}
-		}
-		rate(t, "deathblow per rapid fire", hits, n, pct(378769, 1))
+		rate(t, "deathblow per rapid fire", w.auraProcs(auDeathblow, n, w.st.rapidFireStart), n, pct(378769, 1))
 	},
 	"obsidian_arrowhead": func(t *testing.T) {
 		w, o := pair(t, mmPlain(t), "obsidian_arrowhead")
@@ -248,13 +238,11 @@ var mmTests = map[string]func(t *testing.T){
 	},
 	"target_acquisition": func(t *testing.T) {
 		w, o := pair(t, mmPlain(t), "target_acquisition")
-		for _, r := range []*rig{w, o} {
-			r.drain(spAimedShot)
-			r.st.cds[spAimedShot].end = 60_000
+		d := cut(w, o, spAimedShot, func(r *rig) {
 			r.applied(auSpottersMark, 1)
 			r.st.aimedImpact(1)
-		}
-		if d := o.cdLeft(spAimedShot) - w.cdLeft(spAimedShot); d != msOf(eff(473379, 1)) {
+		})
+		if d != msOf(eff(473379, 1)) {
 			t.Errorf("aimed shot cooldown cut by %d ms, want %v", d, eff(473379, 1))
 		}
 	},
@@ -268,13 +256,7 @@ var mmTests = map[string]func(t *testing.T){
 	},
 	"magnetic_gunpowder": func(t *testing.T) {
 		w, o := pair(t, mmPlain(t), "magnetic_gunpowder")
-		for _, r := range []*rig{w, o} {
-			r.drain(spExplosiveShot)
-			r.st.cds[spExplosiveShot].end = 60_000
-			r.applied(auPreciseShots, 1)
-			r.st.consumePrecise()
-		}
-		if d := o.cdLeft(spExplosiveShot) - w.cdLeft(spExplosiveShot); d != msOf(eff(473522, 1)) {
+		if d := cut(w, o, spExplosiveShot, consumeOne); d != msOf(eff(473522, 1)) {
 			t.Errorf("explosive shot cooldown cut by %d ms per precise shots stack, want %v", d, eff(473522, 1))
 		}
 	},
@@ -325,13 +307,7 @@ var mmTests = map[string]func(t *testing.T){
 	},
 	"focused_aim": func(t *testing.T) {
 		w, o := pair(t, mmPlain(t), "focused_aim")
-		for _, r := range []*rig{w, o} {
-			r.drain(spAimedShot)
-			r.st.cds[spAimedShot].end = 60_000
-			r.applied(auPreciseShots, 1)
-			r.st.consumePrecise()
-		}
-		if d := o.cdLeft(spAimedShot) - w.cdLeft(spAimedShot); d != msOf(eff(378767, 1)) {
+		if d := cut(w, o, spAimedShot, consumeOne); d != msOf(eff(378767, 1)) {
 			t.Errorf("aimed shot cooldown cut by %d ms per precise shots stack, want %v", d, eff(378767, 1))
 		}
 	},
@@ -427,12 +403,7 @@ var mmTests = map[string]func(t *testing.T){
 	"bullet_hell": func(t *testing.T) {
 		base := targets(mmPlain(t), 3)
 		w, o := pair(t, base, "bullet_hell")
-		for _, r := range []*rig{w, o} {
-			r.drain(spRapidFire)
-			r.st.cds[spRapidFire].end = 60_000
-			r.cast(spMultiShot)
-		}
-		if d := o.cdLeft(spRapidFire) - w.cdLeft(spRapidFire); d != 3*msOf(eff(473378, 1)) {
+		if d := cut(w, o, spRapidFire, func(r *rig) { r.cast(spMultiShot) }); d != 3*msOf(eff(473378, 1)) {
 			t.Errorf("rapid fire cooldown cut by %d ms by a multi-shot on 3 targets", d)
 		}
 	},

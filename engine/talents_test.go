@@ -41,6 +41,42 @@ func rate(t *testing.T, what string, hits, trials int, p float64) {
 	}
 }
 
+// auraProcs does action n times on r and counts the times it left aura a
+// on, which it then takes off again.
+func (r *rig) auraProcs(a auraID, n int, action func()) int {
+	hits := 0
+	for range n {
+		action()
+		if r.st.auraActive(a) {
+			hits++
+			r.st.expireAura(a)
+		}
+	}
+	return hits
+}
+
+// count does try n times and counts the times it reports true.
+func count(n int, try func() bool) int {
+	k := 0
+	for range n {
+		if try() {
+			k++
+		}
+	}
+	return k
+}
+
+// cut is how much sooner sp's recharge, running with a minute left, ends
+// in w than in o once action has run in both.
+func cut(w, o *rig, sp spellID, action func(r *rig)) int64 {
+	for _, r := range []*rig{w, o} {
+		r.drain(sp)
+		r.st.cds[sp].end = r.st.now + 60_000
+		action(r)
+	}
+	return o.cdLeft(sp) - w.cdLeft(sp)
+}
+
 // allCrits makes every hit of r critically strike.
 func (r *rig) allCrits() *rig {
 	r.s.crit = 1
@@ -107,15 +143,8 @@ var classAndBMTests = map[string]func(t *testing.T){
 	"deathblow": func(t *testing.T) {
 		// Beast mastery: Kill Command has 343248 #2 chance to grant Deathblow.
 		r := newRig(t, bmBase(t).with("deathblow"))
-		hits := 0
 		const n = 6000
-		for range n {
-			r.cast(spKillCommand)
-			if r.st.auraActive(auDeathblow) {
-				hits++
-				r.st.expireAura(auDeathblow)
-			}
-		}
+		hits := r.auraProcs(auDeathblow, n, func() { r.cast(spKillCommand) })
 		rate(t, "deathblow from kill command", hits, n, pct(343248, 2))
 		r2 := newRig(t, bmBase(t).without("deathblow"))
 		for range 200 {
