@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"sync"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"wowlab/protocol"
+	"wowlab/sentinel/store"
 )
 
 // replayCache remembers recent request signatures on this instance; the
@@ -112,8 +114,7 @@ func (s *Service) Signed(next http.Handler) http.Handler {
 		}
 		fresh, err := s.store.RememberSignature(r.Context(), sig, now, exp)
 		if err != nil {
-			s.log.Error("remember signature", "err", err)
-			nodeError(w, http.StatusInternalServerError, "Internal error")
+			s.nodeFailure(w, fmt.Errorf("remember signature: %w", err), 0)
 			return
 		}
 		if !fresh {
@@ -149,6 +150,12 @@ func nodeCall[Req, Resp any](s *Service, conflictStatus int, call func(context.C
 
 func (s *Service) nodeFailure(w http.ResponseWriter, err error, conflictStatus int) {
 	var e *Error
+	if store.Unavailable(err) {
+		s.log.Warn("node API call: database unavailable", "err", err)
+		w.Header().Set("Retry-After", "1")
+		nodeError(w, http.StatusServiceUnavailable, "Database unavailable, try again")
+		return
+	}
 	if !errors.As(err, &e) {
 		s.log.Error("node API call failed", "err", err)
 		nodeError(w, http.StatusInternalServerError, "Internal error")

@@ -61,7 +61,7 @@ func (g *Gateway) restError(w http.ResponseWriter, e *queryError) {
 
 // failure answers err: a queryError as it is, a service refusal by its
 // kind, a store's refusal of a query (unknown column, bad uuid or number)
-// as 400, anything else as 500.
+// as 400, an unreachable database as 503, anything else as 500.
 func (g *Gateway) failure(w http.ResponseWriter, err error) {
 	var qe *queryError
 	if errors.As(err, &qe) {
@@ -91,6 +91,13 @@ func (g *Gateway) failure(w http.ResponseWriter, err error) {
 	var sqe *store.QueryError
 	if errors.As(err, &sqe) {
 		g.restError(w, &queryError{status: http.StatusBadRequest, code: sqe.Code, message: sqe.Message, details: sqe.Detail, hint: sqe.Hint})
+		return
+	}
+	if store.Unavailable(err) {
+		// PostgREST answers 503 PGRST000 when it cannot reach the database.
+		g.log.Warn("REST request: database unavailable", "err", err)
+		w.Header().Set("Retry-After", "1")
+		g.restError(w, &queryError{status: http.StatusServiceUnavailable, code: "PGRST000", message: "database unavailable, try again"})
 		return
 	}
 	g.log.Error("REST request failed", "err", err)

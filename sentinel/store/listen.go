@@ -24,6 +24,8 @@ const ListenApplicationName = "wowlab-sentinel-listen"
 // connection drops it reconnects with backoff (100 ms doubling to 5 s),
 // listens again and publishes KindReset, because notifications sent in
 // between are lost. A KindReset is also published after the first connect.
+// A lost connection also resets the query pool: the server most likely
+// dropped those connections too.
 func (p *Postgres) Listen(ctx context.Context) error {
 	backoff := 100 * time.Millisecond
 	for {
@@ -60,6 +62,14 @@ func (p *Postgres) listenOnce(ctx context.Context, connected func()) error {
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
+			if ctx.Err() == nil {
+				// The server dropped this connection, most likely with
+				// every other one (a restart, a network cut): close the
+				// pool's too, idle ones now and those in use when they
+				// come back, so no request after the server's return
+				// fails on a connection of the old one.
+				p.pool.Reset()
+			}
 			return err
 		}
 		switch n.Channel {

@@ -3,13 +3,18 @@ package store
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"wowlab/internal/pgtest"
 )
@@ -174,5 +179,78 @@ func TestFeedOverflowSendsReset(t *testing.T) {
 	s.Close()
 	if _, ok := <-s.C; ok {
 		t.Fatal("channel open after Close")
+	}
+}
+
+// TestPoolDroppedWithTheListener cuts every connection of the store, as a
+// database restart does, while queries hold some of them: once the
+// listener is back, no query may fail on a connection of the old server.
+func TestPoolDroppedWithTheListener(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p := migrated(t)
+	sub := p.Subscribe(16)
+	defer sub.Close()
+	done := make(chan error, 1)
+	go func() { done <- p.Listen(ctx) }()
+	waitFor(t, sub, func(n Notification) bool { return n.Kind == KindReset })
+
+	const held = 4
+	var conns []*pgxpool.Conn
+	for range held {
+		c, err := p.pool.Acquire(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Ping(ctx); err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	killerConf := p.connConf.Copy()
+	killerConf.RuntimeParams["application_name"] = "wowlab-test-killer"
+	killer, err := pgx.ConnectConfig(ctx, killerConf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer killer.Close(context.Background())
+	var killed int
+	if err := killer.QueryRow(ctx, `SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+		WHERE datname = current_database() AND pid <> pg_backend_pid()) t`).Scan(&killed); err != nil {
+		t.Fatal(err)
+	}
+	if killed != held+1 {
+		t.Fatalf("terminated %d connections, want the %d held and the listener's", killed, held)
+	}
+	waitFor(t, sub, func(n Notification) bool { return n.Kind == KindReset })
+	for _, c := range conns {
+		c.Release()
+	}
+	for i := range held + 1 {
+		if _, err := p.Counts(ctx); err != nil {
+			t.Fatalf("query %d after the connections were cut: %v", i, err)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{ErrNotFound, false},
+		{&pgconn.PgError{Code: "23505"}, false},
+		{&pgconn.PgError{Code: "57P01"}, true},
+		{fmt.Errorf("counts: %w", &pgconn.PgError{Code: "08006"}), true},
+		{&net.OpError{Op: "dial", Err: errors.New("connection refused")}, true},
+	} {
+		if got := Unavailable(tc.err); got != tc.want {
+			t.Errorf("Unavailable(%v) = %v, want %v", tc.err, got, tc.want)
+		}
 	}
 }
