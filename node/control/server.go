@@ -48,13 +48,23 @@ type Options struct {
 	Logs *logging.Ring
 	// UI serves everything outside /api/ and /metrics (node-gui's
 	// dashboard); nil: 404.
-	UI     http.Handler
+	UI http.Handler
+	// Routes are more endpoints of the front end, under /api/v1/, behind
+	// the same key, session and CSRF checks as the API's own.
+	Routes []Route
 	Logger *slog.Logger
 	Clock  clock.Clock // nil: the system clock
 	Random io.Reader   // keys and tokens; nil: crypto/rand
 	// HTTP is the client that checks for a node already running; nil:
 	// one with a 2 s timeout.
 	HTTP *http.Client
+}
+
+// Route is an endpoint a front end adds to the API.
+type Route struct {
+	Method  string // GET, POST, ...
+	Path    string // under /api/v1/
+	Handler http.HandlerFunc
 }
 
 // Server is a listening control API. Create it with Listen and call Serve.
@@ -80,6 +90,11 @@ type Server struct {
 func Listen(n Node, opts Options) (*Server, error) {
 	if opts.ConfigDir == "" {
 		return nil, errors.New("control: no config directory")
+	}
+	for _, rt := range opts.Routes {
+		if !strings.HasPrefix(rt.Path, "/api/v1/") || rt.Handler == nil {
+			return nil, fmt.Errorf("control: route %s %q must be under /api/v1/ and have a handler", rt.Method, rt.Path)
+		}
 	}
 	s := &Server{node: n, opts: opts, log: opts.Logger, clock: opts.Clock, done: make(chan struct{})}
 	if s.log == nil {
@@ -242,6 +257,12 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/session/link", s.auth(s.postLink)},
 		{"GET", "/login", s.getLogin},
 		{"GET", "/metrics", s.auth(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP)},
+	}
+	for _, rt := range s.opts.Routes {
+		routes = append(routes, struct {
+			method, path string
+			h            http.HandlerFunc
+		}{rt.Method, rt.Path, s.auth(rt.Handler)})
 	}
 	mux := http.NewServeMux()
 	allowed := map[string][]string{}
