@@ -154,6 +154,9 @@ func (st *state) startCast(sp spellID) {
 		st.gcdEnd = st.now + st.gcdOf(sp)
 	}
 	st.ab[d.ability].casts++
+	if s.trinketProcs {
+		st.trinketProc()
+	}
 	switch {
 	case sp == spRapidFire:
 		st.castEnd = st.now + ct

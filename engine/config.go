@@ -36,6 +36,8 @@ type Player struct {
 	// TierSet is the number of pieces of The War Within Season 3 set worn:
 	// 0, 2 or 4. The bonuses are those of the hero tree of the talents.
 	TierSet int `json:"tier_set"`
+	// Trinkets are the worn trinkets (at most two), see Trinket.
+	Trinkets []Trinket `json:"trinkets"`
 }
 
 // Stats are the character's primary and secondary stats from gear. The
@@ -233,7 +235,7 @@ func (c *Config) check() error {
 	if c.Seed < 0 || c.Seed > 1<<52 {
 		return &ConfigError{Path: "seed", Msg: "must be between 0 and 2^52"}
 	}
-	return nil
+	return c.checkTrinkets()
 }
 
 // rotationText returns the rotation script: the JSON string's contents, or

@@ -44,5 +44,7 @@ func (st *state) handle(e *event) {
 		st.recomputeHaste()
 	case evAimedEcho:
 		st.aimedEcho(e.a == 1)
+	case evTrinketEnd:
+		st.trinketStat(int(e.a), -1)
 	}
 }

@@ -22,6 +22,7 @@ const (
 	evBloodlust                      // Bloodlust begins
 	evOnTargetEnd                    // a stack of On Target ends
 	evAimedEcho                      // a Double Tap or Aspect of the Hydra Aimed Shot fires; a = 1 for Double Tap
+	evTrinketEnd                     // a trinket's buff ends: a = slot index
 )
 
 // event is one scheduled happening of the queue. The few things that recur

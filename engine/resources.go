@@ -208,6 +208,7 @@ func (st *state) recomputeHaste() {
 	if n := st.onTargetStacks(); n > 0 {
 		h *= 1 + s.p.onTargetHaste*float64(n)
 	}
+	h *= st.trinketHaste()
 	st.haste = h
 	st.invalidate()
 	st.gcd = ms(math.Max(s.p.gcdMin, s.p.gcdBase/h))

@@ -50,6 +50,8 @@ type state struct {
 	grants       []int64 // due times of pending Barbed Shot focus grants, ascending from grantHead
 	grantHead    int
 
+	trinkets [maxTrinkets]trinketState
+
 	haste   float64 // current haste multiplier (1 + haste)
 	mastery float64 // current mastery points
 
@@ -137,6 +139,7 @@ func (st *state) reset(seed uint64) {
 	}
 	clear(st.auras[:numAuras])
 	st.pets = [maxPets]pet{}
+	st.trinkets = [maxTrinkets]trinketState{}
 	st.live = 0
 	clear(st.dots[:numDots])
 	st.dotLive = 0
@@ -249,6 +252,9 @@ func (st *state) act() {
 		case rotation.Cast:
 			st.idle = false
 			st.startCast(spellID(d.Spell))
+		case rotation.Use:
+			st.idle = false
+			st.trinketBuff(d.Item)
 		case rotation.Wait:
 			st.idle = false
 			st.busyUntil = st.now + max(1, ms(d.Seconds))

@@ -20,6 +20,8 @@ type Sim struct {
 	spec          specMask
 	specName      string
 	rotation      *rotation.Rotation
+	trinkets      [maxTrinkets]trinketSpec
+	trinketProcs  bool // a worn trinket procs on casts
 	rank          [numTalents]int8
 	pickedNames   []string  // every talent entry selected, simulated or not
 	hero          hd.Tree   // 0: no hero tree
@@ -356,6 +358,7 @@ func rated(rating, perPct float64) float64 { return hd.Diminish(rating / perPct)
 // derive computes the per-batch constants from the config and talents.
 func (s *Sim) derive() {
 	loadParams(&s.p)
+	s.deriveTrinkets()
 	c := s.cfg
 	st := c.Player.Stats
 	s.tier = c.Player.TierSet

@@ -75,6 +75,13 @@ type Env interface {
 	// CanAfford reports whether the player has the resources for spell id
 	// (or, for id < 0, nothing) plus extra.
 	CanAfford(id int, extra float64) bool
+	// Item finds the equipped item called name, Trinket the item worn in
+	// trinket slot 1 or 2; ok is false when there is none.
+	Item(name string) (id int, ok bool)
+	Trinket(slot int) (id int, ok bool)
+	// CanUse reports whether item id can be used now (its use effect is
+	// off cooldown).
+	CanUse(id int) bool
 }
 
 // DecisionKind says what the rotation chose to do.
@@ -88,12 +95,16 @@ const (
 	Cast
 	// Wait: do nothing for Decision.Seconds.
 	Wait
+	// Use: use item Decision.Item (off the global cooldown), then decide
+	// again.
+	Use
 )
 
 // Decision is the outcome of one walk of the rotation.
 type Decision struct {
 	Kind    DecisionKind
 	Spell   int
+	Item    int
 	Seconds float64
 }
 
@@ -101,6 +112,7 @@ type step struct {
 	kind    ActionKind
 	cond    func() bool
 	spell   int
+	item    int
 	list    int
 	slot    int
 	op      modifyOp
@@ -115,22 +127,88 @@ type step struct {
 type Program struct {
 	env   Env
 	main  []step
+	pre   []step
 	lists [][]step
 	slots []float64
 	init  []float64
+	// reinit are the assigned variables defined by an expression: each
+	// walk starts them at their expression's value.
+	reinit   []reinit
+	preDone  bool
+	preFired []bool
 	// Casts lists the spell ids a cast action of the rotation may start, in
 	// first-use order.
 	Casts []int
+	// Warnings are what validation found questionable but runnable (unused
+	// variables and lists, unreachable actions, items that are not worn).
+	Warnings Problems
 }
 
-// Reset returns every variable to its initial value; call it at the start
-// of each iteration.
-func (p *Program) Reset() { copy(p.slots, p.init) }
+type reinit struct {
+	slot  int
+	value func() float64
+}
+
+// Reset returns every variable to its initial value and the precombat list
+// to its start; call it at the start of each iteration.
+func (p *Program) Reset() {
+	copy(p.slots, p.init)
+	clear(p.preFired)
+	p.preDone = len(p.pre) == 0
+}
 
 // Decide walks the rotation once and returns what to do now.
 func (p *Program) Decide() Decision {
+	for i := range p.reinit {
+		r := &p.reinit[i]
+		p.slots[r.slot] = r.value()
+	}
+	if !p.preDone {
+		if d, ok := p.precombat(); ok {
+			return d
+		}
+		p.preDone = true
+	}
 	d, _ := p.run(p.main)
 	return d
+}
+
+// precombat walks the precombat list, in which every action fires at most
+// once an iteration; ok is false when it chose nothing.
+func (p *Program) precombat() (d Decision, ok bool) {
+	for i := range p.pre {
+		if p.preFired[i] {
+			continue
+		}
+		s := &p.pre[i]
+		switch s.kind {
+		case ActCast:
+			if p.env.CanCast(s.spell) && (s.cond == nil || s.cond()) {
+				p.preFired[i] = true
+				return Decision{Kind: Cast, Spell: s.spell}, true
+			}
+			continue
+		case ActUseItem, ActUseTrinket:
+			if p.env.CanUse(s.item) && (s.cond == nil || s.cond()) {
+				p.preFired[i] = true
+				return Decision{Kind: Use, Item: s.item}, true
+			}
+			continue
+		}
+		if s.cond != nil && !s.cond() {
+			continue
+		}
+		p.preFired[i] = true
+		switch s.kind {
+		case ActSet:
+			p.slots[s.slot] = s.value()
+		case ActModify:
+			p.modify(s)
+		case ActWait:
+			return Decision{Kind: Wait, Seconds: s.seconds}, true
+		}
+	}
+	return Decision{}, false
 }
 
 // run executes steps; stop reports that the walk ends here (something was
@@ -143,6 +221,12 @@ func (p *Program) run(steps []step) (d Decision, stop bool) {
 			// conditions and rules the action out just as well.
 			if p.env.CanCast(s.spell) && (s.cond == nil || s.cond()) {
 				return Decision{Kind: Cast, Spell: s.spell}, true
+			}
+			continue
+		}
+		if s.kind == ActUseItem || s.kind == ActUseTrinket {
+			if p.env.CanUse(s.item) && (s.cond == nil || s.cond()) {
+				return Decision{Kind: Use, Item: s.item}, true
 			}
 			continue
 		}
@@ -209,7 +293,7 @@ func (p *Program) modify(s *step) {
 	case opMul:
 		*v *= s.value()
 	case opDiv:
-		*v /= s.value()
+		*v = safeDiv(*v, s.value())
 	case opMin:
 		*v = math.Min(*v, s.value())
 	case opMax:
@@ -226,14 +310,18 @@ type compiler struct {
 	env      Env
 	r        *Rotation
 	problems Problems
+	warnings Problems
 	vars     map[string]int // index into r.Variables
 	slotOf   map[string]int
+	slotKind []Kind // 0 while an assigned computed variable's kind is not known yet
 	lists    map[string]int
 	inlining map[string]bool
 	// compiled caches each computed variable's value (and whether it
 	// compiled), so a chain of variables that each use the previous one
 	// several times compiles in linear, not exponential, time.
 	compiled map[string]compiledVar
+	read     map[string]bool // variables some expression reads
+	called   map[string]bool // lists some call or run names
 	prog     *Program
 	casts    map[int]bool
 }
@@ -242,21 +330,31 @@ func (c *compiler) addf(path, format string, args ...any) {
 	c.problems = append(c.problems, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
 }
 
+func (c *compiler) warnf(path, format string, args ...any) {
+	c.warnings = append(c.warnings, Problem{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
 // Compile resolves and type-checks r against env and returns a Program
-// bound to env, or every problem found as Problems.
+// bound to env, or every problem found as Problems. The program's Warnings
+// hold what is questionable but runs.
 func Compile(r *Rotation, env Env) (*Program, error) {
 	c := &compiler{
 		env: env, r: r,
 		vars: map[string]int{}, slotOf: map[string]int{}, lists: map[string]int{},
-		inlining: map[string]bool{}, compiled: map[string]compiledVar{}, prog: &Program{env: env}, casts: map[int]bool{},
+		inlining: map[string]bool{}, compiled: map[string]compiledVar{},
+		read: map[string]bool{}, called: map[string]bool{},
+		prog: &Program{env: env}, casts: map[int]bool{},
 	}
 	for i, v := range r.Variables {
 		c.vars[v.Name] = i
-		if n, ok := v.Expr.(*Num); ok {
-			c.slotOf[v.Name] = len(c.prog.init)
-			c.prog.init = append(c.prog.init, n.V)
+		switch x := v.Expr.(type) {
+		case *Num:
+			c.newSlot(v.Name, Number, x.V)
+		case *Bool:
+			c.newSlot(v.Name, Boolean, b2f(x.V))
 		}
 	}
+	c.assignedSlots()
 	c.prog.slots = make([]float64, len(c.prog.init))
 	copy(c.prog.slots, c.prog.init)
 	for i, l := range r.Lists {
@@ -264,21 +362,141 @@ func Compile(r *Rotation, env Env) (*Program, error) {
 	}
 	c.checkListCycles()
 	for _, v := range r.Variables {
-		if _, slot := c.slotOf[v.Name]; !slot {
-			// Through ref, so the problems of unused computed variables are
-			// reported too, and each variable is compiled only once.
-			c.ref(&Ref{Name: v.Name, Path: v.Path})
+		if slot, isSlot := c.slotOf[v.Name]; isSlot {
+			if c.slotKind[slot] == 0 {
+				c.assignedKind(v.Name, slot)
+			}
+			continue
 		}
+		// Through ref, so the problems of unused computed variables are
+		// reported too, and each variable is compiled only once.
+		was := c.read[v.Name]
+		c.ref(&Ref{Name: v.Name, Path: v.Path})
+		c.read[v.Name] = was
 	}
 	c.prog.lists = make([][]step, len(r.Lists))
 	for i, l := range r.Lists {
-		c.prog.lists[i] = c.steps(l.Actions)
+		c.prog.lists[i] = c.steps(l.Actions, false)
 	}
-	c.prog.main = c.steps(r.Actions)
+	c.prog.main = c.steps(r.Actions, false)
+	c.prog.pre = c.steps(r.Precombat, true)
+	c.prog.preFired = make([]bool, len(c.prog.pre))
+	c.prog.preDone = len(c.prog.pre) == 0
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
+	for _, v := range r.Variables {
+		if !c.read[v.Name] {
+			c.warnf(v.Path, "variable %q is never read; remove it or use it in a condition", v.Name)
+		}
+	}
+	for _, l := range r.Lists {
+		if !c.called[l.Name] {
+			c.warnf(l.Path, "list %q is never called or run; its actions never happen", l.Name)
+		}
+	}
+	c.prog.Warnings = c.warnings
 	return c.prog, nil
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func (c *compiler) newSlot(name string, k Kind, init float64) int {
+	slot := len(c.prog.init)
+	c.slotOf[name] = slot
+	c.slotKind = append(c.slotKind, k)
+	c.prog.init = append(c.prog.init, init)
+	return slot
+}
+
+// assignedSlots gives a slot to every variable a set or modify action
+// assigns that is not declared with a literal: a computed variable (its
+// kind is its expression's, found later) or an undeclared one, which starts
+// at 0 or false, as the original language allows.
+func (c *compiler) assignedSlots() {
+	var visit func(actions []Action)
+	visit = func(actions []Action) {
+		for _, a := range actions {
+			if a.Kind != ActSet && a.Kind != ActModify {
+				continue
+			}
+			if _, ok := c.slotOf[a.Name]; ok {
+				continue
+			}
+			if _, declared := c.vars[a.Name]; declared {
+				c.newSlot(a.Name, 0, 0)
+				continue
+			}
+			k := Number
+			if a.Kind == ActSet || a.Op == "set" {
+				k = c.kindOf(a.Value, map[string]bool{a.Name: true})
+			}
+			c.newSlot(a.Name, k, 0)
+		}
+	}
+	visit(c.r.Actions)
+	for _, l := range c.r.Lists {
+		visit(l.Actions)
+	}
+	visit(c.r.Precombat)
+}
+
+// kindOf is the kind of e found from its shape alone, for the slot of an
+// undeclared variable; the value is type-checked when its action compiles.
+func (c *compiler) kindOf(e Expr, seen map[string]bool) Kind {
+	switch x := e.(type) {
+	case *Bool:
+		return Boolean
+	case *Call:
+		switch x.Op {
+		case ">", ">=", "<", "<=", "==", "!=", "and", "or", "not":
+			return Boolean
+		}
+	case *Ref:
+		if strings.Contains(x.Name, ".") {
+			if v, err := c.env.Resolve(x.Name); err == nil {
+				return v.Kind
+			}
+			return Number
+		}
+		if slot, ok := c.slotOf[x.Name]; ok && c.slotKind[slot] != 0 {
+			return c.slotKind[slot]
+		}
+		if i, ok := c.vars[x.Name]; ok && !seen[x.Name] {
+			seen[x.Name] = true
+			return c.kindOf(c.r.Variables[i].Expr, seen)
+		}
+	}
+	return Number
+}
+
+// assignedKind compiles the expression of an assigned computed variable:
+// its value starts every walk.
+func (c *compiler) assignedKind(name string, slot int) (Kind, bool) {
+	if c.inlining[name] {
+		return 0, false
+	}
+	v := c.r.Variables[c.vars[name]]
+	c.inlining[name] = true
+	val, ok := c.compile(v.Expr)
+	delete(c.inlining, name)
+	if !ok {
+		c.slotKind[slot] = Number // reported; keep going with a kind
+		return Number, false
+	}
+	c.slotKind[slot] = val.Kind
+	get := val.num()
+	if val.Kind == Boolean {
+		cond := val.cond()
+		get = func() float64 { return b2f(cond()) }
+	}
+	c.prog.reinit = append(c.prog.reinit, reinit{slot: slot, value: get})
+	return val.Kind, true
 }
 
 // checkListCycles refuses lists that call themselves, directly or not:
@@ -335,19 +553,26 @@ func (c *compiler) slotNames() []string {
 	return names
 }
 
-func (c *compiler) steps(actions []Action) []step {
+func (c *compiler) steps(actions []Action, pre bool) []step {
 	out := make([]step, 0, len(actions))
+	ended := ""
 	for i, a := range actions {
-		s := step{kind: a.Kind, spell: -1}
+		if ended != "" {
+			c.warnf(a.Path, "unreachable: %s always ends the walk before this action", ended)
+			ended = ""
+		}
+		s := step{kind: a.Kind, spell: -1, item: -1}
 		// A branch whose condition is false at compile time is dropped, but
 		// only after its names are checked: validation must see them all.
 		dead := false
+		always := true
 		if a.If != nil {
 			v, ok := c.condition(a.If)
 			if !ok {
 				continue
 			}
 			dead = v.Const && !v.B
+			always = v.Const && v.B
 			if !v.Const {
 				s.cond = v.Bool
 			}
@@ -366,10 +591,29 @@ func (c *compiler) steps(actions []Action) []step {
 				c.casts[id] = true
 				c.prog.Casts = append(c.prog.Casts, id)
 			}
+		case ActUseItem:
+			id, found := c.env.Item(a.Name)
+			if !found {
+				c.warnf(a.Path+".use_item", "no equipped item is called %q; the action does nothing (add the item to the player's trinkets to use it)", a.Name)
+				continue
+			}
+			s.item = id
+		case ActUseTrinket:
+			id, found := c.env.Trinket(a.Slot)
+			if !found {
+				c.warnf(a.Path+".use_trinket", "no trinket is worn in slot %d; the action does nothing", a.Slot)
+				continue
+			}
+			s.item = id
 		case ActCall, ActRun:
 			key := "call"
 			if a.Kind == ActRun {
 				key = "run"
+			}
+			if pre {
+				c.addf(a.Path+"."+key, "the precombat list cannot %s other lists: each of its actions fires once, at the start of the fight", key)
+				ok = false
+				break
 			}
 			idx, found := c.lists[a.Name]
 			if !found {
@@ -377,37 +621,29 @@ func (c *compiler) steps(actions []Action) []step {
 				ok = false
 				break
 			}
+			c.called[a.Name] = true
 			s.list = idx
-		case ActSet, ActModify:
-			key := "set"
-			if a.Kind == ActModify {
-				key = "modify"
+			if a.Kind == ActRun && always {
+				ended = fmt.Sprintf("the run of %q at %s", a.Name, a.Path)
 			}
-			slot, found := c.slotOf[a.Name]
-			if !found {
-				if _, computed := c.vars[a.Name]; computed {
-					c.addf(a.Path+"."+key, "variable %q is computed from an expression and cannot be assigned; declare it with a number, e.g. \"%s\": 0", a.Name, a.Name)
-				} else {
-					c.addf(a.Path+"."+key, "%s", (&UnknownNameError{Kind: "variable", Name: a.Name, Candidates: c.slotNames()}).Error())
-				}
+		case ActSet, ActModify:
+			ok = c.assignment(a, &s)
+		case ActWait:
+			s.seconds = a.Seconds
+			if always && !pre {
+				ended = fmt.Sprintf("the wait at %s", a.Path)
+			}
+		case ActWaitUntil, ActPool:
+			if pre {
+				c.addf(a.Path, "the precombat list has no wait_until or pool: use wait, or move the action to the main list")
 				ok = false
 				break
 			}
-			s.slot, s.op = slot, modifyOpByName[a.Op]
-			if a.Kind == ActSet {
-				s.op = opSet
+			if a.Kind == ActPool {
+				s.extra = a.Extra
+				s.spell = c.nextCast(actions[i+1:])
+				break
 			}
-			if a.Value != nil {
-				v, vok := c.number(a.Value)
-				if !vok {
-					ok = false
-					break
-				}
-				s.value = v.num()
-			}
-		case ActWait:
-			s.seconds = a.Seconds
-		case ActWaitUntil:
 			v, vok := c.condition(a.Value)
 			if !vok {
 				ok = false
@@ -417,15 +653,54 @@ func (c *compiler) steps(actions []Action) []step {
 				continue // waiting for something already true does nothing
 			}
 			s.until = v.cond()
-		case ActPool:
-			s.extra = a.Extra
-			s.spell = c.nextCast(actions[i+1:])
 		}
 		if ok && !dead {
 			out = append(out, s)
 		}
 	}
 	return out
+}
+
+// assignment compiles a set or modify action into s.
+func (c *compiler) assignment(a Action, s *step) bool {
+	key := "set"
+	if a.Kind == ActModify {
+		key = "modify"
+	}
+	slot := c.slotOf[a.Name] // every assigned name has a slot (assignedSlots)
+	kind := c.slotKind[slot]
+	if kind == 0 {
+		var ok bool
+		if kind, ok = c.assignedKind(a.Name, slot); !ok {
+			return false
+		}
+	}
+	s.slot, s.op = slot, modifyOpByName[a.Op]
+	if a.Kind == ActSet {
+		s.op = opSet
+	}
+	if kind == Boolean && s.op != opSet && s.op != opReset {
+		c.addf(a.Path+".op", "variable %q holds true/false; %q needs a number variable (use set or reset)", a.Name, a.Op)
+		return false
+	}
+	if a.Value == nil || s.op == opReset {
+		return true
+	}
+	v, ok := c.compile(a.Value)
+	if !ok {
+		return false
+	}
+	if v.Kind != kind {
+		c.addf(a.Value.exprPath(), "%s of variable %q needs a %s, got a %s", key, a.Name, kind, v.Kind)
+		return false
+	}
+	if kind == Boolean {
+		cond := v.cond()
+		s.value = func() float64 { return b2f(cond()) }
+	} else {
+		s.value = v.num()
+	}
+	return true
 }
 
 // nextCast is the spell of the first cast action in rest, or -1: the spell
@@ -491,10 +766,25 @@ func (c *compiler) compile(e Expr) (Value, bool) {
 func (c *compiler) ref(r *Ref) (Value, bool) {
 	if !strings.Contains(r.Name, ".") {
 		if slot, ok := c.slotOf[r.Name]; ok {
+			c.read[r.Name] = true
+			k := c.slotKind[slot]
+			if k == 0 {
+				if c.inlining[r.Name] {
+					c.addf(r.Path, "variable %q is defined in terms of itself", r.Name)
+					return Value{}, false
+				}
+				if k, ok = c.assignedKind(r.Name, slot); !ok {
+					return Value{}, false
+				}
+			}
 			slots := c.prog.slots
+			if k == Boolean {
+				return BoolOf(func() bool { return slots[slot] != 0 }), true
+			}
 			return NumberOf(func() float64 { return slots[slot] }), true
 		}
 		if i, ok := c.vars[r.Name]; ok {
+			c.read[r.Name] = true
 			if cv, done := c.compiled[r.Name]; done {
 				return cv.v, cv.ok
 			}
@@ -693,9 +983,9 @@ func buildCompare(op string, l, r Value) Value {
 		case "<=":
 			return BoolOf(func() bool { return a() <= c })
 		case "==":
-			return BoolOf(func() bool { return a() == c })
+			return BoolOf(func() bool { return math.Abs(a()-c) < Epsilon })
 		default:
-			return BoolOf(func() bool { return a() != c })
+			return BoolOf(func() bool { return math.Abs(a()-c) >= Epsilon })
 		}
 	}
 	a, b := l.num(), r.num()
@@ -709,10 +999,35 @@ func buildCompare(op string, l, r Value) Value {
 	case "<=":
 		return BoolOf(func() bool { return a() <= b() })
 	case "==":
-		return BoolOf(func() bool { return a() == b() })
+		return BoolOf(func() bool { return math.Abs(a()-b()) < Epsilon })
 	default:
-		return BoolOf(func() bool { return a() != b() })
+		return BoolOf(func() bool { return math.Abs(a()-b()) >= Epsilon })
 	}
+}
+
+// Epsilon is how far apart two numbers may be and still be equal for ==
+// and != (the original's eval.rs EPSILON, legacy3/wowlab
+// crates/engine/src/rotation/eval.rs at 23b36d69): focus and times are
+// fractions, and 1.0000001 == 1 must hold.
+const Epsilon = 1e-6
+
+// safeDiv is a / b, or 0 when b is 0: a rotation's ratio of something that
+// is not there yet (no charges, no regen) must not poison its conditions
+// with infinities (the original's safe_div, same file).
+func safeDiv(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return a / b
+}
+
+// trueMod is the mathematical modulo, whose result has the sign of b
+// (-7 % 3 == 2), and 0 when b is 0 (the original's true_mod, same file).
+func trueMod(a, b float64) float64 {
+	if b == 0 {
+		return 0
+	}
+	return math.Mod(math.Mod(a, b)+b, b)
 }
 
 func buildArith(op string, args []Value) Value {
@@ -739,10 +1054,10 @@ func buildArith(op string, args []Value) Value {
 		return NumberOf(func() float64 { return a() - b() })
 	case "/":
 		a, b := fs[0], fs[1]
-		return NumberOf(func() float64 { return a() / b() })
+		return NumberOf(func() float64 { return safeDiv(a(), b()) })
 	case "%":
 		a, b := fs[0], fs[1]
-		return NumberOf(func() float64 { return math.Mod(a(), b()) })
+		return NumberOf(func() float64 { return trueMod(a(), b()) })
 	}
 	if len(fs) == 2 {
 		a, b := fs[0], fs[1]

@@ -84,15 +84,17 @@ func TestCompileProblems(t *testing.T) {
 		{"!= condition and number", `{"actions":[{"cast":"kill_command","if":{"!=":[true,3]}}]}`,
 			"actions[0].if", `"!=" compares a condition (true/false) with a number`},
 		{"set value is a condition", `{"variables":{"n":0},"actions":[{"set":"n","value":"buff.frenzy.active"}]}`,
-			"actions[0].value", "expected a number, got a condition (true/false)"},
+			"actions[0].value", `set of variable "n" needs a number, got a condition (true/false)`},
 		{"modify value is a condition", `{"variables":{"n":0},"actions":[{"modify":"n","op":"add","value":true}]}`,
-			"actions[0].value", "expected a number, got a condition (true/false)"},
-		{"set on computed variable", `{"variables":{"x":{"+":[1,"resource.focus"]}},"actions":[{"set":"x","value":1}]}`,
-			"actions[0].set", `variable "x" is computed from an expression and cannot be assigned; declare it with a number, e.g. "x": 0`},
-		{"modify on computed variable", `{"variables":{"x":true},"actions":[{"modify":"x","op":"reset"}]}`,
-			"actions[0].modify", `variable "x" is computed from an expression and cannot be assigned; declare it with a number, e.g. "x": 0`},
-		{"set unknown variable", `{"variables":{"count":0},"actions":[{"set":"cont","value":1}]}`,
-			"actions[0].set", `unknown variable "cont"; did you mean "count"?`},
+			"actions[0].value", `modify of variable "n" needs a number, got a condition (true/false)`},
+		{"set number into a condition variable", `{"variables":{"f":false},"actions":[{"set":"f","value":1}]}`,
+			"actions[0].value", `set of variable "f" needs a condition (true/false), got a number`},
+		{"arithmetic on a condition variable", `{"variables":{"f":true},"actions":[{"modify":"f","op":"add","value":1}]}`,
+			"actions[0].op", `variable "f" holds true/false; "add" needs a number variable (use set or reset)`},
+		{"undeclared variable set to a condition, then added to", `{"actions":[{"set":"x","value":true},{"modify":"x","op":"add","value":1}]}`,
+			"actions[1].op", `variable "x" holds true/false; "add" needs a number variable (use set or reset)`},
+		{"assigned computed variable refers to itself", `{"variables":{"x":{"+":["x",1]}},"actions":[{"set":"x","value":1}]}`,
+			"variables.x.+[0]", `variable "x" is defined in terms of itself`},
 		{"list calls itself", `{"lists":{"a":[{"call":"a"}]},"actions":[{"call":"a"}]}`,
 			"lists.a[0]", `list "a" calls itself through "a"` + never},
 		{"recursive lists", `{"lists":{"a":[{"cast":"cobra_shot"},{"call":"b"}],"b":[{"run":"a"}]},"actions":[{"call":"a"}]}`,
@@ -127,7 +129,7 @@ func TestCompileReportsAllProblems(t *testing.T) {
 			{"cast": "kil_command"},
 			{"call": "cd"},
 			{"cast": "cobra_shot", "if": "resource.focus"},
-			{"set": "bad", "value": 1},
+			{"set": "n", "value": true},
 			{"cast": "barbed_shot"}
 		]}`
 	ps := compileProblems(t, src)
@@ -137,7 +139,7 @@ func TestCompileReportsAllProblems(t *testing.T) {
 		`actions[0].cast: unknown spell "kil_command"; did you mean "kill_command"?`,
 		`actions[1].call: unknown list "cd"; did you mean "cds"?`,
 		`actions[2].if: expected a condition (true/false), got a number; compare it, e.g. {">": ["resource.focus", 0]}`,
-		`actions[3].set: variable "bad" is computed from an expression and cannot be assigned; declare it with a number, e.g. "bad": 0`,
+		`actions[3].value: set of variable "n" needs a number, got a condition (true/false)`,
 	}
 	if len(ps) != len(want) {
 		t.Fatalf("got %d problems, want %d:\n%v", len(ps), len(want), ps)

@@ -29,6 +29,9 @@ type fakeEnv struct {
 	affordCalls   int
 	lastAffordID  int
 	lastAffordExt float64
+	items         map[string]int
+	trinkets      map[int]int
+	usable        map[int]bool
 }
 
 func newFakeEnv() *fakeEnv {
@@ -116,6 +119,20 @@ func (e *fakeEnv) CanAfford(id int, extra float64) bool {
 	}
 	return e.focus >= need
 }
+
+// items are the fake's equipped items by name; trinkets maps slot 1 and 2
+// to an item id; usable says which item ids are off cooldown.
+func (e *fakeEnv) Item(name string) (int, bool) {
+	id, ok := e.items[name]
+	return id, ok
+}
+
+func (e *fakeEnv) Trinket(slot int) (int, bool) {
+	id, ok := e.trinkets[slot]
+	return id, ok
+}
+
+func (e *fakeEnv) CanUse(id int) bool { return e.usable[id] }
 
 func unknownField(prefix, field string, fields ...string) error {
 	return &rotation.UnknownNameError{Kind: prefix + " field", Name: field, Candidates: fields}

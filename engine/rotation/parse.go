@@ -17,11 +17,16 @@ type Rotation struct {
 	Variables []Variable // sorted by name
 	Lists     []List     // sorted by name
 	Actions   []Action
+	// Precombat is walked at the start of every fight, before Actions,
+	// until a walk of it chooses nothing; each of its actions fires once.
+	Precombat []Action
 }
 
 // Variable is a named expression. A variable whose expression is a number
-// literal is a mutable slot that set and modify actions change; any other
-// variable is computed from its expression wherever it is used.
+// or true/false literal is a mutable slot that set and modify actions
+// change; any other variable is computed from its expression wherever it is
+// used, unless a set or modify action assigns it (then it is a slot that
+// takes its expression's value at the start of every decision).
 type Variable struct {
 	Name string
 	Expr Expr
@@ -40,25 +45,28 @@ type ActionKind uint8
 
 // Action kinds of the language.
 const (
-	ActCast      ActionKind = iota + 1 // cast a spell
-	ActCall                            // run a list, fall through if nothing fired
-	ActRun                             // run a list, never fall through
-	ActSet                             // set a variable
-	ActModify                          // change a variable with an operator
-	ActWait                            // wait a fixed time
-	ActWaitUntil                       // wait until a condition holds
-	ActPool                            // wait for resources for the next cast
+	ActCast       ActionKind = iota + 1 // cast a spell
+	ActCall                             // run a list, fall through if nothing fired
+	ActRun                              // run a list, never fall through
+	ActSet                              // set a variable
+	ActModify                           // change a variable with an operator
+	ActWait                             // wait a fixed time
+	ActWaitUntil                        // wait until a condition holds
+	ActPool                             // wait for resources for the next cast
+	ActUseItem                          // use an equipped item by name
+	ActUseTrinket                       // use the trinket in slot 1 or 2
 )
 
 // Action is one step of an action list.
 type Action struct {
 	Kind    ActionKind
-	Name    string  // spell (cast), list (call, run) or variable (set, modify)
+	Name    string  // spell (cast), list (call, run), variable (set, modify) or item (use_item)
 	Op      string  // modify operator: set, add, sub, mul, div, min, max, reset
 	If      Expr    // condition; nil means always
 	Value   Expr    // set/modify value, wait_until condition
 	Seconds float64 // wait
 	Extra   float64 // pool
+	Slot    int     // use_trinket: 1 or 2
 	Path    string  // JSON path of the action
 }
 
@@ -167,8 +175,15 @@ func Parse(data []byte) (*Rotation, error) {
 				p.addf(path, "invalid list name %q: use letters, digits and _", name)
 				continue
 			}
-			r.Lists = append(r.Lists, List{Name: name, Actions: p.actions(m[name], path), Path: path})
+			acts := p.actions(m[name], path)
+			if arr, isArr := m[name].([]any); isArr && len(arr) == 0 {
+				p.addf(path, "list %q is empty: give it at least one action or remove it", name)
+			}
+			r.Lists = append(r.Lists, List{Name: name, Actions: acts, Path: path})
 		}
+	}
+	if v, ok := obj["precombat"]; ok {
+		r.Precombat = p.actions(v, "precombat")
 	}
 	if v, ok := obj["actions"]; ok {
 		r.Actions = p.actions(v, "actions")
@@ -229,13 +244,24 @@ var actionKeys = []struct {
 }{
 	{"cast", ActCast}, {"call", ActCall}, {"run", ActRun}, {"set", ActSet},
 	{"modify", ActModify}, {"wait", ActWait}, {"wait_until", ActWaitUntil}, {"pool", ActPool},
+	{"use_item", ActUseItem}, {"use_trinket", ActUseTrinket},
 }
+
+// actionNames lists the keys that make an action, for messages.
+var actionNames = func() []string {
+	names := make([]string, len(actionKeys))
+	for i, k := range actionKeys {
+		names[i] = k.key
+	}
+	return names
+}()
 
 // allowed lists the keys each action kind accepts besides its own.
 var allowed = map[ActionKind][]string{
 	ActCast: {"if"}, ActCall: {"if"}, ActRun: {"if"},
 	ActSet: {"value", "if"}, ActModify: {"op", "value", "if"},
 	ActWait: {"if"}, ActWaitUntil: {"if"}, ActPool: {"extra", "if"},
+	ActUseItem: {"if"}, ActUseTrinket: {"if"},
 }
 
 func (p *parser) action(v any, path string) (Action, bool) {
@@ -249,7 +275,7 @@ func (p *parser) action(v any, path string) (Action, bool) {
 	for _, k := range actionKeys {
 		if _, ok := obj[k.key]; ok {
 			if a.Kind != 0 {
-				p.addf(path, "an action may have only one of cast, call, run, set, modify, wait, wait_until, pool; found %q and %q", key, k.key)
+				p.addf(path, "an action may have only one of %s; found %q and %q", strings.Join(actionNames, ", "), key, k.key)
 				return Action{}, false
 			}
 			a.Kind, key = k.kind, k.key
@@ -259,12 +285,12 @@ func (p *parser) action(v any, path string) (Action, bool) {
 		keys := sortedKeys(obj)
 		hint := ""
 		for _, k := range keys {
-			if s := Suggest(k, []string{"cast", "call", "run", "set", "modify", "wait", "wait_until", "pool"}); s != "" {
+			if s := Suggest(k, actionNames); s != "" {
 				hint = fmt.Sprintf(" (found %q; did you mean %q?)", k, s)
 				break
 			}
 		}
-		p.addf(path, "an action needs one of cast, call, run, set, modify, wait, wait_until, pool%s", hint)
+		p.addf(path, "an action needs one of %s%s", strings.Join(actionNames, ", "), hint)
 		return Action{}, false
 	}
 	for _, k := range sortedKeys(obj) {
@@ -275,13 +301,17 @@ func (p *parser) action(v any, path string) (Action, bool) {
 	}
 	kpath := path + "." + key
 	switch a.Kind {
-	case ActCast, ActCall, ActRun, ActSet, ActModify:
+	case ActCast, ActCall, ActRun, ActSet, ActModify, ActUseItem:
 		s, ok := obj[key].(string)
 		if !ok || s == "" {
 			p.addf(kpath, "must be a name (a string)")
 			return Action{}, false
 		}
 		a.Name = s
+		if (a.Kind == ActSet || a.Kind == ActModify) && !validIdent(s) {
+			p.addf(kpath, "invalid variable name %q: use letters, digits and _", s)
+			return Action{}, false
+		}
 	case ActWait:
 		f, ok := p.number(obj[key], kpath)
 		if !ok {
@@ -292,6 +322,16 @@ func (p *parser) action(v any, path string) (Action, bool) {
 			return Action{}, false
 		}
 		a.Seconds = f
+	case ActUseTrinket:
+		f, ok := p.number(obj[key], kpath)
+		if !ok {
+			return Action{}, false
+		}
+		if f != 1 && f != 2 {
+			p.addf(kpath, "a trinket slot is 1 or 2, got %v", f)
+			return Action{}, false
+		}
+		a.Slot = int(f)
 	case ActWaitUntil:
 		a.Value = p.expr(obj[key], kpath, 0)
 		if a.Value == nil {
