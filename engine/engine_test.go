@@ -220,14 +220,14 @@ func TestRunArguments(t *testing.T) {
 }
 
 func TestValidateRotation(t *testing.T) {
-	if ps := ValidateRotation(Specs()[0].DefaultRotation(), "bm"); ps != nil {
+	if ps, _ := ValidateRotation(Specs()[0].DefaultRotation(), "bm"); ps != nil {
 		t.Fatalf("default BM rotation: %v", ps)
 	}
-	if ps := ValidateRotation(Specs()[1].DefaultRotation(), "mm"); ps != nil {
+	if ps, _ := ValidateRotation(Specs()[1].DefaultRotation(), "mm"); ps != nil {
 		t.Fatalf("default MM rotation: %v", ps)
 	}
 	bad := `{"actions":[{"cast":"aimed_shot"},{"cast":"kill_command","if":{"and":["talent.alpha_predator","buff.frenzzy.active"]}}]}`
-	ps := ValidateRotation([]byte(bad), "bm")
+	ps, _ := ValidateRotation([]byte(bad), "bm")
 	if len(ps) != 2 {
 		t.Fatalf("got %v", ps)
 	}
@@ -245,10 +245,10 @@ func TestValidateKnowsTheNewContent(t *testing.T) {
 	good := `{"actions":[{"cast":"black_arrow","if":{"and":["talent.the_bell_tolls","buff.withering_fire.active"]}},
 		{"cast":"kill_command","if":{"and":["talent.howl_of_the_pack_leader",{">":["buff.wyverns_cry.stacks",1]},"buff.lead_from_the_front.active"]}},
 		{"cast":"cobra_shot","if":{">":["buff.hogstrider.stacks",3]}}]}`
-	if ps := ValidateRotation([]byte(good), "bm"); ps != nil {
+	if ps, _ := ValidateRotation([]byte(good), "bm"); ps != nil {
 		t.Fatalf("new names refused: %v", ps)
 	}
-	if ps := ValidateRotation([]byte(`{"actions":[{"cast":"aimed_shot","if":"buff.lunar_storm_ready.active"},{"cast":"rapid_fire","if":"talent.lunar_storm"}]}`), "mm"); ps != nil {
+	if ps, _ := ValidateRotation([]byte(`{"actions":[{"cast":"aimed_shot","if":"buff.lunar_storm_ready.active"},{"cast":"rapid_fire","if":"talent.lunar_storm"}]}`), "mm"); ps != nil {
 		t.Fatalf("sentinel names refused: %v", ps)
 	}
 	cases := []struct{ script, spec, want string }{
@@ -258,7 +258,7 @@ func TestValidateKnowsTheNewContent(t *testing.T) {
 		{`{"actions":[{"cast":"aimed_shot","if":"talent.symphonic_arsenel"}]}`, "mm", `did you mean "symphonic_arsenal"?`},
 	}
 	for _, c := range cases {
-		ps := ValidateRotation([]byte(c.script), c.spec)
+		ps, _ := ValidateRotation([]byte(c.script), c.spec)
 		if len(ps) != 1 || !strings.Contains(ps[0].Msg, c.want) {
 			t.Errorf("%s: %v, want %q", c.script, ps, c.want)
 		}

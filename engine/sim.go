@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -161,17 +162,24 @@ func Compile(config []byte) (*Sim, error) {
 	if script == nil {
 		script = spec.DefaultRotation()
 	}
-	rot, err := rotation.Parse(script)
+	s.derive()
+	rot, err := s.parseRotation(script)
 	if err != nil {
 		return nil, rotationError(err)
 	}
 	s.rotation = rot
-	s.derive()
 	// Bind the rotation once now so that every name problem is reported
 	// at compile time, not by the first Run.
 	st, err := newState(s)
 	if err != nil {
-		return nil, rotationError(err)
+		return nil, rotationError(s.portalProblems(err))
+	}
+	ws := st.prog.Warnings
+	if s.translation != nil {
+		ws = s.translation.PortalProblems(ws)
+	}
+	for _, w := range ws {
+		s.warnings = append(s.warnings, rotation.Problem{Path: "rotation." + w.Path, Msg: w.Msg})
 	}
 	s.states.Put(st)
 	return s, nil
@@ -193,6 +201,11 @@ func rotationError(err error) error {
 	}
 	return &ConfigError{Path: "rotation", Msg: err.Error()}
 }
+
+// RotationWarnings are what validation found questionable in the rotation
+// but runs: unused variables and lists, unreachable actions, items that are
+// not worn. Paths are those of the config's rotation.
+func (s *Sim) RotationWarnings() rotation.Problems { return s.warnings }
 
 // Config returns the parsed config the Sim was compiled from.
 func (s *Sim) Config() *Config { return s.cfg }
@@ -379,18 +392,76 @@ func summarize(dps []float64) *Result {
 	return r
 }
 
-// ValidateRotation checks a rotation script against a spec (any accepted
-// spelling) and returns every problem with its JSON path, or nil. Talent
-// conditions are checked as if no talent were selected; names in branches
-// that a talent would drop are still checked.
-func ValidateRotation(script []byte, spec string) rotation.Problems {
+// ValidateRotation checks a rotation script (this language or the original
+// portal's saved format) against a spec (any accepted spelling) and returns
+// every problem with its JSON path, or nil, and the warnings: what runs but
+// looks wrong. Talent conditions are checked as if no talent were selected;
+// names in branches that a talent would drop are still checked. No trinket
+// is worn.
+func ValidateRotation(script []byte, spec string) (problems, warnings rotation.Problems) {
+	s, err := validationSim(spec)
+	if err != nil {
+		return rotation.Problems{{Msg: err.Error()}}, nil
+	}
+	rot, err := s.parseRotation(script)
+	if err != nil {
+		return problemsOf(err), nil
+	}
+	s.rotation = rot
+	st, err := newState(s)
+	if err != nil {
+		return problemsOf(s.portalProblems(err)), nil
+	}
+	warnings = st.prog.Warnings
+	if s.translation != nil {
+		warnings = s.translation.PortalProblems(warnings)
+	}
+	return nil, warnings
+}
+
+// TranslateRotation turns a rotation saved by the original portal into
+// this language for spec, or returns the problems that refuse it. data is
+// the rotation, or a config document whose rotation it is (then the
+// config's spec and trinkets count, and spec is ignored).
+func TranslateRotation(data []byte, spec string) ([]byte, rotation.Problems) {
+	var s *Sim
+	script := data
+	var top map[string]json.RawMessage
+	if json.Unmarshal(data, &top) == nil && top["player"] != nil {
+		cfg, err := ParseConfig(data)
+		if err != nil {
+			return nil, problemsOf(err)
+		}
+		sp, err := LookupSpec(cfg.Player.Spec)
+		if err != nil {
+			return nil, rotation.Problems{{Path: "player.spec", Msg: err.Error()}}
+		}
+		if script, err = cfg.rotationText(); err != nil {
+			return nil, problemsOf(err)
+		}
+		s = &Sim{cfg: cfg, spec: sp.mask, specName: sp.Name}
+		s.derive()
+	} else {
+		var err error
+		if s, err = validationSim(spec); err != nil {
+			return nil, rotation.Problems{{Msg: err.Error()}}
+		}
+	}
+	if !rotation.IsPortal(script) {
+		return nil, rotation.Problems{{Msg: "not a rotation saved by the portal (an object with defaultListId and a list of lists); it is this language already"}}
+	}
+	if _, err := s.parseRotation(script); err != nil {
+		return nil, problemsOf(err)
+	}
+	return s.translation.Script, nil
+}
+
+// validationSim is a Sim of spec with a plain config, for checking a
+// rotation on its own.
+func validationSim(spec string) (*Sim, error) {
 	sp, err := LookupSpec(spec)
 	if err != nil {
-		return rotation.Problems{{Msg: err.Error()}}
-	}
-	rot, err := rotation.Parse(script)
-	if err != nil {
-		return problemsOf(err)
+		return nil, err
 	}
 	cfg := &Config{
 		Player: Player{
@@ -400,18 +471,79 @@ func ValidateRotation(script []byte, spec string) rotation.Problems {
 		Duration: 300,
 		Target:   Target{LevelDiff: 3, MaxHealth: 1e7, Count: 1},
 	}
-	s := &Sim{cfg: cfg, spec: sp.mask, specName: sp.Name, rotation: rot}
+	s := &Sim{cfg: cfg, spec: sp.mask, specName: sp.Name}
 	s.derive()
-	if _, err := newState(s); err != nil {
-		return problemsOf(err)
+	return s, nil
+}
+
+// parseRotation reads a rotation script in this language or in the
+// original portal's saved format, which it translates first (keeping the
+// translation, whose paths portalProblems maps back).
+func (s *Sim) parseRotation(script []byte) (*rotation.Rotation, error) {
+	if !rotation.IsPortal(script) {
+		return rotation.Parse(script)
 	}
-	return nil
+	tr, err := rotation.TranslatePortal(script, portalNames{s})
+	if err != nil {
+		return nil, err
+	}
+	s.translation = tr
+	rot, err := rotation.Parse(tr.Script)
+	if err != nil {
+		return nil, tr.PortalProblems(problemsOf(err))
+	}
+	return rot, nil
+}
+
+// portalProblems maps the paths of problems in a translated portal
+// rotation back to the portal document's.
+func (s *Sim) portalProblems(err error) error {
+	var ps rotation.Problems
+	if s.translation == nil || !errors.As(err, &ps) {
+		return err
+	}
+	return s.translation.PortalProblems(ps)
+}
+
+// portalNames resolves the game ids of a portal rotation with the
+// engine's tables (rotation.PortalNames).
+type portalNames struct{ s *Sim }
+
+func (n portalNames) SpellName(id int) (string, bool) {
+	for _, d := range castables[:numSpells] {
+		if d.gameID == id {
+			return d.name, true
+		}
+	}
+	return "", false
+}
+
+func (n portalNames) AuraName(id int) (string, bool) {
+	for _, a := range auras[:numAuras] {
+		if a.gameID == id {
+			return a.name, true
+		}
+	}
+	return "", false
+}
+
+func (n portalNames) ItemName(id int) (string, bool) {
+	for _, t := range n.s.trinkets {
+		if t.worn && t.itemID == id {
+			return t.name, true
+		}
+	}
+	return "", false
 }
 
 func problemsOf(err error) rotation.Problems {
 	var ps rotation.Problems
 	if errors.As(err, &ps) {
 		return ps
+	}
+	var ce *ConfigError
+	if errors.As(err, &ce) {
+		return rotation.Problems{{Path: ce.Path, Msg: ce.Msg}}
 	}
 	return rotation.Problems{{Msg: err.Error()}}
 }

@@ -20,6 +20,8 @@ type Sim struct {
 	spec          specMask
 	specName      string
 	rotation      *rotation.Rotation
+	translation   *rotation.Translation // the rotation was saved by the original portal
+	warnings      rotation.Problems
 	trinkets      [maxTrinkets]trinketSpec
 	trinketProcs  bool // a worn trinket procs on casts
 	rank          [numTalents]int8

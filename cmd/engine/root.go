@@ -55,6 +55,6 @@ func (a *app) newRoot() *cobra.Command {
 	root.SetOut(a.stdout)
 	root.SetErr(a.stderr)
 	root.CompletionOptions.DisableDefaultCmd = true
-	root.AddCommand(a.newSimCmd(), a.newSpecsCmd(), a.newValidateCmd(), cli.VersionCommand("engine"))
+	root.AddCommand(a.newSimCmd(), a.newSpecsCmd(), a.newValidateCmd(), a.newConvertCmd(), cli.VersionCommand("engine"))
 	return root
 }

@@ -25,9 +25,12 @@ func (a *app) newValidateCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "validate --file FILE [--spec SPEC]",
 		Short: "Check a rotation script or a config document",
-		Long: "validate checks a rotation script against the spells, auras and talents of a spec and prints\n" +
+		Long: "validate checks a rotation script (the engine's language, or a rotation saved by the original\n" +
+			"portal, which it translates first) against the spells, auras and talents of a spec and prints\n" +
 			"every problem, one per line as \"<json path>: <message>\", with a suggestion for misspelled\n" +
-			"names. It prints \"ok\" and exits 0 when there is none, and exits 1 otherwise.\n" +
+			"names. It prints \"ok\" and exits 0 when there is none, and exits 1 otherwise. Warnings (unused\n" +
+			"variables and lists, unreachable actions) are printed as \"warning: <json path>: <message>\" and\n" +
+			"do not fail the check.\n" +
 			"When FILE is a whole config document (it has a \"player\" field) the config is checked the\n" +
 			"way a node would run it, rotation included, and --spec is ignored (the config names its spec).",
 		Example: "  engine validate --file my_rotation.json --spec mm",
@@ -55,14 +58,19 @@ func (a *app) validate(f validateFlags) error {
 	if err != nil {
 		return cli.Usagef("read --file: %w", err)
 	}
-	var problems rotation.Problems
+	var problems, warnings rotation.Problems
 	if isConfig(data) {
-		problems, err = configProblems(data)
+		problems, warnings, err = configProblems(data)
 		if err != nil {
 			return err
 		}
 	} else {
-		problems = engine.ValidateRotation(data, spec.Name)
+		problems, warnings = engine.ValidateRotation(data, spec.Name)
+	}
+	for _, w := range warnings {
+		if _, err := fmt.Fprintln(a.stdout, "warning: "+w.String()); err != nil {
+			return fmt.Errorf("write warnings: %w", err)
+		}
 	}
 	return a.printProblems(problems)
 }
@@ -79,17 +87,18 @@ func isConfig(data []byte) bool {
 }
 
 // configProblems compiles a config document and returns its problem, if
-// any. Errors that are not about the config are returned as errors.
-func configProblems(data []byte) (rotation.Problems, error) {
-	_, err := engine.Compile(data)
+// any, and its rotation's warnings. Errors that are not about the config
+// are returned as errors.
+func configProblems(data []byte) (problems, warnings rotation.Problems, err error) {
+	s, err := engine.Compile(data)
 	if err == nil {
-		return nil, nil
+		return nil, s.RotationWarnings(), nil
 	}
 	var ce *engine.ConfigError
 	if !errors.As(err, &ce) {
-		return nil, fmt.Errorf("compile config: %w", err)
+		return nil, nil, fmt.Errorf("compile config: %w", err)
 	}
-	return rotation.Problems{{Path: ce.Path, Msg: ce.Msg}}, nil
+	return rotation.Problems{{Path: ce.Path, Msg: ce.Msg}}, nil, nil
 }
 
 // printProblems prints every problem, or "ok" when there is none, and

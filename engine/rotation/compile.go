@@ -565,14 +565,19 @@ func (c *compiler) steps(actions []Action, pre bool) []step {
 		// A branch whose condition is false at compile time is dropped, but
 		// only after its names are checked: validation must see them all.
 		dead := false
-		always := true
+		// Only an action written without a condition (or with "if": true)
+		// makes the rest unreachable: one that talents make unconditional
+		// is how a rotation shared by several builds is written.
+		always := a.If == nil
+		if b, ok := a.If.(*Bool); ok && b.V {
+			always = true
+		}
 		if a.If != nil {
 			v, ok := c.condition(a.If)
 			if !ok {
 				continue
 			}
 			dead = v.Const && !v.B
-			always = v.Const && v.B
 			if !v.Const {
 				s.cond = v.Bool
 			}
