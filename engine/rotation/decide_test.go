@@ -332,7 +332,9 @@ func TestDecideLogic(t *testing.T) {
 
 const realistic = `{
 	"name": "bm single target",
-	"variables": {"pooling": 0, "casts": 0, "bw_soon": {"<": ["cd.bestial_wrath.charges", 1]}},
+	"variables": {"pooling": 0, "casts": 0, "opened": false, "bw_soon": {"<": ["cd.bestial_wrath.charges", 1]},
+		"low": {"<": ["resource.focus", 40]}},
+	"precombat": [{"cast": "bestial_wrath"}, {"set": "opened", "value": true}, {"use_item": "signet"}],
 	"lists": {
 		"cds": [{"cast": "bestial_wrath", "if": {"and": ["talent.alpha_predator", {"not": "bw_soon"}]}}],
 		"st": [
@@ -344,6 +346,9 @@ const realistic = `{
 	},
 	"actions": [
 		{"modify": "casts", "op": "add", "value": 1},
+		{"modify": "undeclared", "op": "add", "value": {"%": ["casts", 7]}},
+		{"set": "low", "value": {"or": ["low", "opened"]}, "if": {">": ["undeclared", 3]}},
+		{"use_trinket": 1, "if": "low"},
 		{"set": "pooling", "value": {"max": [0, {"-": [80, "resource.focus"]}]}},
 		{"call": "cds"},
 		{"call": "st"},
@@ -354,6 +359,9 @@ const realistic = `{
 
 func TestDecideAllocatesNothing(t *testing.T) {
 	env := newFakeEnv()
+	env.items = map[string]int{"signet": 0}
+	env.trinkets = map[int]int{1: 0}
+	env.usable = map[int]bool{0: true}
 	p := mustCompile(t, realistic, env)
 	i := 0
 	allocs := testing.AllocsPerRun(1000, func() {
@@ -362,6 +370,7 @@ func TestDecideAllocatesNothing(t *testing.T) {
 		env.frenzyActive = i%3 == 0
 		env.frenzyStacks = float64(i % 4)
 		env.castable[i%len(env.castable)] = i%2 == 0
+		env.usable[0] = i%5 == 0
 		p.Decide()
 		if i%50 == 0 {
 			p.Reset()

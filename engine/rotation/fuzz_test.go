@@ -1,7 +1,10 @@
 package rotation_test
 
 import (
+	"encoding/json"
 	"errors"
+	"os"
+	"strings"
 	"testing"
 
 	"wowlab/engine/rotation"
@@ -77,11 +80,71 @@ func FuzzParse(f *testing.F) {
 				if !found || !env.castable[d.Spell] {
 					t.Fatalf("cast of spell %d not castable or not in Casts %v", d.Spell, p.Casts)
 				}
+			case rotation.Use:
+				if !env.usable[d.Item] {
+					t.Fatalf("use of item %d, which cannot be used", d.Item)
+				}
 			default:
 				t.Fatalf("unknown decision kind %d", d.Kind)
 			}
 			if i == 2 {
 				p.Reset()
+			}
+		}
+	})
+}
+
+// FuzzTranslatePortal feeds arbitrary bytes to TranslatePortal. Nothing may
+// panic, every refusal must be Problems, a translation must be a JSON
+// object, and whatever of it parses must compile or be refused with
+// Problems whose paths map back into the portal document.
+func FuzzTranslatePortal(f *testing.F) {
+	for _, name := range []string{"bm_lists", "trinkets"} {
+		data, err := os.ReadFile("testdata/portal/" + name + ".portal.json")
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	for _, s := range []string{
+		portalDoc(spellAction(rule("focus", ">=", `"30"`))),
+		portalDoc(spellAction(rule("buff.up", "=", `"19574"`))),
+		portalDoc(spellAction(`{"combinator":"or","not":true,"rules":[{"rules":[{"field":"charges","operator":"<","value":2}]},{"field":"time","operator":">","value":"1e400"}]}`)),
+		`{"defaultListId":"m","lists":[{"id":"m","name":"a","listType":"main","actions":[` + spellAction(`{"rules":[]}`) + `]}],"variables":[{"id":"v","name":"x","expression":"@(focus%%3)>=floor(1.5)|!talent.y"}]}`,
+		`{"lists":[{"id":"m","name":"a","actions":[{"type":"call_action_list","listId":"m"}]}]}`,
+		`{"defaultListId":null,"lists":[]}`,
+		`{"lists":[{}]}`,
+		`{`,
+		`[]`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		tr, err := rotation.TranslatePortal(data, hunterNames{})
+		if err != nil {
+			var ps rotation.Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("TranslatePortal error is not a non-empty Problems: %#v", err)
+			}
+			return
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(tr.Script, &obj); err != nil {
+			t.Fatalf("the translation is not a JSON object: %v\n%s", err, tr.Script)
+		}
+		r, err := rotation.Parse(tr.Script)
+		if err != nil {
+			return
+		}
+		if _, err := rotation.Compile(r, newFakeEnv()); err != nil {
+			var ps rotation.Problems
+			if !errors.As(err, &ps) || len(ps) == 0 {
+				t.Fatalf("Compile error is not a non-empty Problems: %#v", err)
+			}
+			for _, p := range tr.PortalProblems(ps) {
+				if p.Path != "" && !strings.HasPrefix(p.Path, "lists[") && !strings.HasPrefix(p.Path, "variables[") && p.Path != "defaultListId" {
+					t.Fatalf("problem path %q does not point into the portal document", p.Path)
+				}
 			}
 		}
 	})
