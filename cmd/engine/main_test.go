@@ -358,6 +358,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 	tests := map[string][]string{
 		"sim":      {"--config", "--spec", "--iterations", "--seed", "--duration", "--threads", "--output", "--cpuprofile", "WOWLAB_ENGINE_THREADS"},
 		"validate": {"--file", "--spec"},
+		"convert":  {"--file", "--spec"},
 		"specs":    {"--help"},
 	}
 	for cmd, flags := range tests {
@@ -476,5 +477,54 @@ func TestProgressBar(t *testing.T) {
 	}
 	if newProgress(&bytes.Buffer{}, 10).Func() != nil {
 		t.Error("a bar was drawn on a writer that is not a terminal")
+	}
+}
+
+func TestConvert(t *testing.T) {
+	portal, err := os.ReadFile("../../engine/rotation/testdata/portal/bm_lists.portal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runCmd(t, "convert", "--file", writeFile(t, "p.json", string(portal)), "--spec", "bm")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s %s", r.code, r.stdout, r.stderr)
+	}
+	var out struct {
+		Actions   []map[string]any `json:"actions"`
+		Precombat []map[string]any `json:"precombat"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || len(out.Actions) != 4 || len(out.Precombat) != 1 {
+		t.Errorf("stdout is not the translation (%v):\n%s", err, r.stdout)
+	}
+	// The translation runs as it is.
+	r = runCmd(t, "validate", "--file", writeFile(t, "t.json", r.stdout), "--spec", "bm")
+	if r.code != 0 || strings.TrimSpace(r.stdout) != "ok" {
+		t.Errorf("validate of the translation: exit %d, %q", r.code, r.stdout)
+	}
+	// So does the portal document itself.
+	r = runCmd(t, "validate", "--file", writeFile(t, "p2.json", string(portal)), "--spec", "bm")
+	if r.code != 0 || !strings.HasSuffix(strings.TrimSpace(r.stdout), "ok") {
+		t.Errorf("validate of the portal rotation: exit %d, %q", r.code, r.stdout)
+	}
+	bad := `{"defaultListId":"m","lists":[{"id":"m","name":"a","listType":"main","actions":[{"id":"x","type":"spell","spellId":34026,"enabled":false}]}]}`
+	r = runCmd(t, "convert", "--file", writeFile(t, "b.json", bad))
+	if r.code != 1 || !strings.HasPrefix(r.stdout, "lists[0].actions: the default list has no enabled action") {
+		t.Errorf("refused conversion: exit %d, %q", r.code, r.stdout)
+	}
+	r = runCmd(t, "convert", "--file", writeFile(t, "o.json", `{"actions":[{"cast":"kill_command"}]}`))
+	if r.code != 1 || !strings.Contains(r.stdout, "this language already") {
+		t.Errorf("conversion of this language: exit %d, %q", r.code, r.stdout)
+	}
+}
+
+func TestValidatePrintsWarnings(t *testing.T) {
+	r := runCmd(t, "validate", "--file", writeFile(t, "w.json", `{"variables":{"x":1},"actions":[{"wait":1},{"cast":"kill_command"}]}`))
+	want := []string{
+		`warning: variables.x: variable "x" is never read; remove it or use it in a condition`,
+		"warning: actions[1]: unreachable: the wait at actions[0] always ends the walk before this action",
+		"ok",
+	}
+	if r.code != 0 || strings.TrimSpace(r.stdout) != strings.Join(want, "\n") {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s", r.code, r.stdout, strings.Join(want, "\n"))
 	}
 }

@@ -385,6 +385,9 @@ func Compile(r *Rotation, env Env) (*Program, error) {
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
+	// Warnings in the document's order: variables, lists, then actions.
+	actionWarnings := c.warnings
+	c.warnings = nil
 	for _, v := range r.Variables {
 		if !c.read[v.Name] {
 			c.warnf(v.Path, "variable %q is never read; remove it or use it in a condition", v.Name)
@@ -395,7 +398,7 @@ func Compile(r *Rotation, env Env) (*Program, error) {
 			c.warnf(l.Path, "list %q is never called or run; its actions never happen", l.Name)
 		}
 	}
-	c.prog.Warnings = c.warnings
+	c.prog.Warnings = append(c.warnings, actionWarnings...)
 	return c.prog, nil
 }
 
