@@ -313,3 +313,33 @@ func TestTranslateRotation(t *testing.T) {
 		t.Errorf("a rotation of this language translated: %v", ps)
 	}
 }
+
+// TestRotationLanguageDocExamples keeps docs/rotation-language.md true: its
+// rotation compiles, and its portal example translates to the rotation the
+// document shows.
+func TestRotationLanguageDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../docs/rotation-language.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var blocks [][]byte
+	for _, part := range strings.Split(string(doc), "```json\n")[1:] {
+		block, _, _ := strings.Cut(part, "```")
+		blocks = append(blocks, []byte(block))
+	}
+	if len(blocks) < 4 {
+		t.Fatalf("%d JSON examples in the document", len(blocks))
+	}
+	if ps, _ := ValidateRotation(blocks[0], "bm"); ps != nil {
+		t.Errorf("the first example: %v", ps)
+	}
+	portal, want := blocks[len(blocks)-2], blocks[len(blocks)-1]
+	got, ps := TranslateRotation(portal, "bm")
+	if ps != nil {
+		t.Fatalf("the portal example: %v", ps)
+	}
+	var g, w any
+	if json.Unmarshal(got, &g) != nil || json.Unmarshal(want, &w) != nil || !reflect.DeepEqual(g, w) {
+		t.Errorf("the portal example translates to\n%s\nnot to the document's\n%s", got, want)
+	}
+}

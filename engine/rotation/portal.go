@@ -247,11 +247,16 @@ func TranslatePortal(data []byte, names PortalNames) (*Translation, error) {
 	if len(t.problems) > 0 {
 		return nil, t.problems
 	}
-	script, err := json.MarshalIndent(out, "", "  ")
-	if err != nil {
+	// Without HTML escaping: ">=" stays readable for the person reading
+	// engine convert's output.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(out); err != nil {
 		return nil, fmt.Errorf("encode the translated rotation: %w", err)
 	}
-	return &Translation{Script: script, paths: t.paths}, nil
+	return &Translation{Script: bytes.TrimSpace(buf.Bytes()), paths: t.paths}, nil
 }
 
 func (t *translator) actions(in []portalAction, listPath, key string) []any {
