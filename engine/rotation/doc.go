@@ -1,6 +1,8 @@
-// Package rotation implements the rotation language of shared/ENGINE.md: a
-// JSON document of variables, named action lists and a main action list,
-// whose conditions are small expressions over the fight's state.
+// Package rotation implements the rotation language (docs/rotation-language.md
+// in the repository): a JSON document of variables, named action lists, a
+// precombat list and a main action list, whose conditions are small
+// expressions over the fight's state. TranslatePortal reads the rotations
+// the original portal's editor saved into this language.
 //
 // Parse turns the JSON into a syntax tree and reports every structural
 // problem with its JSON path. Compile resolves every name against an Env
