@@ -254,7 +254,7 @@ func (st *state) act() {
 			st.startCast(spellID(d.Spell))
 		case rotation.Use:
 			st.idle = false
-			st.trinketBuff(d.Item)
+			st.trinketBuff(int(d.Item))
 		case rotation.Wait:
 			st.idle = false
 			st.busyUntil = st.now + max(1, ms(d.Seconds))

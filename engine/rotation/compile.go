@@ -102,17 +102,18 @@ const (
 
 // Decision is the outcome of one walk of the rotation.
 type Decision struct {
-	Kind    DecisionKind
+	Kind DecisionKind
+	// Item is the item of a Use decision (an Env item id); int32 keeps a
+	// Decision at 24 bytes, for it is returned through every list walked.
+	Item    int32
 	Spell   int
-	Item    int
 	Seconds float64
 }
 
 type step struct {
 	kind    ActionKind
 	cond    func() bool
-	spell   int
-	item    int
+	spell   int // the spell of a cast or pool, the item of a use
 	list    int
 	slot    int
 	op      modifyOp
@@ -136,6 +137,9 @@ type Program struct {
 	reinit   []reinit
 	preDone  bool
 	preFired []bool
+	// slow: the walk starts with reinit variables or the precombat list;
+	// without either Decide is one inlined call of run.
+	slow bool
 	// Casts lists the spell ids a cast action of the rotation may start, in
 	// first-use order.
 	Casts []int
@@ -155,10 +159,19 @@ func (p *Program) Reset() {
 	copy(p.slots, p.init)
 	clear(p.preFired)
 	p.preDone = len(p.pre) == 0
+	p.slow = !p.preDone || len(p.reinit) > 0
 }
 
 // Decide walks the rotation once and returns what to do now.
 func (p *Program) Decide() Decision {
+	if p.slow {
+		return p.decideSlow()
+	}
+	d, _ := p.run(p.main)
+	return d
+}
+
+func (p *Program) decideSlow() Decision {
 	for i := range p.reinit {
 		r := &p.reinit[i]
 		p.slots[r.slot] = r.value()
@@ -168,6 +181,7 @@ func (p *Program) Decide() Decision {
 			return d
 		}
 		p.preDone = true
+		p.slow = len(p.reinit) > 0
 	}
 	d, _ := p.run(p.main)
 	return d
@@ -189,9 +203,9 @@ func (p *Program) precombat() (d Decision, ok bool) {
 			}
 			continue
 		case ActUseItem, ActUseTrinket:
-			if p.env.CanUse(s.item) && (s.cond == nil || s.cond()) {
+			if p.env.CanUse(s.spell) && (s.cond == nil || s.cond()) {
 				p.preFired[i] = true
-				return Decision{Kind: Use, Item: s.item}, true
+				return Decision{Kind: Use, Item: int32(s.spell)}, true
 			}
 			continue
 		}
@@ -216,17 +230,17 @@ func (p *Program) precombat() (d Decision, ok bool) {
 func (p *Program) run(steps []step) (d Decision, stop bool) {
 	for i := range steps {
 		s := &steps[i]
-		if s.kind == ActCast {
+		switch s.kind {
+		case ActCast:
 			// Whether the spell can be cast is cheaper to learn than most
 			// conditions and rules the action out just as well.
 			if p.env.CanCast(s.spell) && (s.cond == nil || s.cond()) {
 				return Decision{Kind: Cast, Spell: s.spell}, true
 			}
 			continue
-		}
-		if s.kind == ActUseItem || s.kind == ActUseTrinket {
-			if p.env.CanUse(s.item) && (s.cond == nil || s.cond()) {
-				return Decision{Kind: Use, Item: s.item}, true
+		case ActUseItem, ActUseTrinket:
+			if p.env.CanUse(s.spell) && (s.cond == nil || s.cond()) {
+				return Decision{Kind: Use, Item: int32(s.spell)}, true
 			}
 			continue
 		}
@@ -381,7 +395,7 @@ func Compile(r *Rotation, env Env) (*Program, error) {
 	c.prog.main = c.steps(r.Actions, false)
 	c.prog.pre = c.steps(r.Precombat, true)
 	c.prog.preFired = make([]bool, len(c.prog.pre))
-	c.prog.preDone = len(c.prog.pre) == 0
+	c.prog.Reset()
 	if len(c.problems) > 0 {
 		return nil, c.problems
 	}
@@ -564,7 +578,7 @@ func (c *compiler) steps(actions []Action, pre bool) []step {
 			c.warnf(a.Path, "unreachable: %s always ends the walk before this action", ended)
 			ended = ""
 		}
-		s := step{kind: a.Kind, spell: -1, item: -1}
+		s := step{kind: a.Kind, spell: -1}
 		// A branch whose condition is false at compile time is dropped, but
 		// only after its names are checked: validation must see them all.
 		dead := false
@@ -605,14 +619,14 @@ func (c *compiler) steps(actions []Action, pre bool) []step {
 				c.warnf(a.Path+".use_item", "no equipped item is called %q; the action does nothing (add the item to the player's trinkets to use it)", a.Name)
 				continue
 			}
-			s.item = id
+			s.spell = id
 		case ActUseTrinket:
 			id, found := c.env.Trinket(a.Slot)
 			if !found {
 				c.warnf(a.Path+".use_trinket", "no trinket is worn in slot %d; the action does nothing", a.Slot)
 				continue
 			}
-			s.item = id
+			s.spell = id
 		case ActCall, ActRun:
 			key := "call"
 			if a.Kind == ActRun {

@@ -81,7 +81,7 @@ func FuzzParse(f *testing.F) {
 					t.Fatalf("cast of spell %d not castable or not in Casts %v", d.Spell, p.Casts)
 				}
 			case rotation.Use:
-				if !env.usable[d.Item] {
+				if !env.usable[int(d.Item)] {
 					t.Fatalf("use of item %d, which cannot be used", d.Item)
 				}
 			default:
