@@ -359,13 +359,18 @@ func Compile(r *Rotation, env Env) (*Program, error) {
 		read: map[string]bool{}, called: map[string]bool{},
 		prog: &Program{env: env}, casts: map[int]bool{},
 	}
+	assigned := assignedNames(r)
 	for i, v := range r.Variables {
 		c.vars[v.Name] = i
 		switch x := v.Expr.(type) {
 		case *Num:
 			c.newSlot(v.Name, Number, x.V)
 		case *Bool:
-			c.newSlot(v.Name, Boolean, b2f(x.V))
+			// A flag nothing assigns stays a constant, and the branches it
+			// rules out are dropped at compile time.
+			if assigned[v.Name] {
+				c.newSlot(v.Name, Boolean, b2f(x.V))
+			}
 		}
 	}
 	c.assignedSlots()
@@ -429,6 +434,24 @@ func (c *compiler) newSlot(name string, k Kind, init float64) int {
 	c.slotKind = append(c.slotKind, k)
 	c.prog.init = append(c.prog.init, init)
 	return slot
+}
+
+// assignedNames are the variables some set or modify action assigns.
+func assignedNames(r *Rotation) map[string]bool {
+	names := map[string]bool{}
+	visit := func(actions []Action) {
+		for _, a := range actions {
+			if a.Kind == ActSet || a.Kind == ActModify {
+				names[a.Name] = true
+			}
+		}
+	}
+	visit(r.Actions)
+	visit(r.Precombat)
+	for _, l := range r.Lists {
+		visit(l.Actions)
+	}
+	return names
 }
 
 // assignedSlots gives a slot to every variable a set or modify action

@@ -23,10 +23,11 @@ type Rotation struct {
 }
 
 // Variable is a named expression. A variable whose expression is a number
-// or true/false literal is a mutable slot that set and modify actions
-// change; any other variable is computed from its expression wherever it is
-// used, unless a set or modify action assigns it (then it is a slot that
-// takes its expression's value at the start of every decision).
+// literal (or a true/false literal that an action assigns) is a mutable slot
+// that set and modify actions change; any other variable is computed from
+// its expression wherever it is used, unless a set or modify action assigns
+// it (then it is a slot that takes its expression's value at the start of
+// every decision).
 type Variable struct {
 	Name string
 	Expr Expr
