@@ -225,22 +225,28 @@ func TestTrinketConfigRefused(t *testing.T) {
 func TestPortalRotationsDecideLikeTheirEquivalents(t *testing.T) {
 	for _, name := range []string{"bm_lists", "trinkets"} {
 		t.Run(name, func(t *testing.T) {
-			results := make([]*Result, 2)
-			for i, file := range []string{name + ".portal.json", name + ".json"} {
+			results := make([]*Result, 3)
+			for i, file := range []string{name + ".portal.json", name + ".json", name + ".portal.json"} {
 				script, err := os.ReadFile("rotation/testdata/portal/" + file)
 				if err != nil {
 					t.Fatal(err)
 				}
 				c := withTrinkets(exampleConfig(t, "bm_hunter.json"), signet)
 				c.Rotation = script
+				if i == 2 {
+					// As a node sends it: the rotations row's script as a JSON string.
+					if c.Rotation, err = json.Marshal(string(script)); err != nil {
+						t.Fatal(err)
+					}
+				}
 				res, err := compileConfig(t, c).Run(context.Background(), 0, 30, RunOptions{Breakdown: true})
 				if err != nil {
 					t.Fatal(err)
 				}
 				results[i] = res
 			}
-			if !reflect.DeepEqual(results[0], results[1]) {
-				t.Errorf("portal rotation: %+v\nhand-written: %+v", results[0], results[1])
+			if !reflect.DeepEqual(results[0], results[1]) || !reflect.DeepEqual(results[2], results[1]) {
+				t.Errorf("portal rotation: %+v\nas a string: %+v\nhand-written: %+v", results[0], results[2], results[1])
 			}
 			if results[0].Events == 0 || len(results[0].Abilities) == 0 {
 				t.Errorf("nothing happened: %+v", results[0])
