@@ -225,13 +225,16 @@ func (e env) Resolve(path string) (rotation.Value, error) {
 			return rotation.NumberOf(func() float64 { return sec(st.castMs(sp)) }), nil
 		case "usable":
 			return rotation.BoolOf(func() bool { return e.CanCast(id) }), nil
+		case "known":
+			// Known without a talent, or its talent is taken.
+			return rotation.ConstBool(s.known[sp]), nil
 		case "range":
 			return rotation.ConstNumber(spellRange(sp)), nil
 		case "in_range":
 			// The target stands at target.distance 0: every spell reaches it.
 			return rotation.ConstBool(true), nil
 		}
-		return rotation.Value{}, fieldError("spell", arg(2), "cost", "cast_time", "usable", "range", "in_range")
+		return rotation.Value{}, fieldError("spell", arg(2), "cost", "cast_time", "usable", "known", "range", "in_range")
 	}
 	return rotation.Value{}, &rotation.UnknownNameError{Kind: "path", Name: head, Candidates: []string{
 		"resource", "player", "cd", "buff", "debuff", "dot", "target", "enemy", "combat", "gcd", "pet", "talent",

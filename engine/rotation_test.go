@@ -65,7 +65,7 @@ func TestRotationPathsOfTheOriginal(t *testing.T) {
 		"trinket.1.has_use_buff":  rotation.Boolean,
 		"spell.kill_command.cost": rotation.Number, "spell.kill_command.cast_time": rotation.Number,
 		"spell.kill_command.range": rotation.Number, "spell.kill_command.in_range": rotation.Boolean,
-		"spell.kill_command.usable": rotation.Boolean,
+		"spell.kill_command.usable": rotation.Boolean, "spell.kill_command.known": rotation.Boolean,
 	}
 	for p, k := range paths {
 		v, err := e.Resolve(p)

@@ -557,7 +557,7 @@ var portalFields = func() map[string]portalField {
 		"full_recharge_time": fNum(subj("cd.%s.full_recharge_time"), true),
 
 		"spell.usable":              fSpell(subj("spell.%s.usable")),
-		"spell.known":               fSpell(func(string) any { return true }),
+		"spell.known":               fSpell(subj("spell.%s.known")),
 		"spell.cast_time":           fNum(subj("spell.%s.cast_time"), true),
 		"spell.execute_time":        fNum(executeTime, true),
 		"spell.in_flight":           fRefused("the engine has no travel time: nothing is ever in flight"),
