@@ -31,8 +31,9 @@ type PortalNames interface {
 }
 
 // IsPortal reports whether data is a rotation saved by the original portal:
-// a JSON object whose "lists" is an array (this language's lists are an
-// object) or that has "defaultListId".
+// a JSON object with "defaultListId", or whose "lists" is an array and that
+// has no "actions" (this language's lists are an object, and its rotations
+// have actions).
 func IsPortal(data []byte) bool {
 	var top map[string]json.RawMessage
 	if json.Unmarshal(data, &top) != nil {
@@ -40,6 +41,9 @@ func IsPortal(data []byte) bool {
 	}
 	if _, ok := top["defaultListId"]; ok {
 		return true
+	}
+	if _, ok := top["actions"]; ok {
+		return false
 	}
 	l := bytes.TrimSpace(top["lists"])
 	return len(l) > 0 && l[0] == '['

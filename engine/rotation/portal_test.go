@@ -221,6 +221,7 @@ func TestIsPortal(t *testing.T) {
 		`{"defaultListId":"x"}`:                 true,
 		`{"lists":[]}`:                          true,
 		`{"lists":{},"actions":[]}`:             false,
+		`{"lists":[],"actions":[]}`:             false,
 		`{"actions":[{"cast":"kill_command"}]}`: false,
 		`[1]`:                                   false,
 		`not json`:                              false,
