@@ -193,15 +193,33 @@ func (st *state) playerHit(ab abilityID, base float64) float64 {
 	return base * st.playerMultAt(st.now) * st.masteryMult(st.sim.mastCoef[ab])
 }
 
-// bellTollsAt counts the stacks of The Bell Tolls at time t.
+// bellTollsAt counts the stacks of The Bell Tolls at time t. The count
+// holds from the last stack's end at or before t to the next end after
+// it; the hunter's and the pets' hits ask within that stretch again and
+// again, so it is kept until t leaves it or a stack is added.
 func (st *state) bellTollsAt(t int64) int {
-	n := 0
+	m := &st.bellMemo
+	if t >= m.from && t < m.until {
+		return m.n
+	}
+	n, from, until := 0, int64(math.MinInt64), int64(never)
 	for _, end := range st.bellTolls {
 		if end > t {
 			n++
+			until = min(until, end)
+		} else {
+			from = max(from, end)
 		}
 	}
+	*m = stackMemo{from: from, until: until, n: n}
 	return n
+}
+
+// stackMemo is a count of stacks with their own timers and the stretch of
+// time [from, until) in which it holds.
+type stackMemo struct {
+	from, until int64
+	n           int
 }
 
 // critAt is the hunter's critical strike chance at time t for ab.

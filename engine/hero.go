@@ -271,6 +271,7 @@ func (st *state) bellToll() {
 		}
 	}
 	st.bellTolls[i] = st.now + st.sim.auraDur[auTheBellTolls]
+	st.bellMemo = stackMemo{}
 	n := st.bellTollsAt(st.now)
 	a := &st.auras[auTheBellTolls]
 	a.end, a.stacks = st.now+st.sim.auraDur[auTheBellTolls], int8(n)

@@ -193,11 +193,8 @@ func (st *state) boundaryAfter(t int64) int64 {
 		}
 	}
 	if s.has(tTheBellTolls) {
-		for _, e := range st.bellTolls {
-			if e > t {
-				b = min(b, e)
-			}
-		}
+		st.bellTollsAt(t)
+		b = min(b, st.bellMemo.until)
 	}
 	if m := s.markEnd; m > t {
 		b = min(b, m)

@@ -95,6 +95,7 @@ type state struct {
 	tensileExtended  int64     // Tensile Bowstring extension given to the current Trueshot
 	sentinelWatchCut int64     // Sentinel Watch reduction given since the last Trueshot
 	bellTolls        [10]int64 // expiry of each stack of The Bell Tolls
+	bellMemo         stackMemo // bellTollsAt's last count
 	onTarget         [4]int64  // expiry of each stack of On Target
 	blighted         int8      // Blighted Quiver stacks the current Withering Fire fires
 	sentinelStacks   int8
@@ -150,6 +151,7 @@ func (st *state) reset(seed uint64) {
 	st.wyvernExtended, st.tensileExtended, st.sentinelWatchCut = 0, 0, 0
 	st.wyMemo = wyvernMemo{at: -1}
 	st.bellTolls = [10]int64{}
+	st.bellMemo = stackMemo{}
 	st.onTarget = [4]int64{}
 	st.blighted, st.sentinelStacks, st.sentinelBusy = 0, 0, false
 	st.targetAcqReady, st.overwatchReady = 0, 0
