@@ -25,9 +25,14 @@ func (st *state) howlReadyAny() bool {
 // time, and only Kill Command (and the rotation) look at it.
 func (st *state) howlSync() {
 	if st.howlRunning && st.auras[auHowlCooldown].end <= st.now {
-		st.howlRunning = false
-		st.howlNextReady()
+		st.howlCooldownDone()
 	}
+}
+
+// howlCooldownDone ends Howl of the Pack Leader's cooldown.
+func (st *state) howlCooldownDone() {
+	st.howlRunning = false
+	st.howlNextReady()
 }
 
 // startHowlCooldown starts Howl of the Pack Leader's cooldown.

@@ -151,10 +151,16 @@ func (st *state) petMultAt(p *pet, t int64) float64 {
 // ticked periodic effects that fell due up to now.
 func (st *state) settle() { st.settleUntil(st.now) }
 
+// settleUntil settles up to upTo. The check is apart from the work so that
+// it inlines: a spell and its effects often settle several times at once.
 func (st *state) settleUntil(upTo int64) {
-	if upTo <= st.settledAt {
-		return // a spell and its effects often settle several times at once
+	if upTo > st.settledAt {
+		st.settleFrom(upTo)
 	}
+}
+
+// settleFrom is settleUntil's work once there is some.
+func (st *state) settleFrom(upTo int64) {
 	from := max(st.settledAt, 0)
 	st.settledAt = upTo
 	for {

@@ -12,10 +12,17 @@ func (st *state) regenRate() float64 { return st.sim.regenBase * st.haste / 1000
 // settleFocus brings focus up to now: regeneration at the current rate,
 // and the Barbed Shot focus grants that fell due, each at its own time
 // (exactly as if each were an event, without the events).
+//
+// Grants due by now were applied when focusAt reached now: the check is
+// apart from the work so that it inlines.
 func (st *state) settleFocus() {
-	if st.now == st.focusAt {
-		return // grants due by now were applied when focusAt reached now
+	if st.now != st.focusAt {
+		st.catchUpFocus()
 	}
+}
+
+// catchUpFocus is settleFocus's work once focusAt lies in the past.
+func (st *state) catchUpFocus() {
 	max := st.sim.focusMax
 	grant := st.sim.p.barbedFocus
 	for st.grantHead < len(st.grants) && st.grants[st.grantHead] <= st.now {
