@@ -91,6 +91,10 @@ func (s *Sim) deriveAbilities() {
 		}
 		s.static[ab] = m
 		s.mods[ab] = f
+		s.executeMult[ab] = 1
+		if f&modUnnatural != 0 {
+			s.executeMult[ab] = s.unnaturalExecute
+		}
 		switch {
 		case f&modPet != 0:
 			s.class[ab] = classPet

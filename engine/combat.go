@@ -24,8 +24,8 @@ const (
 func (st *state) targetMultAt(ab abilityID, t int64) float64 {
 	s := st.sim
 	m := st.targetBaseAt(s.class[ab], t)
-	if s.mods[ab]&modUnnatural != 0 && t >= s.executeAt {
-		m *= s.unnaturalExecute
+	if t >= s.executeAt {
+		m *= s.executeMult[ab] // 1 but for Unnatural Causes' lines
 	}
 	return m
 }
@@ -73,8 +73,8 @@ func (st *state) deal(ab abilityID, t int64, amount, crit, critMul float64) (flo
 // line's static multipliers (versatility excluded) and the targets' debuffs.
 func (st *state) dealPlain(ab abilityID, t int64, amount float64, targets float64) {
 	d := amount * st.sim.static[ab] * targets
-	if st.sim.mods[ab]&modUnnatural != 0 && t >= st.sim.executeAt {
-		d *= st.sim.unnaturalExecute
+	if t >= st.sim.executeAt {
+		d *= st.sim.executeMult[ab]
 	}
 	st.ab[ab].hits += int32(targets + 0.5)
 	st.ab[ab].dmg += d

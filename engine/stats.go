@@ -64,6 +64,9 @@ type Sim struct {
 	executeAt        int64   // the targets fall below 20% health at this time
 	huntersMark      float64 // Hunter's Mark's multiplier
 	unnaturalExecute float64 // Unnatural Causes' extra multiplier below 20%
+	// executeMult is each line's multiplier below 20% health: Unnatural
+	// Causes' on the lines it lists, else 1 (a product that changes nothing).
+	executeMult [idSpace]float64
 
 	petStatic, guardianStatic float64 // the owner's constant pet and guardian multipliers
 	solitary                  float64 // Solitary Companion on the main pet
