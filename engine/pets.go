@@ -36,6 +36,20 @@ type pet struct {
 	cleave   int64   // end of the pet's own Beast Cleave
 	melee    abilityID
 	guardian bool
+	base     float64 // hit times its line's static multiplier
+	// every is the time between swings at the swing divisor every was
+	// worked out for (haste, and Frenzy for the main pets): the divisor
+	// changes far less often than the pets are settled.
+	every    int64
+	everyFor float64
+}
+
+// interval is the pet's time between swings at swing divisor div.
+func (p *pet) interval(div float64) int64 {
+	if div != p.everyFor {
+		p.every, p.everyFor = max(250, ms(p.swing/div)), div
+	}
+	return p.every
 }
 
 // petWeaponPower is the attack power per second of swing a pet's melee
@@ -104,6 +118,7 @@ func (st *state) summonPet(kind petKind, t, dur int64) int {
 			p.hit = s.ap * s.p.darkHoundAp * s.p.petSwing * petWeaponPower
 			p.cleave = p.expires
 		}
+		p.base = p.hit * s.static[p.melee]
 		st.live |= 1 << i
 		st.petDue = min(st.petDue, t)
 		return i
@@ -282,7 +297,7 @@ func (st *state) settlePets(from, upTo int64) bool {
 }
 
 // mainInterval is a main pet's time between swings within window w.
-func mainInterval(p *pet, w *petWindow) int64 { return max(250, ms(p.swing/w.swingMain)) }
+func mainInterval(p *pet, w *petWindow) int64 { return p.interval(w.swingMain) }
 
 // wyvernCry is Wyvern's Cry over a stretch of swings: each swing of a main
 // pet while it lasts adds a stack, which every later swing of the main
@@ -358,7 +373,6 @@ func (st *state) swings(i int, w *petWindow, wy *wyvernCry, end int64) bool {
 	s := st.sim
 	p := &st.pets[i]
 	ab := p.melee
-	static := s.static[ab]
 	main := p.kind <= petCompanion
 	var mult, crit, critMul float64
 	var interval int64
@@ -374,12 +388,12 @@ func (st *state) swings(i int, w *petWindow, wy *wyvernCry, end int64) bool {
 		if p.kind != petDarkHound {
 			mult *= w.wildBW
 		}
-		interval = max(250, ms(p.swing/st.haste))
+		interval = p.interval(st.haste)
 	default:
 		mult, crit, critMul = w.pet, w.crit, 1
-		interval = max(250, ms(p.swing/st.haste))
+		interval = p.interval(st.haste)
 	}
-	amount := p.hit * static * mult
+	amount := p.base * mult
 	// Wyvern's Cry: a constant factor unless it grows or ends in the stretch.
 	wyvern := false
 	if !p.guardian && wy.end > p.next {
