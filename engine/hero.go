@@ -122,13 +122,14 @@ func (st *state) boarCharge() {
 
 // stampede is the Pack Leader 4-piece: a stampede tramples the targets.
 // Its hits follow each other within about two seconds; they are dealt at
-// once (the multipliers of the moment apply to all).
+// once (the multipliers and critical strike chance of the moment apply to
+// all; each hit rolls its own critical strike).
 func (st *state) stampede() {
 	s := st.sim
 	base := st.playerHit(abStampede, s.p.stampedeCoef*s.ap)
 	n := min(s.targets, s.p.stampedeTargets)
+	chance, critM := st.playerRoll(abStampede, 1)
 	for range s.p.stampedeHits {
-		chance, critM := st.playerRoll(abStampede, 1)
 		st.dealTargets(abStampede, st.now, base, chance, critM, n, 0)
 	}
 }
