@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os/exec"
 	"regexp"
 	"strings"
 	"syscall"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/golang-jwt/jwt/v5"
+	"github.com/jackc/pgx/v5"
 
 	"wowlab/internal/pgtest"
 	"wowlab/protocol"
@@ -147,17 +149,38 @@ func (c *cluster) databaseReachable() bool {
 	return json.Unmarshal(raw, &s) == nil && s.Database == "ok"
 }
 
-// Case 6: a poison job (the engine rejects its config) fails each chunk
-// three times, ends failed with the engine's message, and the nodes keep
-// serving other jobs.
+// Case 6: a config the engine refuses is refused at submit with the
+// engine's message; a poison job (its rotation was made invalid after it
+// was submitted, so every node's engine rejects it) fails each chunk three
+// times, ends failed with the engine's message, and the nodes keep serving
+// other jobs.
 func TestPoisonJob(t *testing.T) {
 	c := newCluster(t, clusterOptions{})
-	c.startNode("a", c.url)
-	c.startNode("b", c.url)
-	poison := writeConfig(t, c.dir, 60, func(doc map[string]any) {
+	invalid := writeConfig(t, c.dir, 60, func(doc map[string]any) {
 		doc["rotation"] = `{"actions":[{"cast":"kil_command"}]}`
 	})
+	out, err := exec.Command(bin.sentinel, "jobs", "submit", "--config", invalid, "--iterations", "2000",
+		"--server", c.url, "--token", c.token, "--anon-key", c.anon).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `unknown spell "kil_command"`) {
+		t.Fatalf("an invalid config was not refused at submit (%v): %s", err, out)
+	}
+	conn, err := pgx.Connect(ctx(t), c.dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx(t))
+	var rotID string
+	if err := conn.QueryRow(ctx(t), `INSERT INTO rotations (user_id, slug, name, script) VALUES ($1, 'poison', 'poison', $2) RETURNING id`,
+		c.userID, `{"actions":[{"cast":"kill_command"}]}`).Scan(&rotID); err != nil {
+		t.Fatal(err)
+	}
+	poison := writeConfig(t, c.dir, 60, func(doc map[string]any) { doc["rotationId"] = rotID })
 	bad := c.submit(poison, 2_000)
+	if _, err := conn.Exec(ctx(t), `UPDATE rotations SET script = $2 WHERE id = $1`, rotID, `{"actions":[{"cast":"kil_command"}]}`); err != nil {
+		t.Fatal(err)
+	}
+	c.startNode("a", c.url)
+	c.startNode("b", c.url)
 	j := c.waitJob(bad, 2*time.Minute)
 	if j.Status != "failed" || !strings.Contains(j.Error, `unknown spell "kil_command"`) {
 		t.Fatalf("poison job ended %q with %q", j.Status, j.Error)

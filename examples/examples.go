@@ -9,6 +9,7 @@ package examples
 
 import (
 	"embed"
+	"fmt"
 	"strings"
 )
 
@@ -62,4 +63,14 @@ func SpecDefault(spec string) (Profile, bool) {
 		}
 	}
 	return Profile{}, false
+}
+
+// Quick returns a small valid config document with the given seed: a bare
+// beast mastery hunter with the spec's default rotation in a 20-second
+// fight, cheap to simulate. Tests and short demonstrations use it where
+// what is simulated does not matter.
+func Quick(seed int64) []byte {
+	return fmt.Appendf(nil, `{"duration":20,"player":{"resources":{"initial":100,"max":100,"regen_per_second":5,"resource_type":"focus"},`+
+		`"spec":"beast_mastery","stats":{"agility":10000},"weapon_damage":[1000,1500],"weapon_speed":3},"seed":%d,`+
+		`"target":{"count":1,"level_diff":3,"max_health":10000000}}`, seed)
 }

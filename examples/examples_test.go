@@ -1,8 +1,11 @@
 package examples
 
 import (
+	"context"
 	"encoding/json"
 	"testing"
+
+	"wowlab/engine"
 )
 
 func TestProfiles(t *testing.T) {
@@ -54,5 +57,25 @@ func TestProfiles(t *testing.T) {
 		if !seen[e.Name()] {
 			t.Errorf("%s is bundled but not a profile", e.Name())
 		}
+	}
+}
+
+func TestQuick(t *testing.T) {
+	a, b := Quick(1), Quick(2)
+	for _, doc := range [][]byte{a, b} {
+		sim, err := engine.Compile(doc)
+		if err != nil {
+			t.Fatalf("Quick does not compile: %v\n%s", err, doc)
+		}
+		res, err := sim.Run(context.Background(), 0, 20, engine.RunOptions{Threads: 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Chunk().MeanDps <= 0 {
+			t.Errorf("Quick simulates no damage: %+v", res.Chunk())
+		}
+	}
+	if string(a) == string(b) {
+		t.Error("Quick ignores its seed")
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"wowlab/examples"
 	"wowlab/internal/pgtest"
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
@@ -191,7 +192,7 @@ func (n *testNode) heartbeat() {
 
 func (e *env) job(userID string, iterations int, access string) JobCreated {
 	e.t.Helper()
-	j, err := e.svc.CreateJob(context.Background(), userID, JobRequest{Config: json.RawMessage(`{"seed":1}`), Iterations: iterations, AccessType: access})
+	j, err := e.svc.CreateJob(context.Background(), userID, JobRequest{Config: examples.Quick(1), Iterations: iterations, AccessType: access})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -10,9 +10,11 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"strings"
 
 	"github.com/google/uuid"
 
+	"wowlab/engine"
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
 )
@@ -133,7 +135,7 @@ func (s *Service) CreateJob(ctx context.Context, userID string, req JobRequest) 
 		}
 		canonical = c
 	}
-	if err := s.checkRotation(ctx, userID, canonical); err != nil {
+	if err := s.checkConfig(ctx, userID, canonical); err != nil {
 		return JobCreated{}, err
 	}
 	job := store.Job{
@@ -196,44 +198,71 @@ func (s *Service) storedConfig(ctx context.Context, userID, hash string) ([]byte
 	return CanonicalJSON(rows[0].Config)
 }
 
-// checkRotation refuses a config whose rotationId names a rotation userID
-// may not read (PROTOCOL section 6: a node may read the rotation of a chunk
-// it runs, so a job could otherwise lend another user's private rotation
-// to its own user's node). A config without rotationId (or with null) is
-// self-contained, as the node treats it.
-func (s *Service) checkRotation(ctx context.Context, userID string, canonical []byte) error {
-	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(canonical, &doc); err != nil {
-		return fmt.Errorf("read config: %w", err)
-	}
-	raw, ok := doc["rotationId"]
-	if !ok || string(raw) == "null" {
-		return nil
-	}
-	var id string
-	if err := json.Unmarshal(raw, &id); err != nil {
-		return refuse(KindInvalid, "rotationId must be a rotation's id, a string")
-	}
-	if u, err := uuid.Parse(id); err != nil || u.String() != id {
-		return refuse(KindInvalid, "rotationId %q is not a rotation's id (a UUID in lower case)", id)
-	}
-	a, err := asUser(userID)
+// checkConfig compiles a config the way a node will run it, its rotation
+// (rotationId) fetched and put in, and refuses one the engine cannot run
+// with the engine's message and JSON path: such a job could only fail on
+// every node.
+func (s *Service) checkConfig(ctx context.Context, userID string, canonical []byte) error {
+	doc, err := s.withRotation(ctx, userID, canonical)
 	if err != nil {
 		return err
 	}
-	raw, err = s.store.Select(ctx, store.Query{Table: "rotations", Columns: []string{"id"}, Limit: 1, Access: a,
-		Filters: []store.Filter{{Column: "id", Op: store.OpEq, Values: []string{id}}}})
-	if err != nil {
-		return fmt.Errorf("read rotation: %w", err)
-	}
-	var rows []json.RawMessage
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		return fmt.Errorf("read rotation: %w", err)
-	}
-	if len(rows) == 0 {
-		return refuse(KindForbidden, "rotation %s is not yours and not public: a job may only use a rotation its user may read", id)
+	if _, err := engine.Compile(doc); err != nil {
+		var ce *engine.ConfigError
+		if errors.As(err, &ce) {
+			return refuse(KindInvalid, "p_config: %s", strings.TrimPrefix(ce.Error(), "config: "))
+		}
+		return refuse(KindInvalid, "p_config: %v", err)
 	}
 	return nil
+}
+
+// withRotation returns the config with the script of its rotationId in
+// "rotation", as a node builds it, refusing a rotation userID may not read
+// (PROTOCOL section 6: a node may read the rotation of a chunk it runs, so
+// a job could otherwise lend another user's private rotation to its own
+// user's node). A config without rotationId (or with null) is
+// self-contained, as the node treats it, and returned as it is.
+func (s *Service) withRotation(ctx context.Context, userID string, canonical []byte) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(canonical, &doc); err != nil {
+		return nil, fmt.Errorf("read config: %w", err)
+	}
+	raw, ok := doc["rotationId"]
+	if !ok || string(raw) == "null" {
+		return canonical, nil
+	}
+	var id string
+	if err := json.Unmarshal(raw, &id); err != nil {
+		return nil, refuse(KindInvalid, "rotationId must be a rotation's id, a string")
+	}
+	if u, err := uuid.Parse(id); err != nil || u.String() != id {
+		return nil, refuse(KindInvalid, "rotationId %q is not a rotation's id (a UUID in lower case)", id)
+	}
+	a, err := asUser(userID)
+	if err != nil {
+		return nil, err
+	}
+	raw, err = s.store.Select(ctx, store.Query{Table: "rotations", Columns: []string{"script"}, Limit: 1, Access: a,
+		Filters: []store.Filter{{Column: "id", Op: store.OpEq, Values: []string{id}}}})
+	if err != nil {
+		return nil, fmt.Errorf("read rotation: %w", err)
+	}
+	var rows []struct {
+		Script string `json:"script"`
+	}
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, fmt.Errorf("read rotation: %w", err)
+	}
+	if len(rows) == 0 {
+		return nil, refuse(KindForbidden, "rotation %s is not yours and not public: a job may only use a rotation its user may read", id)
+	}
+	script, err := json.Marshal(rows[0].Script)
+	if err != nil {
+		return nil, fmt.Errorf("encode rotation: %w", err)
+	}
+	doc["rotation"] = script
+	return json.Marshal(doc)
 }
 
 // Job returns a job of userID; another user's job is not found.

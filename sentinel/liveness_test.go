@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"wowlab/examples"
 	"wowlab/internal/pgtest"
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
@@ -89,7 +90,7 @@ func newTimeoutRig(t *testing.T, db store.Store) *timeoutRig {
 		t.Fatal(err)
 	}
 	r.heartbeat()
-	j, err := r.svc.CreateJob(ctx, u.ID, JobRequest{Config: json.RawMessage(`{"seed":1}`), Iterations: 10, AccessType: AccessPrivate})
+	j, err := r.svc.CreateJob(ctx, u.ID, JobRequest{Config: examples.Quick(1), Iterations: 10, AccessType: AccessPrivate})
 	if err != nil {
 		t.Fatal(err)
 	}

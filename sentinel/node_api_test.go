@@ -12,6 +12,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"wowlab/examples"
 	"wowlab/protocol"
 )
 
@@ -182,12 +183,13 @@ func TestNodeToken(t *testing.T) {
 func TestCreateJobChunksAndHash(t *testing.T) {
 	e := newEnv(t)
 	u, _ := e.user("alice")
-	cfg := `{ "b": [1, 2.50, {"z": 1, "a": "<x>"}], "a": true }`
+	// The config as a person writes it; it is stored in canonical form.
+	canonical := string(examples.Quick(1))
+	cfg := " " + strings.ReplaceAll(canonical, ":", ": ") + "\n"
 	j, err := e.svc.CreateJob(context.Background(), u.ID, JobRequest{Config: json.RawMessage(cfg), Iterations: 2500})
 	if err != nil || j.Chunks != 3 {
 		t.Fatalf("create: %+v %v", j, err)
 	}
-	canonical := `{"a":true,"b":[1,2.50,{"a":"<x>","z":1}]}`
 	job, err := e.db.JobByID(context.Background(), j.JobID)
 	if err != nil {
 		t.Fatal(err)

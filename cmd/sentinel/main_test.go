@@ -13,6 +13,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"wowlab/examples"
 	"wowlab/internal/cli"
 	"wowlab/internal/pgtest"
 	"wowlab/protocol"
@@ -121,7 +122,7 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("keys anon without a secret: %d %s", code, errs)
 	}
 	cfg := filepath.Join(t.TempDir(), "config.json")
-	if err := os.WriteFile(cfg, []byte(`{"seed": 3}`), 0o600); err != nil {
+	if err := os.WriteFile(cfg, examples.Quick(3), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	if code, _, errs := run(mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": token}, "jobs", "status", "x"); code != 2 || !strings.Contains(errs, "--anon-key") {

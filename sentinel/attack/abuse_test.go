@@ -9,6 +9,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"wowlab/examples"
 	"wowlab/protocol"
 	"wowlab/sentinel"
 	"wowlab/sentinel/gateway"
@@ -112,7 +113,7 @@ func TestTokenAbuse(t *testing.T) {
 			t.Errorf("%s: %d %s, want %d with %q", c.name, st, body, c.status, c.want)
 		}
 	}
-	job := map[string]any{"p_config": map[string]any{"seed": 1}, "p_iterations": 1000}
+	job := map[string]any{"p_config": json.RawMessage(examples.Quick(1)), "p_iterations": 1000}
 	for _, c := range []struct {
 		name, bearer string
 		status       int
@@ -240,7 +241,7 @@ func TestResultForgery(t *testing.T) {
 	alice, tok := tg.user("alice")
 	n := tg.claimed(alice)
 	var job sentinel.JobCreated
-	if st, body, _ := tg.rest("POST", "/rest/v1/rpc/create_job", tok, map[string]any{"p_config": map[string]any{"seed": 1}, "p_iterations": 1000}, &job); st != 200 {
+	if st, body, _ := tg.rest("POST", "/rest/v1/rpc/create_job", tok, map[string]any{"p_config": json.RawMessage(examples.Quick(1)), "p_iterations": 1000}, &job); st != 200 {
 		t.Fatalf("create_job: %d %s", st, body)
 	}
 	chunk := runningChunk(t, tg, n, job.JobID)
@@ -330,7 +331,7 @@ func TestNULBytes(t *testing.T) {
 			}
 			claimed := tg.claimed(alice)
 			var job sentinel.JobCreated
-			if st, body, _ := tg.rest("POST", "/rest/v1/rpc/create_job", tok, map[string]any{"p_config": map[string]any{"seed": 1}, "p_iterations": 1}, &job); st != 200 {
+			if st, body, _ := tg.rest("POST", "/rest/v1/rpc/create_job", tok, map[string]any{"p_config": json.RawMessage(examples.Quick(1)), "p_iterations": 1}, &job); st != 200 {
 				t.Fatalf("create_job: %d %s", st, body)
 			}
 			chunk := runningChunk(t, tg, claimed, job.JobID)

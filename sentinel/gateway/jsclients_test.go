@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"wowlab/examples"
 	"wowlab/sentinel"
 )
 
@@ -135,7 +136,7 @@ func testRealtimeJS(t *testing.T, nodeBin, dir string) {
 	if err := e.pool.QueryRow(context.Background(), `SELECT status FROM nodes WHERE id = $1`, n.id).Scan(&status); err != nil || status != "online" {
 		t.Fatalf("node status %q %v after presence", status, err)
 	}
-	job, err := e.a.svc.CreateJob(context.Background(), u, sentinel.JobRequest{Config: json.RawMessage(`{"seed":2}`), Iterations: 700})
+	job, err := e.a.svc.CreateJob(context.Background(), u, sentinel.JobRequest{Config: examples.Quick(2), Iterations: 700})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,6 +180,7 @@ func testPostgrestJS(t *testing.T, nodeBin, dir string) {
 		"WOWLAB_CONFIG_HASH":         f.configHash,
 		"WOWLAB_ROTATION_ID":         f.rotPriv1,
 		"WOWLAB_PRIVATE_ROTATION_ID": f.rotPriv2,
+		"WOWLAB_JOB_CONFIG":          string(examples.Quick(5)),
 	})
 	got := s.expect(t, "CONFIG ok", "ROTATION ok", "PRIVATE refused", "CREATED ")
 	s.wait(t)

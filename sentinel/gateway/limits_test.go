@@ -15,6 +15,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
+	"wowlab/examples"
 	"wowlab/internal/clock"
 	"wowlab/protocol"
 	"wowlab/sentinel"
@@ -196,7 +197,7 @@ func TestBurstReachesReadingClient(t *testing.T) {
 		t.Fatalf("join: %+v", r)
 	}
 	const chunks = 1000
-	st, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok, map[string]any{"p_config": map[string]any{"seed": 1}, "p_iterations": chunks * protocol.ChunkSize})
+	st, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok, map[string]any{"p_config": json.RawMessage(examples.Quick(1)), "p_iterations": chunks * protocol.ChunkSize})
 	if st != 200 {
 		t.Fatalf("create_job: %d %s", st, body)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/coder/websocket"
 
+	"wowlab/examples"
 	"wowlab/sentinel"
 	"wowlab/sentinel/store"
 )
@@ -40,7 +41,7 @@ func TestChunkAssignmentReachesOnlyItsNode(t *testing.T) {
 			t.Fatalf("join b: %+v %+v", rb, rbNode)
 		}
 
-		status, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok1, map[string]any{"p_config": map[string]any{"seed": 1}, "p_iterations": 700})
+		status, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok1, map[string]any{"p_config": json.RawMessage(examples.Quick(1)), "p_iterations": 700})
 		if status != 200 {
 			t.Fatalf("create_job: %d %s", status, body)
 		}
@@ -340,7 +341,7 @@ func TestAuthorizationRefusals(t *testing.T) {
 		u1, tok1 := e.user("alice")
 		u2, tok2 := e.user("bob")
 		a, b := e.newNode(u1), e.newNode(u2)
-		job, err := e.a.svc.CreateJob(context.Background(), u2, sentinel.JobRequest{Config: json.RawMessage(`{}`), Iterations: 1})
+		job, err := e.a.svc.CreateJob(context.Background(), u2, sentinel.JobRequest{Config: examples.Quick(0), Iterations: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -407,7 +408,7 @@ func TestAuthorizationRefusals(t *testing.T) {
 			t.Fatalf("foreign track: %s %s", st, resp)
 		}
 		// What a user may bind: its own job, its own node, unfiltered rows.
-		own, err := e.a.svc.CreateJob(context.Background(), u1, sentinel.JobRequest{Config: json.RawMessage(`{}`), Iterations: 1})
+		own, err := e.a.svc.CreateJob(context.Background(), u1, sentinel.JobRequest{Config: examples.Quick(0), Iterations: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -532,7 +533,7 @@ func TestCrossInstance(t *testing.T) {
 		if r := c.join("realtime:chunks:"+n.id, n.token, []map[string]string{changes("*", "jobs_chunks", "node_id=eq."+n.id)}, ""); r.status != "ok" {
 			t.Fatal(r)
 		}
-		if st, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok, map[string]any{"p_config": map[string]any{}, "p_iterations": 10}); st != 200 {
+		if st, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok, map[string]any{"p_config": json.RawMessage(examples.Quick(0)), "p_iterations": 10}); st != 200 {
 			t.Fatalf("%d %s", st, body)
 		}
 		if k, err := e.a.svc.Schedule(context.Background()); err != nil || k != 1 {

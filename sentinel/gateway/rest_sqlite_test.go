@@ -62,7 +62,7 @@ func TestRESTSelectOnSQLite(t *testing.T) {
 	u1, tok1 := e.user("alice")
 	_, tok2 := e.user("bob")
 	a := e.newNode(u1)
-	cfg := json.RawMessage(`{"seed":1,"rotationId":null}`)
+	cfg := quickWith(t, 1, map[string]any{"rotationId": nil})
 	job, err := e.a.svc.CreateJob(ctx, u1, sentinel.JobRequest{Config: cfg, Iterations: 1500})
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func TestRESTSelectOnSQLite(t *testing.T) {
 		status int
 		want   string // exact JSON, or a substring when prefixed with ~
 	}{
-		{"config by hash, node running it", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=config", a.token, 200, `[{"config":{"seed":1,"rotationId":null}}]`},
+		{"config by hash, node running it", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=config", a.token, 200, `[{"config":` + string(cfg) + `}]`},
 		{"config by hash, its user", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=hash", tok1, 200, `[{"hash":"` + hash + `"}]`},
 		{"config by hash, another user", "/rest/v1/jobs_configs?hash=eq." + hash + "&select=config", tok2, 200, `[]`},
 		{"configs, anon", "/rest/v1/jobs_configs?select=hash", "", 200, `[]`},

@@ -6,14 +6,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"wowlab/examples"
 	"wowlab/sentinel"
 )
 
@@ -29,7 +32,30 @@ type restFixture struct {
 	rotPriv2    string
 	jobID       string
 	configHash  string
+	config      string // the job's config document
 	scriptPriv1 string
+}
+
+// Valid rotation scripts of the fixture's rotations, in the order their
+// text sorts.
+const (
+	scriptPriv2 = `{"actions":[{"cast":"barbed_shot"}]}`
+	scriptPub   = `{"actions":[{"cast":"cobra_shot"}]}`
+)
+
+// quickWith is examples.Quick(seed) with the given fields added.
+func quickWith(t *testing.T, seed int64, fields map[string]any) json.RawMessage {
+	t.Helper()
+	var doc map[string]any
+	if err := json.Unmarshal(examples.Quick(seed), &doc); err != nil {
+		t.Fatal(err)
+	}
+	maps.Copy(doc, fields)
+	b, err := json.Marshal(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func newRESTFixture(t *testing.T) *restFixture {
@@ -48,11 +74,12 @@ func newRESTFixture(t *testing.T) *restFixture {
 		}
 		return id
 	}
-	f.scriptPriv1 = "cast kill_command"
-	f.rotPub = ins(f.u2, true, "cast steady_shot")
+	f.scriptPriv1 = `{"actions":[{"cast":"kill_command"}]}`
+	f.rotPub = ins(f.u2, true, scriptPub)
 	f.rotPriv1 = ins(f.u1, false, f.scriptPriv1)
-	f.rotPriv2 = ins(f.u2, false, "cast secret")
-	cfg := json.RawMessage(`{"rotationId":"` + f.rotPriv1 + `","seed":1}`)
+	f.rotPriv2 = ins(f.u2, false, scriptPriv2)
+	cfg := quickWith(t, 1, map[string]any{"rotationId": f.rotPriv1})
+	f.config = string(cfg)
 	job, err := e.a.svc.CreateJob(ctx, f.u1, sentinel.JobRequest{Config: cfg, Iterations: 500})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +108,7 @@ func TestRESTSelect(t *testing.T) {
 		want   string // exact body, or a substring when prefixed with ~
 	}{
 		{"config by hash, node running it", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, f.a.token, 200,
-			`[{"config":{"seed":1,"rotationId":"` + f.rotPriv1 + `"}}]`},
+			`[{"config":` + f.config + `}]`},
 		{"config by hash, its user", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=hash", f.anon, f.tok1, 200, `[{"hash":"` + f.configHash + `"}]`},
 		{"config by hash, anon", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, "", 200, `[]`},
 		{"configs, anon", "/rest/v1/jobs_configs?select=hash", f.anon, "", 200, `[]`},
@@ -89,19 +116,19 @@ func TestRESTSelect(t *testing.T) {
 		{"config by hash, another node", "/rest/v1/jobs_configs?hash=eq." + f.configHash + "&select=config", f.anon, f.b.token, 200, `[]`},
 		{"config unknown hash", "/rest/v1/jobs_configs?hash=eq.abc&select=config", f.anon, f.anon, 200, `[]`},
 		{"public rotation, anon", "/rest/v1/rotations?id=eq." + f.rotPub + "&select=id,script", f.anon, "", 200,
-			`[{"id":"` + f.rotPub + `","script":"cast steady_shot"}]`},
+			`[{"id":"` + f.rotPub + `","script":` + strconv.Quote(scriptPub) + `}]`},
 		{"private rotation, anon", "/rest/v1/rotations?id=eq." + f.rotPriv1 + "&select=id", f.anon, "", 200, `[]`},
 		{"assigned private rotation, node", "/rest/v1/rotations?id=eq." + f.rotPriv1 + "&select=id,script", f.anon, f.a.token, 200,
-			`[{"id":"` + f.rotPriv1 + `","script":"cast kill_command"}]`},
+			`[{"id":"` + f.rotPriv1 + `","script":` + strconv.Quote(f.scriptPriv1) + `}]`},
 		{"unassigned private rotation, node", "/rest/v1/rotations?id=eq." + f.rotPriv2 + "&select=id", f.anon, f.a.token, 200, `[]`},
 		{"private rotation of another node's chunk", "/rest/v1/rotations?id=eq." + f.rotPriv1 + "&select=id", f.anon, f.b.token, 200, `[]`},
 		{"own private rotation, user", "/rest/v1/rotations?id=eq." + f.rotPriv2 + "&select=id", f.anon, f.tok2, 200, `[{"id":"` + f.rotPriv2 + `"}]`},
 		{"other's private rotation, user", "/rest/v1/rotations?id=eq." + f.rotPriv2 + "&select=id", f.anon, f.tok1, 200, `[]`},
 		{"in and order", "/rest/v1/rotations?id=in.(" + f.rotPub + "," + f.rotPriv2 + ")&select=script&order=script.desc", f.anon, f.tok2, 200,
-			`[{"script":"cast steady_shot"},{"script":"cast secret"}]`},
+			`[{"script":` + strconv.Quote(scriptPub) + `},{"script":` + strconv.Quote(scriptPriv2) + `}]`},
 		{"limit", "/rest/v1/rotations?select=id&order=script.asc&limit=1", f.anon, f.tok2, 200, `[{"id":"` + f.rotPriv2 + `"}]`},
-		{"url-encoded value", "/rest/v1/rotations?script=eq." + esc("cast steady_shot") + "&select=id", f.anon, "", 200, `[{"id":"` + f.rotPub + `"}]`},
-		{"not.eq and is", "/rest/v1/rotations?script=not.eq." + esc("cast steady_shot") + "&description=is.null&select=id", f.anon, f.tok2, 200, `[{"id":"` + f.rotPriv2 + `"}]`},
+		{"url-encoded value", "/rest/v1/rotations?script=eq." + esc(scriptPub) + "&select=id", f.anon, "", 200, `[{"id":"` + f.rotPub + `"}]`},
+		{"not.eq and is", "/rest/v1/rotations?script=not.eq." + esc(scriptPub) + "&description=is.null&select=id", f.anon, f.tok2, 200, `[{"id":"` + f.rotPriv2 + `"}]`},
 		{"running chunks, node (resync)", "/rest/v1/jobs_chunks?node_id=eq." + f.a.id + "&status=eq.running&select=iterations,config_hash,seed_offset", f.anon, f.a.token, 200,
 			`[{"iterations":500,"config_hash":"` + f.configHash + `","seed_offset":0}]`},
 		{"other node's chunks, node", "/rest/v1/jobs_chunks?node_id=eq." + f.a.id + "&select=id", f.anon, f.b.token, 200, `[]`},
@@ -199,7 +226,7 @@ func TestRotationChecksum(t *testing.T) {
 		if status != 200 {
 			t.Fatalf("%d %s", status, body)
 		}
-		assertJSON(t, body, `[{"script":"`+script+`","checksum":"`+hex.EncodeToString(sum[:])+`"}]`)
+		assertJSON(t, body, `[{"script":`+strconv.Quote(script)+`,"checksum":"`+hex.EncodeToString(sum[:])+`"}]`)
 	}
 	check(f.scriptPriv1)
 	f.exec(`UPDATE rotations SET script = 'cast arcane_shot' WHERE id = $1`, f.rotPriv1)
@@ -209,7 +236,7 @@ func TestRotationChecksum(t *testing.T) {
 func TestRPC(t *testing.T) {
 	f := newRESTFixture(t)
 	// create_job with a user token, by config and then by hash.
-	status, body := f.rest("POST", "/rest/v1/rpc/create_job", f.anon, f.tok1, map[string]any{"p_config": map[string]any{"seed": 9}, "p_iterations": 2500})
+	status, body := f.rest("POST", "/rest/v1/rpc/create_job", f.anon, f.tok1, map[string]any{"p_config": json.RawMessage(examples.Quick(9)), "p_iterations": 2500})
 	if status != 200 || !strings.Contains(string(body), `"chunks":3`) {
 		t.Fatalf("create_job: %d %s", status, body)
 	}
@@ -349,12 +376,12 @@ func TestPrivateRotationStaysPrivate(t *testing.T) {
 		t.Fatalf("create_job with another user's hash: %d %s", st, body)
 	}
 	// Nor may Mallory's own config name Alice's private rotation.
-	st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": map[string]any{"rotationId": f.rotPriv1, "seed": 2}, "p_iterations": 1000})
+	st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": quickWith(t, 2, map[string]any{"rotationId": f.rotPriv1}), "p_iterations": 1000})
 	if st != 403 || !strings.Contains(string(body), "not yours and not public") {
 		t.Fatalf("create_job naming another user's rotation: %d %s", st, body)
 	}
 	for _, bad := range []any{strings.ToUpper(f.rotPriv1), "none", 42} {
-		st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": map[string]any{"rotationId": bad}, "p_iterations": 1000})
+		st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": quickWith(t, 2, map[string]any{"rotationId": bad}), "p_iterations": 1000})
 		if st != 400 || !strings.Contains(string(body), "rotationId") {
 			t.Fatalf("create_job with rotationId %v: %d %s", bad, st, body)
 		}
@@ -364,11 +391,12 @@ func TestPrivateRotationStaysPrivate(t *testing.T) {
 		t.Fatalf("refused submissions wrote %d jobs (%v)", jobs, err)
 	}
 	// Public and own rotations are fine, by config and then by hash.
-	st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": map[string]any{"rotationId": f.rotPub}, "p_iterations": 1000})
+	pubCfg := quickWith(t, 3, map[string]any{"rotationId": f.rotPub})
+	st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config": pubCfg, "p_iterations": 1000})
 	if st != 200 {
 		t.Fatalf("create_job with a public rotation: %d %s", st, body)
 	}
-	canon, _ := sentinel.CanonicalJSON(json.RawMessage(`{"rotationId":"` + f.rotPub + `"}`))
+	canon, _ := sentinel.CanonicalJSON(pubCfg)
 	if st, body = f.rest("POST", "/rest/v1/rpc/create_job", f.anon, malTok, map[string]any{"p_config_hash": sentinel.ConfigHash(canon), "p_iterations": 1000}); st != 200 {
 		t.Fatalf("create_job by the hash of an own job's config: %d %s", st, body)
 	}
@@ -384,7 +412,58 @@ func TestPrivateRotationStaysPrivate(t *testing.T) {
 	}
 	// Alice's own node still reads it for her chunk.
 	st, body = f.rest("GET", "/rest/v1/rotations?id=eq."+f.rotPriv1+"&select=script", f.anon, f.a.token, nil)
-	if st != 200 || !strings.Contains(string(body), f.scriptPriv1) {
+	if st != 200 || !strings.Contains(string(body), strconv.Quote(f.scriptPriv1)) {
 		t.Fatalf("alice's node: %d %s", st, body)
+	}
+}
+
+// create_job compiles the config and its rotation with the engine, as a
+// node will, and refuses what cannot run with the engine's message and
+// JSON path; nothing is written.
+func TestCreateJobCheckedByEngine(t *testing.T) {
+	f := newRESTFixture(t)
+	ctx := context.Background()
+	badRot := `{"actions":[{"cast":"kill_comand"}]}`
+	var badRotID string
+	if err := f.pool.QueryRow(ctx, `INSERT INTO rotations (user_id, slug, name, script) VALUES ($1, 's', 'n', $2) RETURNING id`,
+		f.u1, badRot).Scan(&badRotID); err != nil {
+		t.Fatal(err)
+	}
+	unknownSpec := quickWith(t, 1, nil)
+	unknownSpec = bytes.Replace(unknownSpec, []byte(`"beast_mastery"`), []byte(`"warrior"`), 1)
+	cases := []struct {
+		name string
+		args any
+		want string
+	}{
+		{"empty config", map[string]any{"p_config": map[string]any{}, "p_iterations": 1000}, "player: missing"},
+		{"unknown spec", map[string]any{"p_config": unknownSpec, "p_iterations": 1000}, "player.spec"},
+		{"rotation with an unknown spell", map[string]any{"p_config": quickWith(t, 1, map[string]any{"rotation": badRot}), "p_iterations": 1000},
+			`rotation.actions[0].cast: unknown spell \"kill_comand\"`},
+		{"stored rotation with an unknown spell", map[string]any{"p_config": quickWith(t, 1, map[string]any{"rotationId": badRotID}), "p_iterations": 1000},
+			`unknown spell \"kill_comand\"; did you mean \"kill_command\"?`},
+		{"negative duration", map[string]any{"p_config": quickWith(t, 1, map[string]any{"duration": -5}), "p_iterations": 1000}, "duration"},
+		{"NaN iterations", rawBody(`{"p_config":` + string(examples.Quick(1)) + `,"p_iterations":NaN}`), "invalid JSON"},
+		{"fractional iterations", rawBody(`{"p_config":` + string(examples.Quick(1)) + `,"p_iterations":1.5}`), "invalid JSON"},
+		{"absurd iterations", map[string]any{"p_config": json.RawMessage(examples.Quick(1)), "p_iterations": 1e15}, "p_iterations"},
+	}
+	var before int
+	if err := f.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM jobs_configs)").Scan(&before); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st, body := f.rest("POST", "/rest/v1/rpc/create_job", f.anon, f.tok1, c.args)
+			if st != 400 || !strings.Contains(string(body), c.want) {
+				t.Fatalf("%d %s, want 400 with %s", st, body, c.want)
+			}
+		})
+	}
+	var after int
+	if err := f.pool.QueryRow(ctx, "SELECT (SELECT count(*) FROM jobs) + (SELECT count(*) FROM jobs_configs)").Scan(&after); err != nil {
+		t.Fatal(err)
+	}
+	if after != before {
+		t.Fatalf("refused jobs wrote rows: %d -> %d", before, after)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"wowlab/examples"
 	"wowlab/protocol"
 	"wowlab/sentinel"
 	"wowlab/sentinel/store"
@@ -134,7 +135,7 @@ func TestServiceOnSQLite(t *testing.T) {
 		}
 	}()
 
-	job, err := svc.CreateJob(ctx, user.ID, sentinel.JobRequest{Config: json.RawMessage(`{"seed":1}`), Iterations: 1500, AccessType: "private"})
+	job, err := svc.CreateJob(ctx, user.ID, sentinel.JobRequest{Config: examples.Quick(1), Iterations: 1500, AccessType: "private"})
 	if err != nil || job.Chunks != 2 {
 		t.Fatalf("create job %+v, %v", job, err)
 	}

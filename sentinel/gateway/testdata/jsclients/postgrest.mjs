@@ -18,6 +18,7 @@ const apikey = need('WOWLAB_ANON_KEY')
 const nodeToken = need('WOWLAB_NODE_TOKEN')
 const userToken = need('WOWLAB_USER_TOKEN')
 const configHash = need('WOWLAB_CONFIG_HASH')
+const jobConfig = JSON.parse(need('WOWLAB_JOB_CONFIG'))
 const rotationId = need('WOWLAB_ROTATION_ID')
 const privateRotationId = need('WOWLAB_PRIVATE_ROTATION_ID')
 
@@ -52,11 +53,11 @@ let status
 assert.equal(status, 401)
 assert.ok(error)
 
-;({ data, error } = await node.rpc('create_job', { p_config: { seed: 5 }, p_iterations: 1500 }))
+;({ data, error } = await node.rpc('create_job', { p_config: jobConfig, p_iterations: 1500 }))
 assert.equal(data, null)
 assert.equal(error.code, '42501')
 
-;({ data, error } = await rest(userToken).rpc('create_job', { p_config: { seed: 5 }, p_iterations: 1500 }))
+;({ data, error } = await rest(userToken).rpc('create_job', { p_config: jobConfig, p_iterations: 1500 }))
 assert.equal(error, null)
 assert.equal(data.chunks, 2)
 console.log(`CREATED ${data.jobId}`)
