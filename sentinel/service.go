@@ -17,6 +17,7 @@ import (
 	"sync"
 	"time"
 
+	"wowlab/engine/rotation"
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
 )
@@ -226,6 +227,9 @@ type Error struct {
 	Message string
 	// RetryAfter says when to try again, for KindTooMany.
 	RetryAfter time.Duration
+	// Problems are the engine's problems of a refused rotation script,
+	// each with its JSON path.
+	Problems rotation.Problems
 }
 
 func (e *Error) Error() string { return e.Message }

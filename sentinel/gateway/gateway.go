@@ -175,6 +175,7 @@ func (g *Gateway) Routes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /rest/v1/{table}", g.serveSelect)
 	mux.HandleFunc("HEAD /rest/v1/{table}", g.serveSelect)
 	mux.HandleFunc("POST /rest/v1/rpc/{fn}", g.serveRPC)
+	g.writeRoutes(mux)
 	mux.HandleFunc("GET /realtime/v1/websocket", g.serveWebSocket)
 }
 

@@ -207,12 +207,14 @@ func (g *Gateway) serveRPC(w http.ResponseWriter, r *http.Request) {
 		"create_job":        g.rpcCreateJob,
 		"verify_claim_code": g.rpcVerifyClaimCode,
 		"claim_node":        g.rpcClaimNode,
+		"cancel_job":        g.rpcCancelJob,
+		"job_progress":      g.rpcJobProgress,
 	}
 	name := r.PathValue("fn")
 	call, ok := calls[name]
 	if !ok {
 		g.restError(w, &queryError{status: http.StatusNotFound, code: "PGRST202",
-			message: "Could not find the function public." + name, hint: "functions: create_job, verify_claim_code, claim_node"})
+			message: "Could not find the function public." + name, hint: "functions: create_job, cancel_job, job_progress, verify_claim_code, claim_node"})
 		return
 	}
 	if c.Role != sentinel.RoleUser {
@@ -261,6 +263,30 @@ func (g *Gateway) rpcCreateJob(ctx context.Context, c rpcCaller, body []byte) (a
 		return nil, err
 	}
 	return g.svc.CreateJob(ctx, c.UserID, req)
+}
+
+// jobArgs are the arguments of the rpcs about one job.
+type jobArgs struct {
+	JobID string `json:"p_job_id"`
+}
+
+func (g *Gateway) rpcCancelJob(ctx context.Context, c rpcCaller, body []byte) (any, error) {
+	var args jobArgs
+	if err := decodeArgs(body, &args); err != nil {
+		return nil, err
+	}
+	if err := g.svc.CancelJob(ctx, c.UserID, args.JobID); err != nil {
+		return nil, err
+	}
+	return map[string]bool{"cancelled": true}, nil
+}
+
+func (g *Gateway) rpcJobProgress(ctx context.Context, c rpcCaller, body []byte) (any, error) {
+	var args jobArgs
+	if err := decodeArgs(body, &args); err != nil {
+		return nil, err
+	}
+	return g.svc.Progress(ctx, c.UserID, args.JobID)
 }
 
 func (g *Gateway) rpcVerifyClaimCode(ctx context.Context, c rpcCaller, body []byte) (any, error) {

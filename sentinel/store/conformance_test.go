@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"wowlab/internal/pgtest"
 	"wowlab/sentinel/store"
 	"wowlab/sentinel/store/storetest"
@@ -49,16 +47,6 @@ func TestConformance(t *testing.T) {
 			}
 		}
 		sub.Close()
-		return storetest.Harness{Store: p, AddRotation: func(ctx context.Context, r storetest.Rotation) error {
-			conn, err := pgx.Connect(ctx, dsn)
-			if err != nil {
-				return err
-			}
-			defer conn.Close(context.Background())
-			_, err = conn.Exec(ctx, `INSERT INTO rotations (id, user_id, slug, name, script, description, is_public, spec_id, created_at, updated_at)
-				VALUES ($1, nullif($2, '')::uuid, $3, $4, $5, nullif($6, ''), $7, nullif($8, 0), $9, $10)`,
-				r.ID, r.UserID, r.Slug, r.Name, r.Script, r.Description, r.IsPublic, r.SpecID, r.CreatedAt, r.UpdatedAt)
-			return err
-		}}
+		return storetest.Harness{Store: p}
 	})
 }

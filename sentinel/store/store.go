@@ -276,6 +276,12 @@ type Store interface {
 	ClaimCheckExpiry(ctx context.Context, nodeID, userID string) (time.Time, error)
 	// ListNodes returns every node, newest first.
 	ListNodes(ctx context.Context) ([]Node, error)
+	// UpdateNode applies an owner's change to a node of c.UserID and
+	// returns it; ErrNotFound when the node is not that user's.
+	UpdateNode(ctx context.Context, c NodeChange) (Node, error)
+	// DeleteNode removes a node of userID; its running chunks go back to
+	// pending (no attempt counted). ErrNotFound when it is not that user's.
+	DeleteNode(ctx context.Context, nodeID, userID string) error
 	// GrantNode lets another user's jobs of access type user use a node.
 	GrantNode(ctx context.Context, nodeID, accessType, targetID string) error
 	// TouchNodes records that claimed nodes are alive at now and sets them
@@ -294,6 +300,10 @@ type Store interface {
 	// CreateJob stores a job, its chunks and (upserting) its config.
 	// ErrNotFound when the job names a config that is not stored.
 	CreateJob(ctx context.Context, j NewJob) error
+	// CancelJob fails a pending or running job of c.UserID and its
+	// unfinished chunks with c.Error; false when the job had already ended.
+	// ErrNotFound when the job is not that user's.
+	CancelJob(ctx context.Context, c Cancel) (bool, error)
 	// JobByID returns a job or ErrNotFound.
 	JobByID(ctx context.Context, id string) (Job, error)
 	// ReadRows returns rows of nodes, jobs or jobs_chunks as JSON objects
@@ -312,6 +322,15 @@ type Store interface {
 	// DeleteUnusedConfigs removes configs last used before a time that no
 	// job references.
 	DeleteUnusedConfigs(ctx context.Context, lastUsedBefore time.Time) (int, error)
+
+	// CreateRotation stores a rotation; the database computes its checksum.
+	CreateRotation(ctx context.Context, r Rotation) error
+	// UpdateRotation applies an owner's change to a rotation of c.UserID;
+	// ErrNotFound when it is not that user's.
+	UpdateRotation(ctx context.Context, c RotationChange) error
+	// DeleteRotation removes a rotation of userID; ErrNotFound when it is
+	// not that user's.
+	DeleteRotation(ctx context.Context, id, userID string) error
 
 	// ChunkByID returns a chunk or ErrNotFound.
 	ChunkByID(ctx context.Context, id string) (Chunk, error)
@@ -336,6 +355,10 @@ type Store interface {
 	// OverdueChunks returns running chunks claimed before one time whose
 	// node was last seen at or after another, oldest claim first.
 	OverdueChunks(ctx context.Context, claimedBefore, seenSince time.Time) ([]Chunk, error)
+	// OnlineNodes returns every claimed online node with its owner and the
+	// users granted its use (NodeLoad's ID, UserID and GrantedTo), for
+	// telling a user why no node takes a job.
+	OnlineNodes(ctx context.Context) ([]NodeLoad, error)
 	// Counts returns online nodes and pending and running chunks.
 	Counts(ctx context.Context) (Counts, error)
 

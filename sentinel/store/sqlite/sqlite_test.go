@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"path/filepath"
 	"sync"
@@ -43,15 +42,7 @@ func migrated(t *testing.T) *Store {
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) storetest.Harness {
 		s := migrated(t)
-		return storetest.Harness{Store: s, AddRotation: func(ctx context.Context, r storetest.Rotation) error {
-			return s.write(ctx, func(tx *sql.Tx) error {
-				_, err := tx.ExecContext(ctx, `INSERT INTO rotations (id, user_id, slug, name, script, description, is_public, spec_id, created_at, updated_at)
-					VALUES (?, ?, ?, ?, ?, ?, ?, nullif(?, 0), ?, ?)`,
-					r.ID, nullString(r.UserID), r.Slug, r.Name, r.Script, nullString(r.Description), r.IsPublic, r.SpecID,
-					fmtTime(r.CreatedAt), fmtTime(r.UpdatedAt))
-				return err
-			})
-		}}
+		return storetest.Harness{Store: s}
 	})
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 // rotation adds a rotation of owner ("" for none) and returns it.
-func (f *fixture) rotation(r Rotation) Rotation {
+func (f *fixture) rotation(r store.Rotation) store.Rotation {
 	f.t.Helper()
 	if r.ID == "" {
 		r.ID = uuid.NewString()
@@ -34,7 +34,7 @@ func (f *fixture) rotation(r Rotation) Rotation {
 	if r.UpdatedAt.IsZero() {
 		r.UpdatedAt = r.CreatedAt
 	}
-	f.check(f.addRotation(f.ctx, r))
+	f.check(f.s.CreateRotation(f.ctx, r))
 	return r
 }
 
@@ -137,10 +137,10 @@ func testSelectAccess(f *fixture) {
 	nA := f.online(u1.ID, 4, t1) // runs a chunk of j1
 	nB := f.online(u2.ID, 4, t1) // ran, and completed, the chunk of j2
 	unclaimed := f.node(t0)
-	rPub := f.rotation(Rotation{UserID: u2.ID, Slug: "pub", IsPublic: true})
-	rPriv1 := f.rotation(Rotation{UserID: u1.ID, Slug: "priv1"})
-	rPriv2 := f.rotation(Rotation{UserID: u2.ID, Slug: "priv2"})
-	rOrphan := f.rotation(Rotation{Slug: "orphan"})
+	rPub := f.rotation(store.Rotation{UserID: u2.ID, Slug: "pub", IsPublic: true})
+	rPriv1 := f.rotation(store.Rotation{UserID: u1.ID, Slug: "priv1"})
+	rPriv2 := f.rotation(store.Rotation{UserID: u2.ID, Slug: "priv2"})
+	rOrphan := f.rotation(store.Rotation{Slug: "orphan"})
 	j1 := f.jobUsing(u1.ID, rPriv1.ID, 2000, t0)
 	j2 := f.jobUsing(u2.ID, rPriv2.ID, 1000, t0)
 	// A config naming a rotation in upper case names no rotation.
@@ -220,18 +220,18 @@ func testSelectAccess(f *fixture) {
 // public ones (rB is public), to filter and order.
 type operatorFixture struct {
 	user       store.User
-	rA, rB, rC Rotation
+	rA, rB, rC store.Rotation
 }
 
 func (f *fixture) operatorRows() operatorFixture {
 	u := f.user("carol")
 	return operatorFixture{
 		user: u,
-		rA: f.rotation(Rotation{UserID: u.ID, Slug: "a", Description: "first", SpecID: 1,
+		rA: f.rotation(store.Rotation{UserID: u.ID, Slug: "a", Description: "first", SpecID: 1,
 			CreatedAt: t0}),
-		rB: f.rotation(Rotation{UserID: u.ID, Slug: "b", IsPublic: true, SpecID: 2,
+		rB: f.rotation(store.Rotation{UserID: u.ID, Slug: "b", IsPublic: true, SpecID: 2,
 			CreatedAt: t0.Add(time.Second)}),
-		rC: f.rotation(Rotation{UserID: u.ID, Slug: "c", Description: "third",
+		rC: f.rotation(store.Rotation{UserID: u.ID, Slug: "c", Description: "third",
 			CreatedAt: t0.Add(2500 * time.Millisecond)}),
 	}
 }
@@ -421,7 +421,7 @@ func testSelectShapes(f *fixture) {
 	t1 := t0.Add(90*time.Second + 250*time.Millisecond)
 	t2 := t1.Add(time.Minute + 5*time.Millisecond)
 	n := f.online(u.ID, 3, t1)
-	r := f.rotation(Rotation{UserID: u.ID, Slug: "bm-st", Name: "BM \"single\" target", Script: "cast kill_command\n",
+	r := f.rotation(store.Rotation{UserID: u.ID, Slug: "bm-st", Name: "BM \"single\" target", Script: "cast kill_command\n",
 		Description: "ünïcode ✓", SpecID: 253, CreatedAt: t0, UpdatedAt: t1})
 	j := f.jobUsing(u.ID, r.ID, 1000, t0)
 	c := j.Chunks[0].ID

@@ -22,32 +22,12 @@ import (
 // t0 is the suite's starting time; whole seconds, far from now.
 var t0 = time.Date(2027, 1, 15, 8, 0, 0, 0, time.UTC)
 
-// Harness is a store under test and what the suite needs beyond the Store
-// interface.
+// Harness is a store under test.
 type Harness struct {
 	// Store is a fresh, migrated store of the case's own, with its change
 	// feed live (for PostgreSQL: Listen running and connected), closed by
 	// the test's cleanup.
 	Store store.Store
-	// AddRotation inserts a rotation into Store's database. Rotations are
-	// written by the portal, never through the Store, so each
-	// implementation's test writes them directly.
-	AddRotation func(ctx context.Context, r Rotation) error
-}
-
-// Rotation is a row of rotations for Harness.AddRotation; the database
-// computes its checksum.
-type Rotation struct {
-	ID          string
-	UserID      string // NULL when empty
-	Slug        string
-	Name        string
-	Script      string
-	Description string // NULL when empty
-	IsPublic    bool
-	SpecID      int // NULL when 0
-	CreatedAt   time.Time
-	UpdatedAt   time.Time
 }
 
 // Run runs every case of the suite, each in a parallel subtest on the
@@ -77,6 +57,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"Counts", testCounts},
 		{"RememberSignature", testRememberSignature},
 		{"RunExclusive", testRunExclusive},
+		{"UpdateAndDeleteNode", testUpdateAndDeleteNode},
+		{"CancelJob", testCancelJob},
+		{"OnlineNodes", testOnlineNodes},
+		{"RotationWrites", testRotationWrites},
 		{"Feed", testFeed},
 		{"ReadRows", testReadRows},
 		{"SelectAccess", testSelectAccess},
@@ -89,17 +73,16 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
 			h := open(t)
-			c.fn(&fixture{t: t, s: h.Store, addRotation: h.AddRotation, ctx: t.Context()})
+			c.fn(&fixture{t: t, s: h.Store, ctx: t.Context()})
 		})
 	}
 }
 
 // fixture is one case's store with helpers building rows through it.
 type fixture struct {
-	t           *testing.T
-	s           store.Store
-	addRotation func(context.Context, Rotation) error
-	ctx         context.Context
+	t   *testing.T
+	s   store.Store
+	ctx context.Context
 }
 
 func (f *fixture) check(err error) {
