@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -17,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"wowlab/internal/cli"
+	"wowlab/protocol"
 	"wowlab/sentinel"
 	"wowlab/sentinel/gateway"
 )
@@ -53,6 +55,7 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, out a
 	req.Header.Set("apikey", c.anonKey)
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Prefer", "return=representation")
 	resp, err := c.http.Do(req)
 	if err != nil {
 		return fmt.Errorf("cannot reach the sentinel at %s: %w", c.base, err)
@@ -62,12 +65,15 @@ func (c *client) do(ctx context.Context, method, path string, body []byte, out a
 	if err != nil {
 		return fmt.Errorf("read answer: %w", err)
 	}
-	if resp.StatusCode != http.StatusOK {
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
 		var e gateway.RESTError
 		if json.Unmarshal(raw, &e) == nil && e.Message != "" {
 			return fmt.Errorf("sentinel refused (%d): %s", resp.StatusCode, e.Message)
 		}
 		return fmt.Errorf("sentinel answered %s", resp.Status)
+	}
+	if out == nil {
+		return nil
 	}
 	if err := json.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("decode answer: %w", err)
@@ -86,9 +92,34 @@ func (c *client) job(ctx context.Context, id string) (jobRow, error) {
 	return rows[0], nil
 }
 
-func runSubmit(cmd *cobra.Command, o *options, configFile string, iterations int, access string, wait bool) error {
+// progress asks the sentinel how far a job is and why it waits.
+func (c *client) progress(ctx context.Context, id string) (sentinel.JobProgress, error) {
+	body, err := json.Marshal(map[string]string{"p_job_id": id})
+	if err != nil {
+		return sentinel.JobProgress{}, err
+	}
+	var p sentinel.JobProgress
+	err = c.do(ctx, "POST", "/rest/v1/rpc/job_progress", body, &p)
+	return p, err
+}
+
+// waitFlags are the settings of waiting for a job.
+type waitFlags struct {
+	wait    bool
+	timeout time.Duration
+}
+
+func addWaitFlags(cmd *cobra.Command, w *waitFlags) {
+	cmd.Flags().BoolVar(&w.wait, "wait", false, "wait for the result, showing progress (and why no node takes the job, while none may), and print it")
+	cmd.Flags().DurationVar(&w.timeout, "timeout", 0, "with --wait: give up after this long and exit 1 (0: wait as long as it takes)")
+}
+
+func runSubmit(cmd *cobra.Command, o *options, configFile string, iterations int, access string, w waitFlags) error {
 	if configFile == "" || iterations <= 0 {
 		return cli.Usagef("--config and a positive --iterations are required")
+	}
+	if w.timeout < 0 {
+		return cli.Usagef("--timeout must not be negative")
 	}
 	cfg, err := os.ReadFile(configFile)
 	if err != nil {
@@ -101,48 +132,105 @@ func runSubmit(cmd *cobra.Command, o *options, configFile string, iterations int
 	if err != nil {
 		return err
 	}
-	c := &client{base: o.server, token: o.token, anonKey: o.anonKey, http: http.DefaultClient}
+	c := o.client()
 	ctx := cmd.Context()
 	var created sentinel.JobCreated
 	if err := c.do(ctx, "POST", "/rest/v1/rpc/create_job", body, &created); err != nil {
 		return err
 	}
-	if !wait {
+	if !w.wait {
 		return printJSON(cmd.OutOrStdout(), created)
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "job %s: %d chunks\n", created.JobID, created.Chunks)
-	var bar *progressbar.ProgressBar
-	if f, ok := cmd.ErrOrStderr().(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		bar = progressbar.NewOptions(iterations, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("iterations"), progressbar.OptionShowCount())
+	return waitJob(cmd, c, created.JobID, w.timeout)
+}
+
+// pollInterval is how often a waiting command asks for progress.
+const pollInterval = time.Second
+
+// waitJob follows a job until it ends and prints its result: a progress
+// bar on a terminal, and whenever it changes, why no node takes the job.
+// After timeout (when not zero) it gives up with an error.
+func waitJob(cmd *cobra.Command, c *client, id string, timeout time.Duration) error {
+	ctx := cmd.Context()
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, timeout)
+		defer cancel()
 	}
-	t := time.NewTicker(time.Second)
+	stderr := cmd.ErrOrStderr()
+	var bar *progressbar.ProgressBar
+	t := time.NewTicker(pollInterval)
 	defer t.Stop()
+	said := ""
+	var last sentinel.JobProgress
 	for {
-		j, err := c.job(ctx, created.JobID)
+		p, err := c.progress(ctx, id)
 		if err != nil {
+			if ctx.Err() == context.DeadlineExceeded {
+				return timedOut(id, timeout, last)
+			}
 			return err
 		}
-		if bar != nil {
-			_ = bar.Set(j.CompletedIterations)
+		last = p
+		if p.Waiting != said {
+			if bar != nil {
+				_ = bar.Clear()
+			}
+			if p.Waiting != "" {
+				fmt.Fprintf(stderr, "waiting: %s\n", p.Waiting)
+			} else {
+				fmt.Fprintln(stderr, "a node may take the job now")
+			}
+			said = p.Waiting
 		}
-		switch j.Status {
-		case "completed":
+		if bar == nil {
+			if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+				bar = progressbar.NewOptions(p.TotalIterations, progressbar.OptionSetWriter(f), progressbar.OptionSetDescription("iterations"),
+					progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("it"), progressbar.OptionThrottle(100*time.Millisecond))
+			}
+		}
+		if bar != nil {
+			_ = bar.Set(p.CompletedIterations)
+		}
+		switch p.Status {
+		case protocol.StatusCompleted:
 			if bar != nil {
 				_ = bar.Finish()
-				fmt.Fprintln(cmd.ErrOrStderr())
+				fmt.Fprintln(stderr)
+			}
+			j, err := c.job(ctx, id)
+			if err != nil {
+				return err
 			}
 			return printJSON(cmd.OutOrStdout(), j.Result)
-		case "failed":
-			msg := "unknown error"
-			if j.Error != nil {
-				msg = *j.Error
+		case protocol.StatusFailed:
+			if bar != nil {
+				fmt.Fprintln(stderr)
 			}
-			return fmt.Errorf("job %s failed: %s", j.ID, msg)
+			return fmt.Errorf("job %s failed: %s", p.ID, p.Error)
 		}
 		select {
 		case <-ctx.Done():
+			if ctx.Err() == context.DeadlineExceeded {
+				return timedOut(id, timeout, last)
+			}
 			return ctx.Err()
 		case <-t.C:
 		}
 	}
+}
+
+// timedOut is the error of a wait that ran out of time.
+func timedOut(id string, timeout time.Duration, p sentinel.JobProgress) error {
+	msg := fmt.Sprintf("job %s is not done after %v (%s, %d of %d iterations)", id, timeout, p.Status, p.CompletedIterations, p.TotalIterations)
+	if p.Waiting != "" {
+		msg += ": " + p.Waiting
+	}
+	return errors.New(msg)
+}
+
+// client returns a REST client of the user flags.
+func (o *options) client() *client {
+	return &client{base: o.server, token: o.token, anonKey: o.anonKey, http: http.DefaultClient}
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -225,25 +224,31 @@ func newRoot(env environment) *cobra.Command {
 	nodesGrant.Flags().StringVar(&grantTo, "user", "", "id of the user whose jobs may run on the node (required)")
 	nodes.AddCommand(nodesList, nodesClaim, nodesGrant)
 
-	jobs := &cobra.Command{Use: "jobs", Short: "Submit jobs and follow them (over HTTP, as a user)"}
+	jobs := &cobra.Command{Use: "jobs", Short: "Submit jobs, follow and cancel them (over HTTP, as a user)"}
 	var configFile, access string
 	var iterations int
-	var wait bool
+	var submitWait, statusWait waitFlags
 	submit := &cobra.Command{
-		Use: "submit", Short: "Submit a job", Args: cobra.NoArgs,
+		Use: "submit", Short: "Submit a job; the sentinel checks its config with the engine first", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runSubmit(cmd, o, configFile, iterations, access, wait)
+			return runSubmit(cmd, o, configFile, iterations, access, submitWait)
 		},
 	}
 	user(submit)
 	submit.Flags().StringVar(&configFile, "config", "", "config JSON file (required)")
 	submit.Flags().IntVar(&iterations, "iterations", 0, "iterations to simulate (required)")
-	submit.Flags().StringVar(&access, "access", "private", "who may run it: private, public or user")
-	submit.Flags().BoolVar(&wait, "wait", false, "wait for the result, showing progress, and print it")
+	submit.Flags().StringVar(&access, "access", "private", "who may run it: private (your nodes), public (any node) or user (yours and those granted to you)")
+	addWaitFlags(submit, &submitWait)
 	status := &cobra.Command{
 		Use: "status ID", Short: "Show a job", Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			c := &client{base: o.server, token: o.token, anonKey: o.anonKey, http: http.DefaultClient}
+			if statusWait.timeout < 0 {
+				return cli.Usagef("--timeout must not be negative")
+			}
+			c := o.client()
+			if statusWait.wait {
+				return waitJob(cmd, c, args[0], statusWait.timeout)
+			}
 			j, err := c.job(cmd.Context(), args[0])
 			if err != nil {
 				return err
@@ -252,9 +257,27 @@ func newRoot(env environment) *cobra.Command {
 		},
 	}
 	user(status)
-	jobs.AddCommand(submit, status)
+	addWaitFlags(status, &statusWait)
+	cancel := &cobra.Command{
+		Use: "cancel ID", Short: "End a job: it and its unfinished chunks fail with \"" + sentinel.CancelledError + "\"", Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			body, err := json.Marshal(map[string]string{"p_job_id": args[0]})
+			if err != nil {
+				return err
+			}
+			if err := o.client().do(cmd.Context(), "POST", "/rest/v1/rpc/cancel_job", body, nil); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "job %s cancelled\n", args[0])
+			return nil
+		},
+	}
+	user(cancel)
+	jobs.AddCommand(submit, status, cancel)
 
-	root.AddCommand(serve, migrate, keys, users, nodes, jobs, newDevCommand(), cli.VersionCommand("sentinel"))
+	rotations := newRotationsCommand(o, user)
+
+	root.AddCommand(serve, migrate, keys, users, nodes, jobs, rotations, newDevCommand(), cli.VersionCommand("sentinel"))
 	return root
 }
 

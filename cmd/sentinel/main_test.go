@@ -142,6 +142,70 @@ func TestCommands(t *testing.T) {
 	if code, _, errs := run(mapEnv{"WOWLAB_SERVER": srv.URL, "WOWLAB_TOKEN": "wlu_wrong", "WOWLAB_ANON_KEY": anon}, "jobs", "status", id); code != 1 || !strings.Contains(errs, "invalid user token") {
 		t.Fatalf("bad token: %d %s", code, errs)
 	}
+	testWaitCancelAndRotations(t, user, id)
+}
+
+// testWaitCancelAndRotations follows a job no node may take, cancels it,
+// and writes rotations, through the commands as the user.
+func testWaitCancelAndRotations(t *testing.T, user mapEnv, id string) {
+	t.Helper()
+	code, _, errs := run(user, "jobs", "status", id, "--wait", "--timeout", "1s")
+	if code != 1 || !strings.Contains(errs, "waiting: none of your nodes is online") || !strings.Contains(errs, "is not done after 1s") {
+		t.Fatalf("status --wait with no node: %d %s", code, errs)
+	}
+	if code, _, errs := run(user, "jobs", "status", id, "--wait", "--timeout", "-1s"); code != 2 {
+		t.Fatalf("negative --timeout: %d %s", code, errs)
+	}
+	if code, out, errs := run(user, "jobs", "cancel", id); code != 0 || !strings.Contains(out, "cancelled") {
+		t.Fatalf("cancel: %d %s %s", code, out, errs)
+	}
+	if code, _, errs := run(user, "jobs", "cancel", id); code != 1 || !strings.Contains(errs, "already ended") {
+		t.Fatalf("second cancel: %d %s", code, errs)
+	}
+	if code, _, errs := run(user, "jobs", "status", id, "--wait"); code != 1 || !strings.Contains(errs, "failed: cancelled by its user") {
+		t.Fatalf("status --wait of a cancelled job: %d %s", code, errs)
+	}
+	dir := t.TempDir()
+	bad, good := filepath.Join(dir, "bad.json"), filepath.Join(dir, "good.json")
+	if err := os.WriteFile(bad, []byte(`{"actions":[{"cast":"kill_comand"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(good, []byte(`{"actions":[{"cast":"kill_command"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errs := run(user, "rotations", "add", "--name", "bad", "--file", bad); code != 1 || !strings.Contains(errs, `actions[0].cast: unknown spell "kill_comand"`) {
+		t.Fatalf("add of an invalid rotation: %d %s", code, errs)
+	}
+	if code, _, errs := run(user, "rotations", "add", "--file", good); code != 2 {
+		t.Fatalf("add without --name: %d %s", code, errs)
+	}
+	code, out, errs := run(user, "rotations", "add", "--name", "Kill Command only", "--file", good, "--public")
+	if code != 0 || !strings.Contains(out, `"slug": "kill-command-only"`) || !strings.Contains(out, `"is_public": true`) {
+		t.Fatalf("add: %d %s %s", code, out, errs)
+	}
+	rid := out[strings.Index(out, `"id": "`)+len(`"id": "`):]
+	rid = rid[:strings.Index(rid, `"`)]
+	if code, out, errs := run(user, "rotations", "list"); code != 0 || !strings.Contains(out, rid) || !strings.Contains(out, "Kill Command only") {
+		t.Fatalf("list: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(user, "rotations", "show", rid); code != 0 || !strings.Contains(out, `kill_command`) {
+		t.Fatalf("show: %d %s %s", code, out, errs)
+	}
+	if code, out, errs := run(user, "rotations", "rm", rid); code != 0 || !strings.Contains(out, "removed") {
+		t.Fatalf("rm: %d %s %s", code, out, errs)
+	}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rotations", "rm", rid}, "not found"},
+		{[]string{"rotations", "show", rid}, "not found"},
+		{[]string{"rotations", "show", "not-a-uuid"}, `invalid input syntax for type uuid: "not-a-uuid"`},
+	} {
+		if code, _, errs := run(user, c.args...); code != 1 || !strings.Contains(errs, c.want) || strings.Contains(errs, "SELECT") {
+			t.Fatalf("%v: %d %s", c.args, code, errs)
+		}
+	}
 }
 
 // testClaimAndGrant registers a node, claims it for alice (whose users add

@@ -61,6 +61,11 @@ func (p *Postgres) Close() { p.pool.Close() }
 // Ping checks that the database answers.
 func (p *Postgres) Ping(ctx context.Context) error {
 	if err := p.pool.Ping(ctx); err != nil {
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "3D000" { // invalid_catalog_name
+			name := p.pool.Config().ConnConfig.Database
+			return fmt.Errorf("database %s does not exist: create it with createdb %s (as a PostgreSQL user who may), then run 'sentinel migrate'", name, name)
+		}
 		return fmt.Errorf("database unreachable: %w", err)
 	}
 	return nil

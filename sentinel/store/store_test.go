@@ -6,7 +6,10 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/url"
 	"os"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -252,5 +255,27 @@ func TestUnavailable(t *testing.T) {
 		if got := Unavailable(tc.err); got != tc.want {
 			t.Errorf("Unavailable(%v) = %v, want %v", tc.err, got, tc.want)
 		}
+	}
+}
+
+// A database that does not exist is named, with the command creating it.
+func TestPingNamesAMissingDatabase(t *testing.T) {
+	cfg, err := pgx.ParseConfig(pgtest.New(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	user := url.User(cfg.User)
+	if cfg.Password != "" {
+		user = url.UserPassword(cfg.User, cfg.Password)
+	}
+	u := url.URL{Scheme: "postgres", User: user, Host: net.JoinHostPort(cfg.Host, strconv.Itoa(int(cfg.Port))), Path: "/wowlab_missing_db"}
+	p, err := Open(context.Background(), u.String(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	err = p.Ping(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "database wowlab_missing_db does not exist: create it with createdb wowlab_missing_db") {
+		t.Fatalf("ping of a missing database: %v", err)
 	}
 }
