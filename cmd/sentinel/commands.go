@@ -90,7 +90,7 @@ func newRoot(env environment) *cobra.Command {
 	migrate := &cobra.Command{
 		Use: "migrate", Short: "Create or update the database schema", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			d, err := openDatabase(cmd.Context(), o, false)
+			d, err := openDatabase(cmd.Context(), o, dbMigrate)
 			if err != nil {
 				return err
 			}
@@ -297,7 +297,7 @@ func printJSON(w io.Writer, v any) error {
 // withService runs fn with a service on the migrated database. Admin
 // commands never sign tokens, so a throwaway secret is fine.
 func withService(ctx context.Context, o *options, fn func(*sentinel.Service) error) error {
-	d, err := openDatabase(ctx, o, true)
+	d, err := openDatabase(ctx, o, dbUse)
 	if err != nil {
 		return err
 	}
@@ -325,13 +325,13 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	log := slog.New(slog.NewJSONHandler(stderr, nil))
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	d, err := openDatabase(ctx, o, true)
+	d, err := openDatabase(ctx, o, dbServe)
 	if err != nil {
 		return err
 	}
 	defer d.close()
 	if d.listen == nil {
-		log.Warn("using the embedded SQLite store: run a single sentinel instance on it; use --database-url (PostgreSQL) for several", "path", d.what)
+		log.Info("using the embedded SQLite store, locked against a second instance; use --database-url (PostgreSQL) for several", "path", d.what)
 	}
 	l, err := net.Listen("tcp", o.listen)
 	if err != nil {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"wowlab/internal/cli"
+	"wowlab/internal/filelock"
 	"wowlab/internal/userdir"
 	"wowlab/sentinel/store"
 	"wowlab/sentinel/store/sqlite"
@@ -23,9 +25,26 @@ type database struct {
 	close  func()
 }
 
-// openDatabase opens the store the flags name; check refuses a database
-// whose schema is not this binary's.
-func openDatabase(ctx context.Context, o *options, check bool) (*database, error) {
+// dbMode says what a command does with the store it opens.
+type dbMode int
+
+const (
+	// dbMigrate opens the store to create or update its schema.
+	dbMigrate dbMode = iota
+	// dbUse opens a migrated store for a command that ends soon.
+	dbUse
+	// dbServe opens a migrated store for serve: on SQLite it also takes
+	// the store's lock, refusing a second instance.
+	dbServe
+)
+
+// lockName is the lock file a serving sentinel holds in the SQLite data
+// directory.
+const lockName = "sentinel.lock"
+
+// openDatabase opens the store the flags name; every mode but dbMigrate
+// refuses a database whose schema is not this binary's.
+func openDatabase(ctx context.Context, o *options, mode dbMode) (*database, error) {
 	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
 	var d *database
@@ -50,14 +69,33 @@ func openDatabase(ctx context.Context, o *options, check bool) (*database, error
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("create data directory: %w", err)
 		}
+		var lock *filelock.Lock
+		if mode == dbServe {
+			var err error
+			lock, err = filelock.Acquire(filepath.Join(dir, lockName))
+			if errors.Is(err, filelock.ErrLocked) {
+				return nil, fmt.Errorf("another sentinel serves the SQLite store in %s (it holds %s): stop it first; several instances need PostgreSQL (--database-url)", dir, lockName)
+			}
+			if err != nil {
+				return nil, err
+			}
+		}
 		path := filepath.Join(dir, "sentinel.db")
 		lite, err := sqlite.Open(ctx, path)
 		if err != nil {
+			if lock != nil {
+				lock.Release()
+			}
 			return nil, err
 		}
-		d = &database{Store: lite, what: "SQLite store " + path, close: func() { lite.Close() }}
+		d = &database{Store: lite, what: "SQLite store " + path, close: func() {
+			lite.Close()
+			if lock != nil {
+				lock.Release()
+			}
+		}}
 	}
-	if check {
+	if mode != dbMigrate {
 		if err := d.CheckSchema(ctx); err != nil {
 			d.close()
 			return nil, err

@@ -81,14 +81,25 @@ func runDev(ctx context.Context, o *devOptions, stdout, stderr io.Writer) error 
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	logFile, logPath, err := devLog(o.dataDir)
+	dataDir := o.dataDir
+	if dataDir == "" {
+		// A temporary data directory holds the store and the log, and
+		// goes when the cluster stops.
+		tmp, err := os.MkdirTemp("", "wowlab-dev-")
+		if err != nil {
+			return fmt.Errorf("create a temporary data directory: %w", err)
+		}
+		defer os.RemoveAll(tmp)
+		dataDir = tmp
+	}
+	logFile, logPath, err := devLog(dataDir)
 	if err != nil {
 		return err
 	}
 	defer logFile.Close()
 	fmt.Fprintln(stderr, "starting the dev cluster...")
 	c, err := dev.Start(ctx, dev.Options{
-		DataDir: o.dataDir, Listen: o.listen, Nodes: o.nodes, NodeCores: o.nodeCores,
+		DataDir: dataDir, Listen: o.listen, Nodes: o.nodes, NodeCores: o.nodeCores,
 		Logger: slog.New(slog.NewJSONHandler(logFile, nil)),
 	})
 	if err != nil {
@@ -136,16 +147,12 @@ func runDev(ctx context.Context, o *devOptions, stdout, stderr io.Writer) error 
 	return printDemo(stdout, o.output, out)
 }
 
-// devLog opens the file the cluster logs to: in the data directory when
-// one is given, else in the temporary directory.
+// devLog creates the file the cluster logs to in its data directory.
 func devLog(dataDir string) (*os.File, string, error) {
-	dir := dataDir
-	if dir == "" {
-		dir = os.TempDir()
-	} else if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("create data directory: %w", err)
 	}
-	f, err := os.CreateTemp(dir, "sentinel-dev-*.log")
+	f, err := os.CreateTemp(dataDir, "sentinel-dev-*.log")
 	if err != nil {
 		return nil, "", fmt.Errorf("create log file: %w", err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"wowlab/examples"
 	"wowlab/internal/cli"
+	"wowlab/internal/filelock"
 	"wowlab/internal/pgtest"
 	"wowlab/protocol"
 	"wowlab/sentinel"
@@ -263,5 +264,46 @@ func testClaimAndGrant(t *testing.T, env mapEnv, dsn, aliceOut string) {
 	c, out, errs := run(env, "nodes", "list")
 	if c != 0 || !strings.Contains(out, `\x1b]0;owned\a\x1b[2J`) || !strings.Contains(out, `1\u009b31m`) || strings.ContainsAny(out, "\x1b\x07\u009b") {
 		t.Fatalf("nodes list: %d %q %s", c, out, errs)
+	}
+}
+
+// serve on SQLite refuses to start while another instance holds the
+// store's lock, and says what to do.
+func TestSecondSQLiteServeRefused(t *testing.T) {
+	dir := t.TempDir()
+	env := mapEnv{"SENTINEL_DATA_DIR": dir, "SENTINEL_JWT_SECRET": strings.Repeat("s", 32)}
+	if code, _, errs := run(env, "migrate"); code != 0 {
+		t.Fatalf("migrate: %d %s", code, errs)
+	}
+	held, err := filelock.Acquire(filepath.Join(dir, lockName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Release()
+	code, _, errs := run(env, "serve", "--listen", "127.0.0.1:0")
+	if code != 1 || !strings.Contains(errs, "another sentinel serves the SQLite store in "+dir) || !strings.Contains(errs, "--database-url") {
+		t.Fatalf("second serve: %d %q", code, errs)
+	}
+	// Commands that end soon share the store with the serving instance.
+	if code, out, errs := run(env, "users", "add", "alice"); code != 0 || !strings.Contains(out, "token:") {
+		t.Fatalf("users add beside a serving instance: %d %s %s", code, out, errs)
+	}
+}
+
+// dev without --data-dir leaves nothing behind in the temporary directory,
+// its log included.
+func TestDevLeavesNothingBehind(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	code, out, errs := run(mapEnv{}, "dev", "--demo", "--nodes", "1", "--node-cores", "1", "--iterations", "20", "--output", "json")
+	if code != 0 || !strings.Contains(out, `"totalIterations": 20`) {
+		t.Fatalf("dev --demo: %d %s %s", code, out, errs)
+	}
+	left, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range left {
+		t.Errorf("dev left %s in the temporary directory", e.Name())
 	}
 }
