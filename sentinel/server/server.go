@@ -1,6 +1,6 @@
 // Package server assembles a running sentinel: the service (node API,
-// scheduler, liveness), the gateway (REST subset and Realtime) and the
-// HTTP listener, on any store. `sentinel serve` runs one on PostgreSQL or
+// scheduler, liveness), the gateway (REST subset and Realtime), the web
+// console and the HTTP listener, on any store. `sentinel serve` runs one on PostgreSQL or
 // SQLite; `sentinel dev` runs one inside a whole in-process cluster.
 package server
 
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"wowlab/sentinel"
+	"wowlab/sentinel/console"
 	"wowlab/sentinel/gateway"
 	"wowlab/sentinel/store"
 )
@@ -43,6 +44,9 @@ type Config struct {
 	// HTTP bounds connections and requests; zero fields take
 	// DefaultLimits.
 	HTTP Limits
+	// Clock tells the service and the console the time; the system clock
+	// when nil. Tests move it to expire sessions and tokens.
+	Clock sentinel.Clock
 	// Logger receives structured logs; discarded when nil.
 	Logger *slog.Logger
 }
@@ -145,7 +149,7 @@ func Start(cfg Config, ln net.Listener) (*Server, error) {
 		ChunkTimeout: cfg.ChunkTimeout, OfflineAfter: cfg.OfflineAfter, ReclaimAfter: cfg.ReclaimAfter,
 		ClaimChecksPerUser: cfg.ClaimChecksPerUser, ClaimChecksPerAddress: cfg.ClaimChecksPerAddress,
 		RegistrationsPerAddress: cfg.RegistrationsPerAddress, ClientIPHeader: cfg.ClientIPHeader,
-		MaxBodyMemory: cfg.MaxBodyMemory,
+		MaxBodyMemory: cfg.MaxBodyMemory, Clock: cfg.Clock,
 	})
 	if err != nil {
 		return nil, err
@@ -156,9 +160,14 @@ func Start(cfg Config, ln net.Listener) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	con, err := console.New(console.Config{Service: svc, Store: cfg.Store, Secret: cfg.JWTSecret, Clock: cfg.Clock, Logger: cfg.Logger})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	svc.Routes(mux)
 	gw.Routes(mux)
+	con.Routes(mux)
 	lim := cfg.HTTP.withDefaults(cfg.Logger)
 	ln = newCapListener(ln, lim.MaxConnections, lim.StatusReserve, cfg.Logger)
 	ctx, cancel := context.WithCancel(context.Background())
@@ -172,6 +181,8 @@ func Start(cfg Config, ln net.Listener) (*Server, error) {
 		cancel: cancel,
 		done:   make(chan struct{}),
 	}
+	// The console's event streams never go idle: they end at shutdown.
+	s.http.RegisterOnShutdown(con.Close)
 	s.wg.Go(func() { _ = gw.Run(ctx) })
 	if cfg.Listen != nil {
 		s.wg.Go(func() { _ = cfg.Listen(ctx) })
