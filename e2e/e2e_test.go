@@ -357,3 +357,19 @@ func TestNetworkCut(t *testing.T) {
 	j := c.waitJob(id, 3*time.Minute)
 	checkEqualsLocal(t, j, localResult(t, cfg, n2), 30)
 }
+
+// A second `serve` on a SQLite store another instance serves is refused,
+// naming the directory; it starts once the first has stopped.
+func TestSecondSQLiteServeRefused(t *testing.T) {
+	c := newCluster(t, clusterOptions{sqlite: true})
+	args := append([]string{"serve", "--listen", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--jwt-secret", c.secret}, c.dbArgs...)
+	out, err := exec.Command(bin.sentinel, args...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "another sentinel serves the SQLite store in "+c.dbArgs[1]) {
+		t.Fatalf("second serve: %v\n%s", err, out)
+	}
+	c.sentinel.stop(t, syscall.SIGTERM, 30*time.Second)
+	second := startProc(t, "second sentinel", bin.sentinel, args...)
+	waitFor(t, "the second sentinel to serve", 30*time.Second, func() bool {
+		return strings.Contains(second.out.String(), "sentinel serving")
+	})
+}
