@@ -109,7 +109,7 @@ func newRoot(env environment) *cobra.Command {
 		Use: "anon", Short: "Print the anon key (the apikey of every REST and Realtime request)", Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(o.jwtSecret) < 32 {
-				return cli.Usagef("--jwt-secret (or SENTINEL_JWT_SECRET) must be at least 32 bytes")
+				return cli.Usagef("%s", errJWTSecret)
 			}
 			key, err := sentinel.AnonKey([]byte(o.jwtSecret), time.Now())
 			if err != nil {
@@ -281,6 +281,10 @@ func newRoot(env environment) *cobra.Command {
 	return root
 }
 
+// errJWTSecret says what to do when the JWT secret is missing or short.
+const errJWTSecret = "--jwt-secret (or SENTINEL_JWT_SECRET) must be at least 32 bytes, on SQLite as on PostgreSQL: " +
+	"make one with 'openssl rand -hex 32' and keep it, as it signs every anon key, node token and console session"
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -311,7 +315,7 @@ func withService(ctx context.Context, o *options, fn func(*sentinel.Service) err
 
 func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	if len(o.jwtSecret) < 32 {
-		return cli.Usagef("--jwt-secret (or SENTINEL_JWT_SECRET) must be at least 32 bytes")
+		return cli.Usagef("%s", errJWTSecret)
 	}
 	if o.chunkTimeout < time.Minute {
 		return cli.Usagef("--chunk-timeout must be at least 1m")

@@ -119,7 +119,7 @@ func TestCommands(t *testing.T) {
 		t.Fatalf("keys anon: %d %s %s", code, out, errs)
 	}
 	anon := strings.TrimSpace(out)
-	if code, _, errs := run(mapEnv{}, "keys", "anon"); code != 2 || !strings.Contains(errs, "jwt-secret") {
+	if code, _, errs := run(mapEnv{}, "keys", "anon"); code != 2 || !strings.Contains(errs, "jwt-secret") || !strings.Contains(errs, "openssl rand -hex 32") {
 		t.Fatalf("keys anon without a secret: %d %s", code, errs)
 	}
 	cfg := filepath.Join(t.TempDir(), "config.json")
