@@ -215,16 +215,20 @@ func TestConsoleInABrowser(t *testing.T) {
 	// A job of the bundled quick example: its bar goes to 100% and its
 	// result shows.
 	b.run("submit a job", chromedp.Navigate(c.url+"/console/jobs"), chromedp.WaitVisible(chromedp.CSS(`#iterations`)),
-		chromedp.SetValue(chromedp.CSS(`#example`), "quick"), chromedp.SetValue(chromedp.CSS(`#iterations`), "8000"),
+		chromedp.SetValue(chromedp.CSS(`#example`), "quick"), chromedp.SetValue(chromedp.CSS(`#iterations`), "30000"),
 		chromedp.Submit(chromedp.CSS(`#iterations`)), chromedp.WaitVisible(chromedp.CSS(`[data-job]`)))
-	b.screenshot("job-submitted")
+	// The bar moves with the job's events; the screenshot catches it on the
+	// way when the job is not already done.
+	b.WaitJS("the job's bar to move", `(() => { const c = document.querySelector('[data-job]'); const p = Number(c.querySelector('[data-field="bar"]').dataset.percent);
+		return (p > 0 && p < 100) || c.dataset.status === 'completed'; })()`, time.Minute)
+	b.screenshot("job-running")
 	b.run("the job completes", chromedp.WaitVisible(chromedp.CSS(`[data-job] .result`)))
 	width := get(b, "the bar is full", chromedp.AttributeValue(chromedp.CSS(`[data-job] [data-field="bar"]`), "data-percent")).Value
 	if width != "100" {
 		t.Fatalf("the bar of the completed job is at %s%%", width)
 	}
 	result := b.text("[data-job] .result")
-	for _, want := range []string{"Mean DPS", "Std", "Min", "Max", "Iterations", "8 000", "Chunks", "Wall time"} {
+	for _, want := range []string{"Mean DPS", "Std", "Min", "Max", "Iterations", "30 000", "Chunks", "Wall time"} {
 		if !strings.Contains(strings.ToLower(strings.ReplaceAll(result, "\u2009", " ")), strings.ToLower(want)) {
 			t.Errorf("result %q lacks %q", result, want)
 		}
@@ -272,6 +276,9 @@ func TestConsoleInABrowser(t *testing.T) {
 	b.run("an expired session", chromedp.Navigate(c.url+"/console/nodes"), chromedp.WaitVisible(chromedp.CSS(`#token`)))
 	if loc := b.location(); !strings.Contains(loc, "/console/signin") {
 		t.Fatalf("an expired session reached %s", loc)
+	}
+	if msg := b.text(".notice"); !strings.Contains(msg, "Your session has ended") {
+		t.Fatalf("an expired session was told %q", msg)
 	}
 	cookies, err := chromedp.Call(b.Ctx, network.GetCookies, network.GetCookiesParams{})
 	if err != nil {

@@ -258,7 +258,11 @@ func (c *Console) user(next http.HandlerFunc) http.HandlerFunc {
 		}
 		if err != nil {
 			if r.Method == http.MethodGet && r.URL.Path != "/console/events" {
-				http.Redirect(w, r, "/console/signin?next="+urlQueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				to := "/console/signin?next=" + urlQueryEscape(r.URL.RequestURI())
+				if _, err := r.Cookie(sessionCookie); err == nil {
+					to += "&notice=" + urlQueryEscape("Your session has ended. Sign in again.")
+				}
+				http.Redirect(w, r, to, http.StatusSeeOther)
 				return
 			}
 			c.refusal(w, r, http.StatusUnauthorized, "Your session has ended or is not valid. Sign in again.")

@@ -3,15 +3,15 @@
 'use strict';
 
 (function () {
-  const fmt = new Intl.NumberFormat('en');
+  // Numbers as the server writes them: groups of three digits apart by a
+  // thin space.
+  const fmt = { format: function (n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, '\u2009'); } };
 
   function setBar(el) {
     const p = Math.max(0, Math.min(100, Number(el.dataset.percent) || 0));
     el.style.width = p + '%';
   }
   document.querySelectorAll('[data-field="bar"]').forEach(setBar);
-  // Bars move smoothly from now on; as loaded they are drawn at once.
-  requestAnimationFrame(function () { document.body.classList.add('live'); });
 
   document.querySelectorAll('form[data-confirm]').forEach(function (f) {
     f.addEventListener('submit', function (e) {
