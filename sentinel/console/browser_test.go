@@ -103,6 +103,7 @@ func (c *cluster) startNode(t *testing.T) string {
 		Overrides: node.Overrides{APIURL: c.url, SentinelURL: c.url, AnonKey: c.anon},
 		Cores:     1,
 		Version:   "browser-test",
+		Logger:    slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -137,9 +138,17 @@ func newBrowser(t *testing.T) *browser {
 	return &browser{Browser: browsertest.New(t, 1280, 800), t: t}
 }
 
+// stepTimeout bounds one step, so that a stuck one fails with its name.
+const stepTimeout = 90 * time.Second
+
 func (b *browser) run(step string, actions ...chromedp.Action[chromedp.Void]) {
 	b.t.Helper()
-	b.Do(step, actions...)
+	ctx, cancel := context.WithTimeout(b.Ctx, stepTimeout)
+	defer cancel()
+	if err := chromedp.Do(ctx, actions...); err != nil {
+		b.screenshot("failed-" + strings.ReplaceAll(step, " ", "-"))
+		b.t.Fatalf("%s: %v", step, err)
+	}
 }
 
 // get runs one action returning a value.

@@ -70,7 +70,7 @@ func (c *Console) serveEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	ping := time.NewTicker(eventKeepAlive)
 	defer ping.Stop()
-	expires := time.NewTimer(time.Until(sessionOf(r).expires))
+	expires := time.NewTimer(sessionOf(r).expires.Sub(c.clock.Now()))
 	defer expires.Stop()
 	for {
 		select {
