@@ -1,9 +1,13 @@
 package gateway
 
 import (
+	"encoding/json"
+	"errors"
 	"net/url"
+	"strings"
 	"testing"
 
+	"wowlab/sentinel"
 	"wowlab/sentinel/store"
 )
 
@@ -73,6 +77,35 @@ func FuzzParseSelect(f *testing.F) {
 		}
 		if sq.query.Table != "rotations" || sq.query.Limit < 0 || sq.query.Limit > store.MaxRows || sq.query.Offset < 0 {
 			t.Fatalf("query %+v", sq.query)
+		}
+	})
+}
+
+// FuzzDecodeRotation: any body of a rotation write decodes to fields or is
+// refused with a 4xx queryError; a decoded body names only writable
+// fields, and a user_id only as the caller's own.
+func FuzzDecodeRotation(f *testing.F) {
+	f.Add(`{"name":"st","script":"{\"actions\":[]}","is_public":true}`)
+	f.Add(`[{"name":"a"}]`)
+	f.Add(`{"name":"a","user_id":"u1"}`)
+	f.Add(`{"name":"a","user_id":"u2"}`)
+	f.Add(`{"checksum":"00"}`)
+	f.Add(`{"name":`)
+	f.Add(`{} {}`)
+	f.Fuzz(func(t *testing.T, body string) {
+		fields, err := decodeRotation([]byte(body), sentinel.Caller{Role: sentinel.RoleUser, UserID: "u1"})
+		if err != nil {
+			var qe *queryError
+			if !errors.As(err, &qe) || qe.status < 400 || qe.status > 499 {
+				t.Fatalf("refusal %v is not a 4xx queryError", err)
+			}
+			return
+		}
+		if _, err := json.Marshal(fields); err != nil {
+			t.Fatalf("decoded fields do not encode: %v", err)
+		}
+		if strings.Contains(body, `"u2"`) && strings.Contains(body, `"user_id"`) && !strings.Contains(body, `"u1"`) {
+			t.Fatalf("a body naming another user's id was accepted: %s", body)
 		}
 	})
 }
