@@ -1,6 +1,7 @@
 // Package worker runs a node's chunks: one chunk per worker, as many workers
-// as the node has cores enabled, resizable while running, with a graceful
-// drain on shutdown.
+// as the node may use cores, resizable while running (down to none, which
+// holds every queued job), with the queued jobs taken back and the running
+// ones interrupted on demand, and a graceful drain on shutdown.
 package worker
 
 import (
@@ -31,15 +32,26 @@ type Pool struct {
 	size    int
 	queue   []Job
 	running int
+	active  map[*runningJob]struct{}
 	closed  bool
 	wg      sync.WaitGroup
 	cut     []Job // jobs stopped by the end of the grace period
 }
 
-// New returns a pool running up to size jobs at once (at least 1).
+// runningJob is a job a worker runs, with what interrupts it.
+type runningJob struct {
+	job         Job
+	cancel      context.CancelFunc
+	done        chan struct{} // closed when Run returned
+	interrupted bool          // Interrupt cancelled it
+	cut         bool          // and Run returned an error wrapping context.Canceled
+}
+
+// New returns a pool running up to size jobs at once (0: none until
+// Resize).
 func New(size int) *Pool {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &Pool{hardCtx: ctx, hardCancel: cancel, size: max(1, size)}
+	return &Pool{hardCtx: ctx, hardCancel: cancel, size: max(0, size), active: map[*runningJob]struct{}{}}
 }
 
 // Size returns the number of workers.
@@ -63,14 +75,52 @@ func (p *Pool) Queued() int {
 	return len(p.queue)
 }
 
-// Resize changes the number of workers (at least 1). Growing starts queued
-// jobs at once; shrinking lets running jobs finish and starts no new one
-// until fewer than n run.
+// Resize changes the number of workers. Growing starts queued jobs at
+// once; shrinking lets running jobs finish and starts no new one until
+// fewer than n run; 0 starts none.
 func (p *Pool) Resize(n int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.size = max(1, n)
+	p.size = max(0, n)
 	p.dispatchLocked()
+}
+
+// Unqueue removes the jobs waiting for a worker and returns them, in
+// submission order, for the caller to hand back.
+func (p *Pool) Unqueue() []Job {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := p.queue
+	p.queue = nil
+	return out
+}
+
+// Interrupt cancels the context of every running job, waits for them to
+// return and gives back those that stopped unfinished (Run returned an
+// error wrapping context.Canceled), for the caller to hand back. Jobs
+// that finished anyway are not among them. It does not stop queued jobs
+// from starting: Resize(0) first for that.
+func (p *Pool) Interrupt() []Job {
+	p.mu.Lock()
+	var jobs []*runningJob
+	for r := range p.active {
+		r.interrupted = true
+		jobs = append(jobs, r)
+	}
+	p.mu.Unlock()
+	for _, r := range jobs {
+		r.cancel()
+	}
+	var out []Job
+	for _, r := range jobs {
+		<-r.done
+		p.mu.Lock()
+		if r.cut {
+			out = append(out, r.job)
+		}
+		p.mu.Unlock()
+	}
+	return out
 }
 
 // Submit queues j; it starts as soon as a worker is free.
@@ -94,20 +144,30 @@ func (p *Pool) dispatchLocked() {
 		p.queue[0] = Job{}
 		p.queue = p.queue[1:]
 		p.running++
+		ctx, cancel := context.WithCancel(p.hardCtx)
+		r := &runningJob{job: j, cancel: cancel, done: make(chan struct{})}
+		p.active[r] = struct{}{}
 		p.wg.Add(1)
-		go p.run(j)
+		go p.run(ctx, r)
 	}
 }
 
-func (p *Pool) run(j Job) {
+func (p *Pool) run(ctx context.Context, r *runningJob) {
 	defer p.wg.Done()
-	err := j.Run(p.hardCtx)
+	err := r.job.Run(ctx)
+	r.cancel()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.running--
-	if err != nil && p.hardCtx.Err() != nil && errors.Is(err, context.Canceled) {
-		p.cut = append(p.cut, j)
+	delete(p.active, r)
+	canceled := err != nil && errors.Is(err, context.Canceled)
+	switch {
+	case canceled && p.hardCtx.Err() != nil:
+		p.cut = append(p.cut, r.job)
+	case canceled && r.interrupted:
+		r.cut = true
 	}
+	close(r.done)
 	p.dispatchLocked()
 }
 

@@ -193,3 +193,52 @@ func ids(js []Job) []string {
 	slices.Sort(out)
 	return out
 }
+
+// Resize(0) holds every queued job; Unqueue takes them back; Interrupt
+// stops the running ones and returns them, except one that finished.
+func TestPoolPauseUnqueueInterrupt(t *testing.T) {
+	g := newGate()
+	p := New(2)
+	finisher := make(chan struct{})
+	finished := Job{ID: "ignores-cancel", Run: func(ctx context.Context) error {
+		g.started <- "ignores-cancel"
+		<-finisher
+		return nil
+	}}
+	for _, j := range []Job{g.job("a"), finished, g.job("q1"), g.job("q2")} {
+		if err := p.Submit(j); err != nil {
+			t.Fatal(err)
+		}
+	}
+	recvN(t, g.started, 2)
+	p.Resize(0)
+	var ids []string
+	for _, j := range p.Unqueue() {
+		ids = append(ids, j.ID)
+	}
+	if !slices.Equal(ids, []string{"q1", "q2"}) {
+		t.Fatalf("unqueued %v", ids)
+	}
+	if err := p.Submit(g.job("held")); err != nil {
+		t.Fatal(err)
+	}
+	go func() { close(finisher) }()
+	var cut []string
+	for _, j := range p.Interrupt() {
+		cut = append(cut, j.ID)
+	}
+	if !slices.Equal(cut, []string{"a"}) {
+		t.Fatalf("interrupted %v, want [a]", cut)
+	}
+	noMore(t, g.started, p)
+	if p.Busy() != 0 || p.Queued() != 1 {
+		t.Fatalf("busy %d queued %d, want 0 and 1", p.Busy(), p.Queued())
+	}
+	p.Resize(1) // resuming starts the held job
+	recvN(t, g.started, 1)
+	close(g.release)
+	waitFor(t, "idle", func() bool { return p.Busy() == 0 })
+	if left := p.Shutdown(context.Background()); len(left) != 0 {
+		t.Fatalf("unfinished %v", left)
+	}
+}
