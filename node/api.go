@@ -135,10 +135,11 @@ func (a *API) Verify(ctx context.Context) (protocol.NodeInfo, error) {
 	return out, err
 }
 
-// Heartbeat reports the node online.
-func (a *API) Heartbeat(ctx context.Context) (protocol.NodeInfo, error) {
+// Heartbeat reports the node online, taking capacity chunks at once (0:
+// none, while paused or finishing).
+func (a *API) Heartbeat(ctx context.Context, capacity int) (protocol.NodeInfo, error) {
 	var out protocol.NodeInfo
-	err := a.post(ctx, protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOnline}, &out)
+	err := a.post(ctx, protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOnline, Capacity: &capacity}, &out)
 	return out, err
 }
 

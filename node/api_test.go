@@ -91,10 +91,14 @@ func TestAPISignsEveryCall(t *testing.T) {
 		t.Fatalf("verify %+v %v", info, err)
 	}
 	check("/prefix/nodes/verify", "")
-	if _, err := api.Heartbeat(ctx); err != nil {
+	if _, err := api.Heartbeat(ctx, 3); err != nil {
 		t.Fatal(err)
 	}
-	check("/prefix/nodes/heartbeat", `{"status":"online"}`)
+	check("/prefix/nodes/heartbeat", `{"status":"online","capacity":3}`)
+	if _, err := api.Heartbeat(ctx, 0); err != nil {
+		t.Fatal(err)
+	}
+	check("/prefix/nodes/heartbeat", `{"status":"online","capacity":0}`)
 	tok, err := api.Token(ctx)
 	if err != nil || tok.Token != "jwt" || tok.ExpiresAt != 1767225600 {
 		t.Fatalf("token %+v %v", tok, err)
@@ -161,7 +165,7 @@ func TestAPINetworkErrors(t *testing.T) {
 		t.Fatalf("undecodable answer: %T %v", err, err)
 	}
 	srv.Close()
-	_, err = api.Heartbeat(context.Background())
+	_, err = api.Heartbeat(context.Background(), 1)
 	if !errors.As(err, &ne) || !ServerUnavailable(err) {
 		t.Fatalf("closed server: %T %v", err, err)
 	}

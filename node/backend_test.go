@@ -53,6 +53,7 @@ type backend struct {
 	token        string
 	restRequests int
 	blockChunk   chan struct{} // when set, /chunks/* answers wait for it
+	capacity     *int          // of the last heartbeat
 }
 
 func newBackend(t testing.TB) *backend {
@@ -128,6 +129,12 @@ func (b *backend) nodeAPI(w http.ResponseWriter, r *http.Request) {
 		pub, _ := protocol.DecodePublicKey(h.Key)
 		writeJSON(w, 200, protocol.RegisterResponse{ID: b.nodeID, ClaimCode: protocol.ClaimCode(pub), Claimed: b.claimed})
 	case protocol.PathVerify, protocol.PathHeartbeat:
+		if r.URL.Path == protocol.PathHeartbeat {
+			var hb protocol.HeartbeatRequest
+			if err := json.Unmarshal(body, &hb); err == nil && hb.Status == protocol.NodeOnline {
+				b.capacity = hb.Capacity
+			}
+		}
 		switch {
 		case !known:
 			writeJSON(w, 404, protocol.ErrorResponse{Error: "Node not found"})
@@ -402,6 +409,16 @@ func (b *backend) set(f func(b *backend)) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	f(b)
+}
+
+// lastCapacity returns the capacity of the last heartbeat, -1 for none.
+func (b *backend) lastCapacity() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.capacity == nil {
+		return -1
+	}
+	return *b.capacity
 }
 
 func (b *backend) String() string { return fmt.Sprintf("backend(%s)", b.srv.URL) }

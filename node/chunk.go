@@ -31,7 +31,8 @@ const maxFailReports = 16
 
 // assign starts work on an assigned chunk unless it is in progress, its
 // result waits for the sentinel (then the result is delivered now instead)
-// or the sentinel just took its result.
+// or the sentinel just took its result. A paused or finishing node hands
+// it back at once.
 func (c *Core) assign(ch Chunk) {
 	if err := ch.validate(); err != nil {
 		c.refuse(ch, err)
@@ -41,7 +42,7 @@ func (c *Core) assign(ch Chunk) {
 	// The checks follow a chunk's way through the node: in progress, held,
 	// delivered. Each step is recorded before the previous one is forgotten,
 	// so no assignment slips between two of them.
-	if c.inProgress[ch.ID] {
+	if c.inProgress[ch.ID] != nil {
 		c.mu.Unlock()
 		c.log.Debug("ignoring duplicate assignment", "chunk", ch.ID)
 		return
@@ -63,12 +64,22 @@ func (c *Core) assign(ch Chunk) {
 			"chunk", ch.ID, "in_progress", limit)
 		return
 	}
-	c.inProgress[ch.ID] = true
+	t := &tracked{chunk: ch}
+	c.inProgress[ch.ID] = t
 	c.active++
+	if !c.takesWorkLocked() {
+		c.mu.Unlock()
+		c.log.Info("handing back a chunk assigned while the node takes no work", "chunk", ch.ID, "state", c.State().String())
+		go c.release(context.Background(), ch.ID)
+		return
+	}
 	c.emitLocked(Event{Kind: ChunkAssigned, Chunk: ch})
 	c.mu.Unlock()
 	c.log.Info("chunk assigned", "chunk", ch.ID, "iterations", ch.Iterations, "seed_offset", ch.SeedOffset)
-	err := c.pool.Submit(worker.Job{ID: ch.ID, Run: func(ctx context.Context) error { return c.process(ctx, ch) }})
+	err := c.pool.Submit(worker.Job{ID: ch.ID, Run: func(ctx context.Context) error {
+		t.started.Store(c.clock.Now().UnixNano())
+		return c.process(ctx, ch, t)
+	}})
 	if errors.Is(err, worker.ErrClosed) {
 		go c.release(context.Background(), ch.ID) // shutting down: hand it back at once
 	}
@@ -104,16 +115,17 @@ func (c *Core) refuse(ch Chunk, err error) {
 // by now), failed or was handed back.
 func (c *Core) forget(id string) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.inProgress[id] {
+	if c.inProgress[id] != nil {
 		delete(c.inProgress, id)
 		c.active--
 	}
+	c.mu.Unlock()
+	c.signalSettled()
 }
 
 // process runs one chunk. It returns an error wrapping context.Canceled
 // only when the drain grace period cut it off (the chunk is then released).
-func (c *Core) process(ctx context.Context, ch Chunk) error {
+func (c *Core) process(ctx context.Context, ch Chunk, t *tracked) error {
 	doc, err := c.buildConfig(ctx, ch.ConfigHash)
 	if err != nil {
 		if ctx.Err() != nil {
@@ -124,6 +136,7 @@ func (c *Core) process(ctx context.Context, ch Chunk) error {
 	}
 	var last atomic.Int64
 	progress := func(done int) {
+		t.done.Store(int64(done))
 		prev := last.Swap(int64(done))
 		c.meter.addIterations(int64(done)-prev, c.clock.Now())
 	}
@@ -234,6 +247,7 @@ func (c *Core) settle(h *heldResult, taken bool) {
 	if _, err := c.held.remove(h); err != nil {
 		c.log.Error("could not write the results journal; the next start offers the result again", "chunk", h.Chunk.ID, "err", err)
 	}
+	c.signalSettled()
 }
 
 // buildConfig returns the engine document of a chunk: the stored config

@@ -14,6 +14,7 @@ import (
 	"github.com/maypok86/otter/v2"
 
 	"wowlab/internal/clock"
+	"wowlab/node/policy"
 	"wowlab/node/worker"
 	"wowlab/supabase"
 )
@@ -31,7 +32,8 @@ type Intervals struct {
 	ResultRetry      time.Duration // first delay between attempts to deliver a result; 1 s
 	ResultRetryMax   time.Duration // cap of that delay, plus up to half of it as jitter; 30 s
 	TokenRefresh     time.Duration // refresh the token this long before it expires; 5 min
-	Grace            time.Duration // drain time at shutdown; 30 s
+	Grace            time.Duration // drain time at shutdown, and for results on their way after Finish; 30 s
+	Policy           time.Duration // between readings of the machine for the policies; policy.DefaultInterval
 }
 
 func (iv Intervals) withDefaults() Intervals {
@@ -49,6 +51,7 @@ func (iv Intervals) withDefaults() Intervals {
 	def(&iv.ResultRetryMax, 30*time.Second)
 	def(&iv.TokenRefresh, 5*time.Minute)
 	def(&iv.Grace, 30*time.Second)
+	def(&iv.Policy, policy.DefaultInterval)
 	if iv.FetchAttempts <= 0 {
 		iv.FetchAttempts = 5
 	}
@@ -61,9 +64,14 @@ func (iv Intervals) withDefaults() Intervals {
 // Options configure New. ConfigDir is required.
 type Options struct {
 	ConfigDir string    // holds keypair, config.ini and the results journal
-	Overrides Overrides // this run's URL and key overrides, not saved
-	Cores     int       // enabled cores; 0 picks the default for this machine
-	Version   string    // reported at registration
+	Overrides Overrides // this run's URL and key overrides (saved with the node id it registers)
+	// Policy are this run's policy settings (flags, environment), over the
+	// [policy] section of config.ini; not saved.
+	Policy policy.Overrides
+	// Probes read the machine for the policies; a nil probe makes its
+	// rule "not available here".
+	Probes    policy.Probes
+	Version   string // reported at registration
 	Logger    *slog.Logger
 	Clock     clock.Clock  // nil: system clock
 	HTTP      *http.Client // sentinel and REST client; nil: NewHTTPClient()
@@ -73,15 +81,18 @@ type Options struct {
 	Serializer supabase.Serializer
 	// RealtimeBackoff spaces realtime reconnects; zero: 1 s doubling to 60 s plus 0-1 s jitter.
 	RealtimeBackoff supabase.Backoff
-	// Host overrides machine detection (tests); zero: DetectHost(Cores).
+	// Host overrides machine detection (tests); zero: DetectHost(0). Its
+	// EnabledCores is the default of the cores setting.
 	Host Host
 	// sim runs chunks; nil: the engine. Only tests of this package set it.
 	sim simulator
 }
 
 // Core is a running node: the lifecycle of PROTOCOL section 7, realtime
-// subscriptions, and chunk processing on a worker pool. Create it with New
-// and call Run once. Its methods are safe for concurrent use.
+// subscriptions, chunk processing on a worker pool, and the volunteer's
+// controls (Pause, Resume, Finish, SetCores, UpdateSettings) with the
+// policies of a policy.Governor deciding how many workers run. Create it
+// with New and call Run once. Its methods are safe for concurrent use.
 type Core struct {
 	opts   Options
 	iv     Intervals
@@ -108,16 +119,26 @@ type Core struct {
 	failReports chan struct{} // slots of failure reports of unusable assignments
 	warnings    struct{ unusable, overloaded warnLimit }
 
+	gov      *policy.Governor
+	applyMu  sync.Mutex    // serialises apply
+	fileMu   sync.Mutex    // serialises changes of config.ini
+	beat     chan struct{} // signalled when the capacity changed: heartbeat now
+	settled  chan struct{} // signalled when a chunk or a result left the node
+	finishCh chan struct{} // closed by Finish
+
 	mu          sync.Mutex
 	state       State
 	conn        Connection
 	subs        map[int]chan Event
 	nextSub     int
 	maxParallel int
-	inProgress  map[string]bool
+	inProgress  map[string]*tracked
 	active      int
 	claimedCh   chan struct{} // signalled when a node change shows the claim
 	session     *realtimeSession
+	decision    policy.Decision // the one the pool follows
+	finishing   bool
+	claimURL    string // the sentinel's claim page, from its bootstrap
 }
 
 // New loads (or creates) the identity and config in opts.ConfigDir, and
@@ -164,17 +185,32 @@ func New(opts Options) (*Core, error) {
 	}
 	host := opts.Host
 	if host.TotalCores == 0 {
-		host = DetectHost(opts.Cores)
+		host = DetectHost(0)
 	}
+	iv := opts.Intervals.withDefaults()
+	savedPolicy, err := LoadPolicy(opts.ConfigDir)
+	if err != nil {
+		return nil, err
+	}
+	gov, err := policy.NewGovernor(savedPolicy, opts.Policy, policy.GovernorOptions{
+		Machine: policy.Machine{TotalCores: host.TotalCores, DefaultCores: host.EnabledCores},
+		Probes:  opts.Probes, Clock: clk, Interval: iv.Policy, Logger: log,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	host.EnabledCores = policy.BaseCores(gov.Settings(), host.TotalCores, host.EnabledCores)
+	decision := gov.Decision()
 	sim := opts.sim
 	if sim == nil {
 		sim = newEngineSimulator()
 	}
 	c := &Core{
-		opts: opts, iv: opts.Intervals.withDefaults(), log: log, clock: clk, id: id, host: host,
-		api: api, cache: NewCache(clk), pool: worker.New(host.EnabledCores), meter: newMeter(clk.Now()),
+		opts: opts, iv: iv, log: log, clock: clk, id: id, host: host,
+		api: api, cache: NewCache(clk), pool: worker.New(decision.Cores), meter: newMeter(clk.Now()),
 		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
-		subs: map[int]chan Event{}, inProgress: map[string]bool{}, claimedCh: make(chan struct{}, 1),
+		gov: gov, decision: decision, beat: make(chan struct{}, 1), settled: make(chan struct{}, 1), finishCh: make(chan struct{}),
+		subs: map[int]chan Event{}, inProgress: map[string]*tracked{}, claimedCh: make(chan struct{}, 1),
 		held: held, answered: make(chan struct{}, 1), failReports: make(chan struct{}, maxFailReports),
 		delivered: otter.Must(&otter.Options[string, struct{}]{
 			MaximumSize:      100_000,
@@ -189,7 +225,8 @@ func New(opts Options) (*Core, error) {
 // Identity returns the node's key pair.
 func (c *Core) Identity() *Identity { return c.id }
 
-// Host returns what the node registers with.
+// Host returns what the node registers with; EnabledCores is the cores
+// setting at the start.
 func (c *Core) Host() Host { return c.host }
 
 // Config returns the effective settings of this run.
@@ -295,13 +332,27 @@ var errInvalidIdentity = errors.New("node identity is no longer valid")
 // heartbeat; the lifecycle starts over from Verifying.
 var errReverified = errors.New("node verified again")
 
-// Run runs the node until ctx ends, then drains: it stops taking work,
-// lets running chunks finish within the grace period and releases the rest.
-// Results kept by an earlier run are delivered from the start, alongside
-// new work. It returns nil after a drain caused by ctx; Run may be called
-// only once.
-func (c *Core) Run(ctx context.Context) error {
-	defer c.drain()
+// Run runs the node until ctx ends or, after Finish, until it holds no
+// chunk, then drains: it stops taking work, lets running chunks finish
+// within the grace period and releases the rest. Results kept by an
+// earlier run are delivered from the start, alongside new work. The
+// policies are measured and followed while it runs. It returns nil after
+// the drain; Run may be called only once.
+func (c *Core) Run(parent context.Context) error {
+	ctx, stop := context.WithCancel(parent)
+	defer stop()
+	var bg sync.WaitGroup
+	bg.Go(func() { _ = c.gov.Run(ctx) })
+	bg.Go(func() { c.follow(ctx) })
+	bg.Go(func() { c.awaitFinish(ctx, stop) })
+	defer func() {
+		stop()
+		bg.Wait()
+		c.drain()
+		if c.finishRequested() {
+			c.setState(State{Phase: Finished, NodeID: c.Config().NodeID})
+		}
+	}()
 	if kept := c.held.list(); len(kept) > 0 {
 		c.log.Info("delivering results kept from the last run", "results", len(kept))
 		for _, h := range kept {
@@ -489,10 +540,12 @@ func (c *Core) claim(ctx context.Context, nodeID, code string, sessErr <-chan er
 	}
 }
 
-// run is the Running state: heartbeats and work. It returns
-// errInvalidIdentity when the sentinel no longer knows the node.
+// run is the Running state (Paused and Finishing too): heartbeats and
+// work. A change of capacity (a pause, a resume, other cores) is
+// announced with a heartbeat at once. It returns errInvalidIdentity when
+// the sentinel no longer knows the node.
 func (c *Core) run(ctx context.Context, nodeID, name string, sessErr <-chan error) error {
-	c.setState(State{Phase: Running, NodeID: nodeID, Name: name})
+	c.setWorkState(nodeID, name)
 	// The first heartbeat goes at once: a node just claimed is online (and
 	// given work) without waiting a whole interval.
 	for first := true; ; first = false {
@@ -502,17 +555,17 @@ func (c *Core) run(ctx context.Context, nodeID, name string, sessErr <-chan erro
 				return ctx.Err()
 			case err := <-sessErr:
 				return err
+			case <-c.beat:
 			case <-c.clock.After(c.iv.Heartbeat):
 			}
 		}
-		info, err := c.api.Heartbeat(ctx)
+		info, err := c.api.Heartbeat(ctx, c.capacity())
 		var ae *APIError
 		switch {
 		case err == nil:
 			c.setMaxParallel(info.MaxParallel)
-			if st := c.State(); info.Name != "" && info.Name != st.Name && st.Phase == Running {
-				st.Name = info.Name
-				c.setState(st)
+			if st := c.State(); info.Name != "" && info.Name != st.Name && st.Phase.claimed() {
+				c.setWorkState(st.NodeID, info.Name)
 			}
 		case errors.As(err, &ae) && ae.Status == http.StatusNotFound:
 			c.log.Warn("heartbeat refused, verifying the node again", "err", err)
@@ -537,21 +590,21 @@ func (c *Core) reverify(ctx context.Context) error {
 	return errReverified
 }
 
-// setMaxParallel applies the user's max_parallel, capped by the cores
-// enabled on this machine.
+// setMaxParallel applies the user's max_parallel: one of the policy's
+// limits.
 func (c *Core) setMaxParallel(n int) {
 	if n <= 0 {
 		return
 	}
-	size := min(n, c.host.EnabledCores)
 	c.mu.Lock()
 	changed := c.maxParallel != n
 	c.maxParallel = n
 	c.mu.Unlock()
 	if changed {
-		c.log.Info("worker count", "max_parallel", n, "workers", size)
+		c.log.Info("max parallel from the sentinel", "max_parallel", n)
+		c.gov.SetMaxParallel(n)
+		c.apply()
 	}
-	c.pool.Resize(size)
 }
 
 // saveNodeID stores the node id in the config file (and this run's config).
@@ -563,12 +616,19 @@ func (c *Core) saveNodeID(id string) error {
 	}
 	saved := c.saved
 	saved.NodeID = id
-	if err := SaveConfig(c.opts.ConfigDir, saved); err != nil {
+	if err := c.saveConfig(saved); err != nil {
 		return err
 	}
 	c.saved = saved
 	c.config.NodeID = id
 	return nil
+}
+
+// saveConfig writes the [node] section of config.ini.
+func (c *Core) saveConfig(cfg Config) error {
+	c.fileMu.Lock()
+	defer c.fileMu.Unlock()
+	return SaveConfig(c.opts.ConfigDir, cfg)
 }
 
 func (c *Core) onNodeRow(row NodeRow) {
@@ -582,9 +642,8 @@ func (c *Core) onNodeRow(row NodeRow) {
 		}
 	}
 	st := c.State()
-	if st.Phase == Running && row.Name != "" && row.Name != st.Name {
-		st.Name = row.Name
-		c.setState(st)
+	if st.Phase.claimed() && row.Name != "" && row.Name != st.Name {
+		c.setWorkState(st.NodeID, row.Name)
 	}
 }
 
@@ -597,7 +656,7 @@ func (c *Core) onNodeRow(row NodeRow) {
 // releaseTimeout, so an unreachable sentinel cannot hold the drain up.
 func (c *Core) drain() {
 	st := c.State()
-	claimed := st.Phase == Running && st.NodeID != ""
+	claimed := st.Phase.claimed() && st.NodeID != ""
 	if claimed {
 		ctx, cancel := context.WithTimeout(context.Background(), releaseTimeout)
 		if err := c.api.GoOffline(ctx); err != nil {

@@ -60,6 +60,9 @@ func fastIntervals() Intervals {
 	return Intervals{
 		Heartbeat: 50 * time.Millisecond, ClaimPoll: time.Hour, UnavailableStart: 20 * time.Millisecond,
 		UnavailableMax: 80 * time.Millisecond, FetchRetry: 5 * time.Millisecond, Grace: 5 * time.Second,
+		// The policies read nothing in these tests; a wait this long is
+		// not mistaken for another on a fake clock.
+		Policy: 3 * time.Hour,
 	}
 }
 

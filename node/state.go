@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"wowlab/node/policy"
 	"wowlab/protocol"
 )
 
@@ -17,7 +18,14 @@ const (
 	Claiming                     // waiting for a user to enter the claim code
 	Running                      // claimed, taking work
 	Unavailable                  // the backend cannot be reached; retrying
+	Paused                       // claimed, taking no work: State.Reason says why
+	Finishing                    // claimed, finishing the chunks it holds, then stopping
+	Finished                     // stopped after Finish; Run returned
 )
+
+// claimed reports whether a node in phase p is claimed and linked to the
+// sentinel: running, paused or finishing.
+func (p Phase) claimed() bool { return p == Running || p == Paused || p == Finishing }
 
 func (p Phase) String() string {
 	switch p {
@@ -31,6 +39,12 @@ func (p Phase) String() string {
 		return "running"
 	case Unavailable:
 		return "unavailable"
+	case Paused:
+		return "paused"
+	case Finishing:
+		return "finishing"
+	case Finished:
+		return "finished"
 	}
 	return fmt.Sprintf("Phase(%d)", int(p))
 }
@@ -40,7 +54,9 @@ type State struct {
 	Phase     Phase
 	NodeID    string        // known from Claiming on
 	ClaimCode string        // set while Claiming
+	ClaimURL  string        // the sentinel's claim page for ClaimCode, when it publishes one
 	Name      string        // node name, once claimed
+	Reason    policy.Rule   // why, while Paused: user, schedule, busy, battery, temperature, in-use
 	RetryIn   time.Duration // set while Unavailable
 	Err       string        // why, while Unavailable
 }
@@ -51,6 +67,8 @@ func (s State) String() string {
 		return fmt.Sprintf("claiming (code %s)", s.ClaimCode)
 	case Unavailable:
 		return fmt.Sprintf("unavailable, retrying in %s: %s", s.RetryIn, s.Err)
+	case Paused:
+		return fmt.Sprintf("paused (%s)", s.Reason.Label())
 	}
 	return s.Phase.String()
 }
@@ -88,7 +106,7 @@ const (
 	ChunkAssigned                          // Event.Chunk
 	ChunkCompleted                         // Event.Chunk, Event.Result: the sentinel took the result
 	ChunkFailed                            // Event.Chunk, Event.Err: not run, or its result refused
-	ChunkReleased                          // Event.Chunk (handed back at shutdown)
+	ChunkReleased                          // Event.Chunk (handed back at a pause or at shutdown)
 	Error                                  // Event.Err: something went wrong that the node recovers from
 )
 

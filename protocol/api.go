@@ -62,8 +62,16 @@ type NodeInfo struct {
 // HeartbeatRequest is the body of POST /nodes/heartbeat. Status is
 // "online"; extension: a node shutting down sends "offline" once, so it is
 // given no new work while it finishes and hands back what it holds.
+//
+// Capacity (extension) is how many chunks at once the node takes now: the
+// workers it runs, 0 while it is paused or finishing. The sentinel assigns
+// a node at most that many (plus their queue), never more than
+// min(max_parallel, total cores); a heartbeat without it, as an original
+// node sends, sets no limit beyond those. A sentinel that does not know the
+// field ignores it.
 type HeartbeatRequest struct {
-	Status string `json:"status"`
+	Status   string `json:"status"`
+	Capacity *int   `json:"capacity,omitempty"`
 }
 
 // TokenResponse answers POST /nodes/token.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -17,7 +18,9 @@ import (
 	"wowlab/internal/priority"
 	"wowlab/internal/version"
 	"wowlab/node"
+	"wowlab/node/control"
 	"wowlab/node/policy"
+	"wowlab/node/probe"
 )
 
 // flags are the settings of the run command.
@@ -32,6 +35,10 @@ type flags struct {
 	grace       time.Duration
 	priority    string
 	update      updateFlags
+	// controlListen is the control API's address; controlRemote allows
+	// one that is not loopback.
+	controlListen string
+	controlRemote bool
 }
 
 // resolvedConfigDir returns --config-dir or the default.
@@ -68,9 +75,12 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 	fs.StringVar(&f.logFormat, "log-format", "text", "console log format: text or json")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "time running chunks get to finish at shutdown")
 	fs.StringVar(&f.priority, "priority", "idle", "CPU priority: idle (simulate only when nothing else wants the CPU), low or normal")
+	fs.StringVar(&f.controlListen, "control-listen", control.DefaultAddr, "address of the local control API that ctl uses (port 0: a free one, written to control.url)")
+	fs.BoolVar(&f.controlRemote, "control-allow-remote", false, "allow a --control-listen address that is not loopback (the API is then reachable from the network, with the key)")
 	for name, env := range map[string]string{
 		"config-dir": "WOWLAB_NODE_CONFIG_DIR", "log-dir": "WOWLAB_NODE_LOG_DIR", "api-url": "WOWLAB_API_URL",
 		"sentinel-url": "WOWLAB_SENTINEL_URL", "anon-key": "WOWLAB_ANON_KEY", "priority": "WOWLAB_NODE_PRIORITY",
+		"control-listen": "WOWLAB_NODE_CONTROL_LISTEN", "control-allow-remote": "WOWLAB_NODE_CONTROL_ALLOW_REMOTE",
 	} {
 		cli.BindEnv(fs, name, env)
 	}
@@ -125,11 +135,11 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pol, err := saved.With(f.policy)
-	if err != nil {
+	if _, err := saved.With(f.policy); err != nil {
 		return cli.Usagef("%v", err)
 	}
-	logger, err := logging.Setup(logging.Options{Console: os.Stderr, Format: format, Dir: f.logDir, Level: slog.LevelInfo})
+	ring := logging.NewRing(1000)
+	logger, err := logging.Setup(logging.Options{Console: os.Stderr, Format: format, Dir: f.logDir, Level: slog.LevelInfo, Ring: ring})
 	if err != nil {
 		return err
 	}
@@ -141,7 +151,8 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	core, err := node.New(node.Options{
 		ConfigDir: f.configDir,
 		Overrides: node.Overrides{APIURL: f.apiURL, SentinelURL: f.sentinelURL, AnonKey: f.anonKey},
-		Cores:     pol.Cores,
+		Policy:    f.policy,
+		Probes:    probe.New(logger.Logger),
 		Version:   version.String(),
 		Logger:    logger.Logger,
 		Intervals: node.Intervals{Grace: grace},
@@ -149,9 +160,27 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ctl, err := control.Listen(core, control.Options{
+		Addr: f.controlListen, AllowRemote: f.controlRemote, ConfigDir: f.configDir,
+		Version: version.String(), Logs: ring, Logger: logger.Logger,
+	})
+	if err != nil {
+		return err
+	}
 	h := core.Host()
 	fmt.Fprintf(out, "node-headless %s on %s: %d of %d cores enabled, %s priority, config in %s\n",
 		version.String(), h.Platform, h.EnabledCores, h.TotalCores, prio, f.configDir)
+	fmt.Fprintf(out, "control API on %s: node-headless ctl status --config-dir %s\n", ctl.URL(), f.configDir)
+	// The API outlives the core's drain, so ctl can watch it finish.
+	ctlCtx, stopCtl := context.WithCancel(context.Background())
+	ctlDone := make(chan error, 1)
+	go func() { ctlDone <- ctl.Serve(ctlCtx) }()
+	defer func() {
+		stopCtl()
+		if err := <-ctlDone; err != nil {
+			logger.Warn("control API", "err", err)
+		}
+	}()
 
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -162,12 +191,13 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	sentinelURL := core.Config().SentinelURL
 	events, cancel := core.Subscribe(256)
 	printed := make(chan struct{})
 	go func() {
 		defer close(printed)
 		for e := range events {
-			printEvent(out, e)
+			printEvent(out, e, sentinelURL)
 		}
 	}()
 	err = core.Run(coreCtx)
@@ -184,12 +214,25 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	return installAndRestart(staged, out, logger)
 }
 
+// claimHint says where to enter the claim code: the claim page the
+// sentinel publishes, the WoWLab portal for the project's own sentinel,
+// or the operator's command on a self-hosted one without a claim page.
+func claimHint(st node.State, sentinelURL string) string {
+	switch {
+	case st.ClaimURL != "":
+		return fmt.Sprintf("Open %s?code=%s to link the node to your account.", st.ClaimURL, st.ClaimCode)
+	case strings.TrimRight(sentinelURL, "/") != node.DefaultSentinelURL:
+		return fmt.Sprintf("Ask the sentinel's operator to claim it for you: sentinel nodes claim %s --user YOUR-USER-ID", st.ClaimCode)
+	}
+	return "Open the WoWLab portal, choose \"Add node\" and enter this code to link the node to your account."
+}
+
 // printEvent writes one line per state change and per chunk.
-func printEvent(out io.Writer, e node.Event) {
+func printEvent(out io.Writer, e node.Event, sentinelURL string) {
 	switch e.Kind {
 	case node.StateChanged:
 		if e.State.Phase == node.Claiming {
-			fmt.Fprintf(out, "\nClaim code: %s\nOpen the WoWLab portal, choose \"Add node\" and enter this code to link the node to your account.\n\n", e.State.ClaimCode)
+			fmt.Fprintf(out, "\nClaim code: %s\n%s\n\n", e.State.ClaimCode, claimHint(e.State, sentinelURL))
 			return
 		}
 		fmt.Fprintf(out, "state: %s\n", e.State)

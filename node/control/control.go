@@ -48,6 +48,8 @@ type Node interface {
 	Subscribe(buf int) (<-chan node.Event, func())
 }
 
+var _ Node = (*node.Core)(nil)
+
 // Files in the node's config directory.
 const (
 	KeyFile = "control.key" // the API key, mode 0600

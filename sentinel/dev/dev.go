@@ -17,10 +17,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"time"
 
 	"wowlab/node"
+	"wowlab/node/policy"
 	"wowlab/protocol"
 	"wowlab/sentinel"
 	"wowlab/sentinel/server"
@@ -148,7 +150,7 @@ func (c *Cluster) startNode(ctx, runCtx context.Context, i, cores int) error {
 	core, err := node.New(node.Options{
 		ConfigDir: filepath.Join(c.DataDir, "nodes", name),
 		Overrides: node.Overrides{APIURL: c.URL, SentinelURL: c.URL, AnonKey: c.AnonKey},
-		Cores:     cores,
+		Policy:    coresPolicy(cores),
 		Version:   "dev",
 		Logger:    c.log.With("node", name),
 	})
@@ -270,4 +272,12 @@ func (c *Cluster) Close(ctx context.Context) error {
 		errs = append(errs, os.RemoveAll(c.DataDir))
 	}
 	return errors.Join(errs...)
+}
+
+// coresPolicy sets the cores of a dev node; 0 keeps the machine's default.
+func coresPolicy(cores int) policy.Overrides {
+	if cores <= 0 {
+		return nil
+	}
+	return policy.Overrides{"cores": strconv.Itoa(cores)}
 }
