@@ -9,6 +9,9 @@ const (
 	PathComplete  = "/chunks/complete"
 	PathFail      = "/chunks/fail"
 	PathRelease   = "/chunks/release"
+	// PathBootstrap (extension, GET, public) tells a node given only the
+	// sentinel's address what else it needs: Bootstrap.
+	PathBootstrap = "/bootstrap"
 )
 
 // Node statuses as stored in nodes.status.
@@ -72,6 +75,15 @@ type NodeInfo struct {
 type HeartbeatRequest struct {
 	Status   string `json:"status"`
 	Capacity *int   `json:"capacity,omitempty"`
+}
+
+// Bootstrap answers GET /bootstrap (extension): the REST and Realtime base
+// URL and the anon key the sentinel expects, and the page where a user
+// enters a node's claim code (ClaimURL?code=CODE).
+type Bootstrap struct {
+	APIURL   string `json:"apiUrl"`
+	AnonKey  string `json:"anonKey"`
+	ClaimURL string `json:"claimUrl"`
 }
 
 // TokenResponse answers POST /nodes/token.

@@ -199,6 +199,7 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.Handle("POST "+protocol.PathRelease, nodeCall(s, http.StatusBadRequest, s.ReleaseChunk))
 
 	mux.HandleFunc("GET /status", s.serveStatus)
+	mux.HandleFunc("GET "+protocol.PathBootstrap, s.serveBootstrap)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.metrics.registry, promhttp.HandlerOpts{}))
 }
 

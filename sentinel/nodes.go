@@ -119,11 +119,16 @@ func (s *Service) VerifyNode(ctx context.Context, pub ed25519.PublicKey) (protoc
 	return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: n.Status, Claimed: true}, nil
 }
 
-// Heartbeat records that the claimed node of pub is alive and online. A
-// node coming back online gains capacity, so the scheduler is kicked.
+// Heartbeat records that the claimed node of pub is alive and online, with
+// the capacity it reports (extension; none: only max_parallel and its
+// cores limit it). A node coming back online or changing its capacity is
+// scheduled for at once: the scheduler is kicked.
 func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req protocol.HeartbeatRequest) (protocol.NodeInfo, error) {
 	if req.Status != protocol.NodeOnline && req.Status != protocol.NodeOffline {
 		return protocol.NodeInfo{}, refuse(KindInvalid, "status must be %q or %q", protocol.NodeOnline, protocol.NodeOffline)
+	}
+	if c := req.Capacity; c != nil && (*c < 0 || *c > maxCores) {
+		return protocol.NodeInfo{}, refuse(KindInvalid, "capacity must be between 0 and %d", maxCores)
 	}
 	n, err := s.claimedNode(ctx, pub)
 	if err != nil {
@@ -137,10 +142,28 @@ func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req prot
 		s.log.Info("node going offline", "node", n.ID)
 		return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: protocol.NodeOffline}, nil
 	}
+	// The capacity first: a node coming online paused gets nothing.
+	changed, err := s.store.SetNodeCapacity(ctx, n.ID, req.Capacity)
+	if err != nil {
+		return protocol.NodeInfo{}, fmt.Errorf("record capacity: %w", err)
+	}
+	if changed {
+		s.log.Info("node capacity", "node", n.ID, "capacity", capacityText(req.Capacity))
+	}
 	if err := s.touch(ctx, n.ID); err != nil {
 		return protocol.NodeInfo{}, err
 	}
+	if changed {
+		s.Kick()
+	}
 	return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: protocol.NodeOnline}, nil
+}
+
+func capacityText(c *int) string {
+	if c == nil {
+		return "not reported"
+	}
+	return fmt.Sprint(*c)
 }
 
 func (s *Service) touch(ctx context.Context, ids ...string) error {

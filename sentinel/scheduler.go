@@ -31,14 +31,19 @@ func Eligible(accessType, owner string, node store.NodeLoad) bool {
 }
 
 // Capacity is how many chunks a node may hold at once: the chunks it runs,
-// min(max_parallel, total_cores) (max_parallel when cores are unknown), plus
-// a small queue of Prefetch of them, so that a worker finishing a chunk
-// starts the next one at once instead of waiting for the round trip of
-// completion, assignment and notification.
+// min(max_parallel, total_cores) (max_parallel when cores are unknown),
+// and no more than the capacity of its last heartbeat when it reported one
+// (0 while it is paused or finishing), plus a small queue of Prefetch of
+// them, so that a worker finishing a chunk starts the next one at once
+// instead of waiting for the round trip of completion, assignment and
+// notification.
 func Capacity(n store.NodeLoad) int {
 	w := n.MaxParallel
 	if n.TotalCores > 0 {
 		w = min(w, n.TotalCores)
+	}
+	if n.Capacity != nil {
+		w = min(w, *n.Capacity)
 	}
 	w = max(w, 0)
 	return w + Prefetch(w)

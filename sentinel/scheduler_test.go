@@ -445,3 +445,42 @@ func TestTwoInstancesAssignOnce(t *testing.T) {
 		t.Fatalf("%d running", assigned)
 	}
 }
+
+// The capacity a node heartbeats limits what it is given: 0 (paused) gets
+// nothing, a smaller count fewer, none (an original node) only
+// max_parallel and its cores; a bad one is refused and changes nothing.
+func TestHeartbeatCapacityLimitsAssignment(t *testing.T) {
+	e := newEnv(t)
+	u, _ := e.user("alice")
+	a := e.onlineNode(u.ID, 8, 4)
+	capacity := func(n int) *int { return &n }
+	beat := func(c *int) (int, string) {
+		return a.call(protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOnline, Capacity: c}, nil)
+	}
+	if st, body := beat(capacity(0)); st != 200 {
+		t.Fatalf("heartbeat: %d %s", st, body)
+	}
+	j := e.job(u.ID, 20_000, AccessPrivate)
+	if n := e.schedule(); n != 0 {
+		t.Fatalf("a paused node was given %d chunks", n)
+	}
+	for _, bad := range []string{`{"status":"online","capacity":-1}`, `{"status":"online","capacity":5000}`, `{"status":"online","capacity":"2"}`, `{"status":"online","capacity":1.5}`} {
+		if st, body := a.call(protocol.PathHeartbeat, json.RawMessage(bad), nil); st != 400 {
+			t.Errorf("heartbeat %s: %d %s", bad, st, body)
+		}
+	}
+	if n := e.schedule(); n != 0 {
+		t.Fatalf("after refused heartbeats the paused node was given %d chunks", n)
+	}
+	beat(capacity(1)) // one worker and its queued chunk
+	if n := e.schedule(); n != 2 {
+		t.Fatalf("capacity 1: assigned %d, want 2", n)
+	}
+	beat(nil) // no capacity: max_parallel 4 bounds it, 4 + 4
+	if n := e.schedule(); n != 6 {
+		t.Fatalf("no capacity: assigned %d more, want 6", n)
+	}
+	if got := e.running(j.JobID)[a.id]; got != 8 {
+		t.Fatalf("running %d, want 8", got)
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +103,10 @@ type Config struct {
 	// MaxBodyMemory bounds the bytes of request bodies held at once across
 	// every request (ReadBody); DefaultMaxBodyMemory when zero.
 	MaxBodyMemory int64
+	// PublicURL is the sentinel's base URL as nodes and users reach it,
+	// published by GET /bootstrap; empty: the scheme and Host of each
+	// request.
+	PublicURL string
 	// Clock tells the time; SystemClock when nil.
 	Clock Clock
 	// Logger receives structured logs; discarded when nil.
@@ -110,6 +116,7 @@ type Config struct {
 // Service is the sentinel's business logic. Its methods are safe for
 // concurrent use.
 type Service struct {
+	publicURL    string
 	store        store.Store
 	secret       []byte
 	chunkTimeout time.Duration
@@ -185,8 +192,15 @@ func New(cfg Config) (*Service, error) {
 			return nil, fmt.Errorf("sentinel: rate %v: at least one event per positive period", *r.rate)
 		}
 	}
+	publicURL := strings.TrimRight(cfg.PublicURL, "/")
+	if publicURL != "" {
+		if u, err := url.Parse(publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+			return nil, fmt.Errorf("sentinel: public URL %q is not an http(s) URL without query", cfg.PublicURL)
+		}
+	}
 	metrics := newMetrics()
 	return &Service{
+		publicURL:    publicURL,
 		store:        cfg.Store,
 		secret:       append([]byte(nil), cfg.JWTSecret...),
 		chunkTimeout: cfg.ChunkTimeout,

@@ -43,6 +43,7 @@ type options struct {
 	server       string
 	token        string
 	anonKey      string
+	publicURL    string
 	limits       limits
 }
 
@@ -79,6 +80,8 @@ func newRoot(env environment) *cobra.Command {
 	cli.BindEnv(serve.Flags(), "listen", "SENTINEL_LISTEN")
 	serve.Flags().StringVar(&o.jwtSecret, "jwt-secret", "", "secret signing node tokens (HS256, at least 32 bytes)")
 	cli.BindEnv(serve.Flags(), "jwt-secret", "SENTINEL_JWT_SECRET")
+	serve.Flags().StringVar(&o.publicURL, "public-url", "", "base URL nodes and users reach this sentinel at, published by GET /bootstrap (default: the scheme and host of each request)")
+	cli.BindEnv(serve.Flags(), "public-url", "SENTINEL_PUBLIC_URL")
 	serve.Flags().DurationVar(&o.chunkTimeout, "chunk-timeout", sentinel.DefaultChunkTimeout, "hard limit on one chunk's run before it is taken back")
 	cli.BindEnv(serve.Flags(), "chunk-timeout", "SENTINEL_CHUNK_TIMEOUT")
 	serve.Flags().DurationVar(&o.offlineAfter, "offline-after", sentinel.DefaultOfflineAfter, "a node without heartbeat or presence for this long is offline")
@@ -347,6 +350,7 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 		ClaimChecksPerUser: o.limits.claimChecksPerUser, ClaimChecksPerAddress: o.limits.claimChecksPerAddress,
 		RegistrationsPerAddress: o.limits.registrationsPerAddress, ClientIPHeader: o.limits.clientIPHeader,
 		MaxBodyMemory: o.limits.maxBodyMemory, Realtime: o.limits.realtime, HTTP: o.limits.http,
+		PublicURL: o.publicURL,
 	}, l)
 	if err != nil {
 		l.Close()

@@ -50,7 +50,7 @@ func newSchema() schema {
 	tables := []*table{
 		newTable("nodes", true, uuid("id"), uuid("user_id"), text("name"), int4("max_parallel"), text("status"),
 			ts("last_seen_at"), text("version"), int4("total_cores"), text("platform"), ts("created_at"),
-			text("public_key"), text("claim_code")),
+			text("public_key"), text("claim_code"), int4("capacity")),
 		newTable("jobs", true, uuid("id"), uuid("user_id"), text("config_hash"), int4("total_iterations"),
 			int4("completed_iterations"), text("status"), jsonb("result"), ts("created_at"), ts("completed_at"),
 			text("access_type"), text("discord_server_id"), text("error")),

@@ -38,6 +38,8 @@ type Config struct {
 	ClaimChecksPerUser, ClaimChecksPerAddress, RegistrationsPerAddress sentinel.Rate
 	ClientIPHeader                                                     string
 	MaxBodyMemory                                                      int64
+	// PublicURL is the base URL GET /bootstrap publishes (sentinel.Config).
+	PublicURL string
 	// Realtime bounds Realtime clients (gateway.Limits); zero fields take
 	// gateway.DefaultLimits.
 	Realtime gateway.Limits
@@ -149,7 +151,7 @@ func Start(cfg Config, ln net.Listener) (*Server, error) {
 		ChunkTimeout: cfg.ChunkTimeout, OfflineAfter: cfg.OfflineAfter, ReclaimAfter: cfg.ReclaimAfter,
 		ClaimChecksPerUser: cfg.ClaimChecksPerUser, ClaimChecksPerAddress: cfg.ClaimChecksPerAddress,
 		RegistrationsPerAddress: cfg.RegistrationsPerAddress, ClientIPHeader: cfg.ClientIPHeader,
-		MaxBodyMemory: cfg.MaxBodyMemory, Clock: cfg.Clock,
+		MaxBodyMemory: cfg.MaxBodyMemory, Clock: cfg.Clock, PublicURL: cfg.PublicURL,
 	})
 	if err != nil {
 		return nil, err

@@ -345,6 +345,18 @@ func collectIDs(rows pgx.Rows, what string) ([]string, error) {
 	return ids, nil
 }
 
+// SetNodeCapacity records the capacity of a node's heartbeat.
+func (p *Postgres) SetNodeCapacity(ctx context.Context, id string, capacity *int) (bool, error) {
+	if !isUUID(id) {
+		return false, ErrNotFound
+	}
+	tag, err := p.pool.Exec(ctx, `UPDATE nodes SET capacity = $2 WHERE id = $1 AND capacity IS DISTINCT FROM $2`, id, capacity)
+	if err != nil {
+		return false, fmt.Errorf("set node capacity: %w", err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // MarkNodeOffline sets one online node offline.
 func (p *Postgres) MarkNodeOffline(ctx context.Context, id string) (bool, error) {
 	if !isUUID(id) {
@@ -536,7 +548,7 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 			ORDER BY id FOR NO KEY UPDATE`); err != nil {
 			return fmt.Errorf("lock nodes: %w", err)
 		}
-		rows, err = tx.Query(ctx, `SELECT n.id::text, n.user_id::text, n.max_parallel, n.total_cores,
+		rows, err = tx.Query(ctx, `SELECT n.id::text, n.user_id::text, n.max_parallel, n.total_cores, n.capacity,
 				(SELECT count(*) FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running')::int,
 				coalesce((SELECT array_agg(p.target_id) FROM nodes_permissions p
 					WHERE p.node_id = n.id AND p.access_type = 'user'), '{}')
@@ -546,7 +558,7 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 		}
 		nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NodeLoad, error) {
 			var n NodeLoad
-			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Running, &n.GrantedTo)
+			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Capacity, &n.Running, &n.GrantedTo)
 			return n, err
 		})
 		if err != nil {

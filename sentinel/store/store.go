@@ -152,6 +152,7 @@ type NodeLoad struct {
 	UserID      string
 	MaxParallel int
 	TotalCores  int
+	Capacity    *int     // of its last heartbeat; nil: it reports none
 	Running     int      // chunks it holds now
 	GrantedTo   []string // user ids granted use through nodes_permissions (access_type user)
 }
@@ -287,6 +288,9 @@ type Store interface {
 	// TouchNodes records that claimed nodes are alive at now and sets them
 	// online; it returns the ids of those that were not online before.
 	TouchNodes(ctx context.Context, ids []string, now time.Time) (cameOnline []string, err error)
+	// SetNodeCapacity records the capacity a node reported (nil: none) and
+	// reports whether it changed.
+	SetNodeCapacity(ctx context.Context, id string, capacity *int) (bool, error)
 	// MarkNodeOffline sets one online node offline (a node saying it is
 	// shutting down) and reports whether it was online.
 	MarkNodeOffline(ctx context.Context, id string) (bool, error)

@@ -292,6 +292,25 @@ func (s *Store) MarkNodeOffline(ctx context.Context, id string) (bool, error) {
 	return changed, err
 }
 
+// SetNodeCapacity records the capacity of a node's heartbeat.
+func (s *Store) SetNodeCapacity(ctx context.Context, id string, capacity *int) (bool, error) {
+	id, err := lookupID("node", id)
+	if err != nil {
+		return false, err
+	}
+	var changed bool
+	err = s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE nodes SET capacity = ?2 WHERE id = ?1 AND capacity IS NOT ?2`, id, capacity)
+		if err != nil {
+			return fmt.Errorf("set node capacity: %w", err)
+		}
+		n, err := res.RowsAffected()
+		changed = n == 1
+		return err
+	})
+	return changed, err
+}
+
 // MarkNodesOffline sets online nodes last seen before a time offline.
 func (s *Store) MarkNodesOffline(ctx context.Context, seenBefore time.Time) ([]string, error) {
 	var ids []string

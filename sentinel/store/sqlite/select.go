@@ -35,7 +35,7 @@ func selectable(table string) []store.Column {
 	case "nodes":
 		return []store.Column{id("id"), id("user_id"), text("name"), int4("max_parallel"), text("status"),
 			ts("last_seen_at"), text("version"), int4("total_cores"), text("platform"), ts("created_at"),
-			text("public_key"), text("claim_code")}
+			text("public_key"), text("claim_code"), int4("capacity")}
 	case "jobs":
 		return []store.Column{id("id"), id("user_id"), text("config_hash"), int4("total_iterations"),
 			int4("completed_iterations"), text("status"), js("result"), ts("created_at"), ts("completed_at"),

@@ -199,7 +199,7 @@ func testFeed(f *fixture) {
 // extensions, identical in every store.
 var (
 	nodeColumns = []string{"id", "user_id", "name", "max_parallel", "status", "last_seen_at", "version", "total_cores",
-		"platform", "created_at", "public_key", "claim_code"}
+		"platform", "created_at", "public_key", "claim_code", "capacity"}
 	jobColumns = []string{"id", "user_id", "config_hash", "total_iterations", "completed_iterations", "status", "result",
 		"created_at", "completed_at", "access_type", "discord_server_id", "error"}
 	chunkColumns = []string{"id", "job_id", "node_id", "config_hash", "iterations", "seed_offset", "status", "result",
@@ -254,7 +254,7 @@ func testReadRows(f *fixture) {
 	row := f.readRow("nodes", unclaimed.ID, nodeColumns)
 	f.wantFields("unclaimed node", row, map[string]any{"id": unclaimed.ID, "user_id": nil, "name": "My Node", "max_parallel": 4.0,
 		"status": "pending", "last_seen_at": nil, "version": "1.0.0", "total_cores": 8.0, "platform": "linux-x86_64",
-		"created_at": t0, "public_key": unclaimed.PublicKey, "claim_code": unclaimed.ClaimCode})
+		"created_at": t0, "public_key": unclaimed.PublicKey, "claim_code": unclaimed.ClaimCode, "capacity": nil})
 
 	t1 := t0.Add(90*time.Second + 250*time.Millisecond)
 	n := f.online(u.ID, 3, t1)

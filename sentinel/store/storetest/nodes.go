@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -313,4 +314,58 @@ func testDeleteStaleNodes(f *fixture) {
 			wantErr(t, "deleted node", err, store.ErrNotFound)
 		}
 	}
+}
+
+// The capacity of a node's heartbeat is stored, reported as changed only
+// when it changes, and given to the planner; nil clears it.
+func testNodeCapacity(f *fixture) {
+	t := f.t
+	u := f.user("alice")
+	a := f.online(u.ID, 4, t0)
+	seen := func() *int {
+		t.Helper()
+		var got *int
+		found := false
+		_, err := f.s.AssignPending(f.ctx, 10, t0, func(_ []store.PendingChunk, nodes []store.NodeLoad) []store.Assignment {
+			for _, n := range nodes {
+				if n.ID == a.ID {
+					got, found = n.Capacity, true
+				}
+			}
+			return nil
+		})
+		f.check(err)
+		if !found {
+			t.Fatal("the planner was not shown the node")
+		}
+		return got
+	}
+	f.job(u.ID, 1000, t0)
+	if c := seen(); c != nil {
+		t.Fatalf("capacity %d before any was reported", *c)
+	}
+	for _, step := range []struct {
+		capacity *int
+		changed  bool
+	}{{ptr(0), true}, {ptr(0), false}, {ptr(3), true}, {nil, true}, {nil, false}, {ptr(2), true}} {
+		changed, err := f.s.SetNodeCapacity(f.ctx, a.ID, step.capacity)
+		f.check(err)
+		if changed != step.changed {
+			t.Fatalf("SetNodeCapacity(%v): changed %v, want %v", fmtPtr(step.capacity), changed, step.changed)
+		}
+		if got := seen(); fmtPtr(got) != fmtPtr(step.capacity) {
+			t.Fatalf("planner saw capacity %s, want %s", fmtPtr(got), fmtPtr(step.capacity))
+		}
+	}
+	_, err := f.s.SetNodeCapacity(f.ctx, "not-a-uuid", ptr(1))
+	wantErr(t, "malformed id", err, store.ErrNotFound)
+}
+
+func ptr(n int) *int { return &n }
+
+func fmtPtr(p *int) string {
+	if p == nil {
+		return "none"
+	}
+	return fmt.Sprint(*p)
 }

@@ -44,6 +44,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"ClaimChecks", testClaimChecks},
 		{"ListNodes", testListNodes},
 		{"TouchAndMarkOffline", testTouchAndMarkOffline},
+		{"NodeCapacity", testNodeCapacity},
 		{"DeleteStaleNodes", testDeleteStaleNodes},
 		{"CreateJob", testCreateJob},
 		{"AssignPending", testAssignPending},
