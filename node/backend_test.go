@@ -67,6 +67,12 @@ func newBackend(t testing.TB) *backend {
 		protocol.PathComplete, protocol.PathFail, protocol.PathRelease} {
 		mux.HandleFunc("POST "+p, b.nodeAPI)
 	}
+	mux.HandleFunc("GET "+protocol.PathBootstrap, func(w http.ResponseWriter, r *http.Request) {
+		b.mu.Lock()
+		b.counts[protocol.PathBootstrap]++
+		b.mu.Unlock()
+		writeJSON(w, 200, protocol.Bootstrap{APIURL: b.srv.URL, AnonKey: testAnonKey, ClaimURL: b.srv.URL + "/claim"})
+	})
 	mux.HandleFunc("GET /rest/v1/{table}", b.rest)
 	mux.HandleFunc("GET /realtime/v1/websocket", b.realtime)
 	b.srv = httptest.NewServer(mux)

@@ -138,7 +138,8 @@ type Core struct {
 	session     *realtimeSession
 	decision    policy.Decision // the one the pool follows
 	finishing   bool
-	claimURL    string // the sentinel's claim page, from its bootstrap
+	claimURL    string         // the sentinel's claim page, from its bootstrap
+	needs       bootstrapNeeds // what is still to learn from the bootstrap
 }
 
 // New loads (or creates) the identity and config in opts.ConfigDir, and
@@ -172,7 +173,13 @@ func New(opts Options) (*Core, error) {
 	if err != nil {
 		return nil, fmt.Errorf("override: %w", err)
 	}
-	if eff.AnonKey == "" {
+	if eff.NodeID != "" && eff.SentinelURL != saved.SentinelURL {
+		// The id belongs to the sentinel it registered at.
+		log.Info("the node id in config.ini is another sentinel's; registering here", "registered_at", saved.SentinelURL, "sentinel", eff.SentinelURL)
+		eff.NodeID = ""
+	}
+	needs := needsOf(opts.Overrides, saved, eff)
+	if eff.AnonKey == "" && !needs.wanted {
 		return nil, errors.New("node: no anon key: set anon_key in config.ini or pass --anon-key / WOWLAB_ANON_KEY")
 	}
 	httpc := opts.HTTP
@@ -209,7 +216,7 @@ func New(opts Options) (*Core, error) {
 		opts: opts, iv: iv, log: log, clock: clk, id: id, host: host,
 		api: api, cache: NewCache(clk), pool: worker.New(decision.Cores), meter: newMeter(clk.Now()),
 		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
-		gov: gov, decision: decision, beat: make(chan struct{}, 1), settled: make(chan struct{}, 1), finishCh: make(chan struct{}),
+		gov: gov, decision: decision, needs: needs, beat: make(chan struct{}, 1), settled: make(chan struct{}, 1), finishCh: make(chan struct{}),
 		subs: map[int]chan Event{}, inProgress: map[string]*tracked{}, claimedCh: make(chan struct{}, 1),
 		held: held, answered: make(chan struct{}, 1), failReports: make(chan struct{}, maxFailReports),
 		delivered: otter.Must(&otter.Options[string, struct{}]{
@@ -402,6 +409,9 @@ func (c *Core) backendAnswered() {
 // Unavailable backoff, so contradicting answers cannot make a busy loop.
 func (c *Core) lifecycle(ctx context.Context, ok func()) error {
 	restarts := 0
+	if err := c.bootstrap(ctx); err != nil {
+		return err
+	}
 	for {
 		started := c.clock.Now()
 		id, err := c.identify(ctx, ok)
@@ -503,7 +513,10 @@ const minClaimCheck = time.Second
 // verify answering claimed (polled every ClaimPoll as a fallback). It
 // returns the node's name.
 func (c *Core) claim(ctx context.Context, nodeID, code string, sessErr <-chan error) (string, error) {
-	c.setState(State{Phase: Claiming, NodeID: nodeID, ClaimCode: code})
+	c.mu.Lock()
+	claimURL := c.claimURL
+	c.mu.Unlock()
+	c.setState(State{Phase: Claiming, NodeID: nodeID, ClaimCode: code, ClaimURL: claimURL})
 	var last time.Time
 	for {
 		select {
@@ -607,15 +620,20 @@ func (c *Core) setMaxParallel(n int) {
 	}
 }
 
-// saveNodeID stores the node id in the config file (and this run's config).
+// saveNodeID stores the node id in the config file (and this run's
+// config). A new id is saved with the sentinel, API URL and anon key it
+// belongs to, so the file never pairs an identity with another backend.
 func (c *Core) saveNodeID(id string) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.saved.NodeID == id && c.config.NodeID == id {
-		return nil
-	}
 	saved := c.saved
 	saved.NodeID = id
+	if id != "" {
+		saved.SentinelURL, saved.APIURL, saved.AnonKey = c.config.SentinelURL, c.config.APIURL, c.config.AnonKey
+	}
+	if saved == c.saved && c.config.NodeID == id {
+		return nil
+	}
 	if err := c.saveConfig(saved); err != nil {
 		return err
 	}

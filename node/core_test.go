@@ -148,8 +148,8 @@ func TestCoreEndToEnd(t *testing.T) {
 	if claiming.State.ClaimCode != n.core.Identity().ClaimCode() || claiming.State.NodeID != testNodeID {
 		t.Fatalf("claiming state %+v", claiming.State)
 	}
-	if saved, _ := LoadConfig(n.dir, nil); saved.NodeID != testNodeID || saved.APIURL != DefaultAPIURL {
-		t.Fatalf("saved config %+v (node id saved, overrides not)", saved)
+	if saved, _ := LoadConfig(n.dir, nil); saved.NodeID != testNodeID || saved.APIURL != b.URL() || saved.SentinelURL != b.URL() || saved.AnonKey != testAnonKey {
+		t.Fatalf("saved config %+v (node id saved with the backend it belongs to)", saved)
 	}
 	b.waitSubscribed(t, "realtime:node:"+testNodeID)
 
@@ -212,7 +212,7 @@ func TestCoreReRegistersWhenVerifyNotFound(t *testing.T) {
 	b := newBackend(t)
 	dir := t.TempDir()
 	stale := "11111111-2222-4333-8444-555555555555"
-	if err := SaveConfig(dir, Config{NodeID: stale, APIURL: DefaultAPIURL, SentinelURL: DefaultSentinelURL}); err != nil {
+	if err := SaveConfig(dir, Config{NodeID: stale, APIURL: b.URL(), SentinelURL: b.URL(), AnonKey: testAnonKey}); err != nil {
 		t.Fatal(err)
 	}
 	n := startNode(t, b, dir, nil)
@@ -401,10 +401,15 @@ func TestCoreDrainReleasesUnfinished(t *testing.T) {
 	}
 }
 
+// The project's sentinel publishes no bootstrap: a node of it needs an
+// anon key. Another sentinel's node may learn it there.
 func TestNewRequiresAnonKey(t *testing.T) {
-	_, err := New(Options{ConfigDir: t.TempDir(), Overrides: Overrides{SentinelURL: "http://127.0.0.1:1"}})
+	_, err := New(Options{ConfigDir: t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), "anon") {
 		t.Fatalf("err %v", err)
+	}
+	if _, err := New(Options{ConfigDir: t.TempDir(), Overrides: Overrides{SentinelURL: "http://127.0.0.1:1"}}); err != nil {
+		t.Fatalf("a self-hosted sentinel's node without an anon key: %v", err)
 	}
 	if _, err := New(Options{}); err == nil {
 		t.Fatal("no config dir accepted")
