@@ -106,6 +106,7 @@ func (c *Core) Finish() error {
 	close(c.finishCh)
 	c.log.Info("finishing: no new chunks; the node stops after those it holds", "chunks", c.Stats().ActiveChunks)
 	c.apply()
+	c.heartbeatNow() // the capacity fell to 0 before apply looked
 	return nil
 }
 
@@ -170,10 +171,7 @@ func (c *Core) apply() {
 	}
 	if before != after {
 		c.log.Info("capacity", "chunks", after, "rule", string(d.Rule))
-		select {
-		case c.beat <- struct{}{}:
-		default:
-		}
+		c.heartbeatNow()
 	}
 	if d.Paused() {
 		var ids []string
@@ -184,6 +182,14 @@ func (c *Core) apply() {
 			c.log.Info("paused: handing back the queued chunks", "chunks", len(ids), "rule", string(d.Rule))
 			c.releaseAll(ids)
 		}
+	}
+}
+
+// heartbeatNow makes the run loop send a heartbeat at once.
+func (c *Core) heartbeatNow() {
+	select {
+	case c.beat <- struct{}{}:
+	default:
 	}
 }
 

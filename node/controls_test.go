@@ -100,6 +100,8 @@ func controlNode(t *testing.T, cores int) (*testNode, *backend, *gateSim, string
 		o.sim = sim
 		o.Host = Host{Hostname: "test-host", TotalCores: 8, EnabledCores: 8, Platform: "linux-x86_64"}
 		o.Policy = policy.Overrides{"cores": fmt.Sprint(cores), "pause_on_battery": "false"}
+		// Only the heartbeats a change of capacity sends at once count.
+		o.Intervals.Heartbeat = time.Hour
 	})
 	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
 	n.waitEvent(t, "running", isPhase(Running))
