@@ -27,7 +27,7 @@ func TestDockerfilesBuildLikeReleases(t *testing.T) {
 		binary string
 		want   []string // lines the Dockerfile must hold
 	}{
-		{"node-headless", []string{"USER 65532:65532", `VOLUME ["/data"]`, "    WOWLAB_NO_UPDATE=true", `HEALTHCHECK --interval=60s --timeout=10s --retries=3 CMD ["/node-headless", "version"]`}},
+		{"node-headless", []string{"USER 65532:65532", `VOLUME ["/data"]`, "    WOWLAB_NO_UPDATE=true", `HEALTHCHECK --interval=60s --timeout=10s --start-period=30s --retries=3 CMD ["/node-headless", "ctl", "status"]`}},
 		{"sentinel", []string{"USER 65532:65532", `VOLUME ["/data"]`, "    SENTINEL_DATA_DIR=/data \\"}},
 	} {
 		t.Run(tc.binary, func(t *testing.T) {
