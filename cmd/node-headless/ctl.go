@@ -163,6 +163,22 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 		},
 	}
 
+	checkUpdate := &cobra.Command{
+		Use:   "check-update",
+		Short: "Look for a new release now (installed between chunks when updates are automatic)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return session(cmd, 3*time.Minute, func(ctx context.Context, c *control.Client) error {
+				u, err := c.CheckUpdate(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, updateLine(u))
+				return nil
+			})
+		},
+	}
+
 	var settingsJSON bool
 	settings := &cobra.Command{
 		Use:   "settings",
@@ -267,7 +283,7 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 	logs.Flags().IntVarP(&lines, "lines", "n", 50, "recent lines to print first")
 	logs.Flags().StringVar(&level, "level", "info", "lowest level shown: debug, info, warn or error")
 
-	ctl.AddCommand(status, pause, resume, finish, settings, set, logs)
+	ctl.AddCommand(status, pause, resume, finish, settings, set, logs, checkUpdate)
 	// Of the flags ctl inherits, only --config-dir means anything to it.
 	ctl.SetUsageTemplate(strings.Replace(ctl.UsageTemplate(), "{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}",
 		`{{with .InheritedFlags.Lookup "config-dir"}}      --config-dir string   {{.Usage}}{{end}}`, 1))

@@ -24,6 +24,9 @@ func printStatus(out io.Writer, s control.Status) {
 	fmt.Fprintf(tw, "Node\t%s\n", name)
 	fmt.Fprintf(tw, "State\t%s\n", stateLine(s))
 	fmt.Fprintf(tw, "Version\tnode-headless %s on %s (%s)\n", s.Version, s.Platform, s.Hostname)
+	if s.Update != nil {
+		fmt.Fprintf(tw, "Updates\t%s\n", updateLine(*s.Update))
+	}
 	st := s.Stats
 	fmt.Fprintf(tw, "Cores\t%s; %d of %d workers busy\n", coresLine(s.Policy, st.TotalCores), st.BusyWorkers, st.MaxWorkers)
 	fmt.Fprintf(tw, "Chunks\t%d completed, %d failed, %d held\n", st.CompletedChunks, st.FailedChunks, len(s.Chunks))
@@ -46,6 +49,25 @@ func printStatus(out io.Writer, s control.Status) {
 		fmt.Fprintf(tw, "  %s\t%s%s\n", ef.Rule.Label(), ef.Detail, mark)
 	}
 	tw.Flush()
+}
+
+// updateLine says what the update checker knows.
+func updateLine(u control.UpdateStatus) string {
+	how := "automatic"
+	if !u.Automatic {
+		how = "automatic updates off: " + u.Off
+	}
+	switch {
+	case u.Available != nil && u.Automatic:
+		return fmt.Sprintf("%s available; installed between chunks", u.Available.Version)
+	case u.Available != nil:
+		return fmt.Sprintf("%s available (%s); install it with: node-headless update", u.Available.Version, how)
+	case u.Error != "":
+		return fmt.Sprintf("the last check failed: %s (%s)", u.Error, how)
+	case u.Checked.IsZero():
+		return fmt.Sprintf("not checked yet (%s)", how)
+	}
+	return fmt.Sprintf("up to date, checked %s (%s)", u.Checked.Local().Format("2006-01-02 15:04"), how)
 }
 
 func stateLine(s control.Status) string {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -160,11 +161,24 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctl, err := control.Listen(core, control.Options{
-		Addr: f.controlListen, AllowRemote: f.controlRemote, ConfigDir: f.configDir,
-		Version: version.String(), Logs: ring, Logger: logger.Logger,
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	// An update drains the node as ctl finish does: the chunks it holds
+	// are completed first.
+	updates, err := startUpdates(ctx, &f, core.Config(), logger.Logger, func() {
+		if err := core.Finish(); err != nil && !errors.Is(err, node.ErrFinishing) {
+			logger.Warn("could not drain the node for the update", "err", err)
+		}
 	})
 	if err != nil {
+		return err
+	}
+	ctl, err := control.Listen(core, control.Options{
+		Addr: f.controlListen, AllowRemote: f.controlRemote, ConfigDir: f.configDir,
+		Version: version.String(), Logs: ring, Logger: logger.Logger, Updates: updates.checker,
+	})
+	if err != nil {
+		updates.stop()
 		return err
 	}
 	h := core.Host()
@@ -182,15 +196,6 @@ func run(parent context.Context, f flags, out io.Writer) error {
 		}
 	}()
 
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	// The core runs in its own context so that an update can drain it.
-	coreCtx, drain := context.WithCancel(ctx)
-	defer drain()
-	updates, err := startUpdates(ctx, &f, core.Config(), logger.Logger, drain)
-	if err != nil {
-		return err
-	}
 	sentinelURL := core.Config().SentinelURL
 	events, cancel := core.Subscribe(256)
 	printed := make(chan struct{})
@@ -200,7 +205,7 @@ func run(parent context.Context, f flags, out io.Writer) error {
 			printEvent(out, e, sentinelURL)
 		}
 	}()
-	err = core.Run(coreCtx)
+	err = core.Run(ctx)
 	cancel()
 	<-printed
 	staged := updates.stop()

@@ -193,20 +193,16 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 
 // autoUpdates is the update checker running beside the node. A release it
 // finds while automatic updates are on is staged (downloaded, verified,
-// test-run) while the node keeps working; then the node is drained and
-// run installs it and restarts.
-//
-// Today the drain is the one SIGTERM gives (cancel the core's context:
-// running chunks get --grace, queued ones are handed back). With the
-// volunteer controls (issue 11) it becomes Core.Finish, so that running and
-// queued chunks are completed first, and the control API reports
-// Checker.Status (available version, notes, why automatic updates are off)
-// and triggers Stage/Commit on demand.
+// test-run) while the node keeps working; then the node is drained
+// (Core.Finish: the chunks it holds are completed first) and run installs
+// it and restarts. The control API reports the checker's Status and checks
+// on demand.
 type autoUpdates struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-	mu     sync.Mutex
-	staged *update.Staged
+	checker *update.Checker
+	cancel  context.CancelFunc
+	done    chan struct{}
+	mu      sync.Mutex
+	staged  *update.Staged
 }
 
 func startUpdates(ctx context.Context, f *flags, cfg node.Config, log *slog.Logger, drain func()) (*autoUpdates, error) {
@@ -237,6 +233,7 @@ func startUpdates(ctx context.Context, f *flags, cfg node.Config, log *slog.Logg
 		drain()
 		return nil
 	}}
+	a.checker = c
 	go func() {
 		defer close(a.done)
 		_ = c.Run(ctx)

@@ -58,6 +58,9 @@ type Options struct {
 	// HTTP is the client that checks for a node already running; nil:
 	// one with a 2 s timeout.
 	HTTP *http.Client
+	// Updates is the node's self-update, shown in the status and checked
+	// on demand; nil: the node does not update itself.
+	Updates Updates
 }
 
 // Route is an endpoint a front end adds to the API.
@@ -246,6 +249,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/pause", s.auth(s.postPause)},
 		{"POST", "/api/v1/resume", s.auth(s.postResume)},
 		{"POST", "/api/v1/finish", s.auth(s.postFinish)},
+		{"POST", "/api/v1/update/check", s.auth(s.postUpdateCheck)},
 		{"GET", "/api/v1/settings", s.auth(s.getSettings)},
 		{"PATCH", "/api/v1/settings", s.auth(s.patchSettings)},
 		{"GET", "/api/v1/logs", s.auth(s.getLogs)},
@@ -362,7 +366,13 @@ func readJSON(w http.ResponseWriter, r *http.Request, v any) bool {
 	return true
 }
 
-func (s *Server) status() Status { return statusOf(s.node, s.opts.Version, s.clock.Now()) }
+func (s *Server) status() Status {
+	st := statusOf(s.node, s.opts.Version, s.clock.Now())
+	if s.opts.Updates != nil {
+		st.Update = updateStatusOf(s.opts.Updates.Status())
+	}
+	return st
+}
 
 func (s *Server) getStatus(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, s.status())

@@ -75,6 +75,7 @@ var endpoints = []struct{ method, path, body string }{
 	{"GET", "/api/v1/session", ""},
 	{"DELETE", "/api/v1/session", ""},
 	{"POST", "/api/v1/session/link", ""},
+	{"POST", "/api/v1/update/check", ""},
 	{"GET", "/metrics", ""},
 }
 

@@ -27,6 +27,7 @@ type Status struct {
 	Stats          node.Stats      `json:"stats"`
 	Chunks         []Chunk         `json:"chunks"`
 	Policy         policy.Decision `json:"policy"`
+	Update         *UpdateStatus   `json:"update,omitempty"` // absent: the node does not update itself
 	Time           time.Time       `json:"time"`
 }
 

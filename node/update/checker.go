@@ -49,17 +49,30 @@ type Checker struct {
 	Found  func(context.Context, Release) error
 	Logger *slog.Logger
 
+	checking sync.Mutex // one check at a time
+
 	mu     sync.Mutex
 	status Status
 	found  string // version last handed to Found
 }
 
+func (c *Checker) clock() clock.Clock {
+	if c.Clock == nil {
+		return clock.System{}
+	}
+	return c.Clock
+}
+
+// CheckNow checks at once, between the scheduled checks (a user asked), and
+// returns the status after it; a release found is handled as at any check.
+func (c *Checker) CheckNow(ctx context.Context) Status {
+	c.check(ctx, c.clock())
+	return c.Status()
+}
+
 // Run checks until ctx is done and returns nil then.
 func (c *Checker) Run(ctx context.Context) error {
-	clk := c.Clock
-	if clk == nil {
-		clk = clock.System{}
-	}
+	clk := c.clock()
 	interval, jitter := c.Interval, c.Jitter
 	if interval <= 0 {
 		interval = DefaultInterval
@@ -121,6 +134,8 @@ func (c *Checker) off() string {
 }
 
 func (c *Checker) check(ctx context.Context, clk clock.Clock) {
+	c.checking.Lock()
+	defer c.checking.Unlock()
 	log := c.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)

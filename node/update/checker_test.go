@@ -161,3 +161,38 @@ func writeHold(t *testing.T, binary, version string) {
 		t.Fatal(err)
 	}
 }
+
+// CheckNow checks between the scheduled checks, reports what it found and
+// hands a new release over once, however often it is asked.
+func TestCheckerCheckNow(t *testing.T) {
+	f := newFixture(t)
+	u := f.updater(t, installed(t, "v1.0.0"), "v1.0.0", nil)
+	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	found := make(chan update.Release, 4)
+	c := &update.Checker{Updater: u, Clock: clk, Found: func(_ context.Context, r update.Release) error { found <- r; return nil }}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- c.Run(ctx) }()
+	defer func() {
+		cancel()
+		<-done
+	}()
+	waitBlocked(t, clk)
+	if s := c.CheckNow(ctx); s.Available != nil || s.Err != "" {
+		t.Fatalf("CheckNow before a release: %+v", s)
+	}
+	f.publish(t, "v1.1.0", false, f.key, f.good("v1.1.0"))
+	for range 2 {
+		if s := c.CheckNow(ctx); s.Available == nil || s.Available.Version != "v1.1.0" {
+			t.Fatalf("CheckNow after the release: %+v", s)
+		}
+	}
+	if r := <-found; r.Version != "v1.1.0" {
+		t.Fatalf("Found %s", r.Version)
+	}
+	select {
+	case r := <-found:
+		t.Fatalf("Found %s twice", r.Version)
+	default:
+	}
+}
