@@ -59,13 +59,14 @@ func TestUsageErrors(t *testing.T) {
 }
 
 // TestRunWithoutAnonKeyFails runs the real command with directories from the
-// environment and checks it stops with a clear error, writing only there.
+// environment and checks it stops with a clear error, writing only there:
+// the project's sentinel publishes no bootstrap to learn the key from.
 func TestRunWithoutAnonKeyFails(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	code := cli.Run(newRoot(&out, env(map[string]string{
 		"WOWLAB_NODE_CONFIG_DIR": filepath.Join(dir, "cfg"), "WOWLAB_NODE_LOG_DIR": filepath.Join(dir, "logs"),
-		"WOWLAB_SENTINEL_URL": "http://127.0.0.1:1", "WOWLAB_NODE_PRIORITY": "normal",
+		"WOWLAB_NODE_PRIORITY": "normal",
 	})), []string{"run"}, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "anon key") {
 		t.Fatalf("code %d err %q", code, errOut.String())
@@ -107,5 +108,37 @@ func TestRunStopsOnCancel(t *testing.T) {
 	logs, _ := filepath.Glob(filepath.Join(dir, "logs", "node-*.log"))
 	if len(logs) != 1 {
 		t.Fatalf("log files %v", logs)
+	}
+}
+
+// The claim message names where to enter the code.
+func TestClaimHint(t *testing.T) {
+	for _, tc := range []struct {
+		st       node.State
+		sentinel string
+		want     string
+	}{
+		{node.State{ClaimCode: "ABCDEF", ClaimURL: "https://s.example/claim"}, "https://s.example", "Open https://s.example/claim?code=ABCDEF to link"},
+		{node.State{ClaimCode: "ABCDEF"}, node.DefaultSentinelURL, "Open the WoWLab portal"},
+		{node.State{ClaimCode: "ABCDEF"}, node.DefaultSentinelURL + "/", "Open the WoWLab portal"},
+		{node.State{ClaimCode: "ABCDEF"}, "http://10.0.0.5:8080", "sentinel nodes claim ABCDEF --user"},
+	} {
+		if got := claimHint(tc.st, tc.sentinel); !strings.Contains(got, tc.want) {
+			t.Errorf("claimHint(%+v, %s) = %q, want it to hold %q", tc.st, tc.sentinel, got, tc.want)
+		}
+	}
+}
+
+// A control API address beyond loopback is refused without
+// --control-allow-remote, before the node starts.
+func TestRunRefusesRemoteControlAddress(t *testing.T) {
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := cli.Run(newRoot(&out, env(map[string]string{
+		"WOWLAB_NODE_CONFIG_DIR": filepath.Join(dir, "cfg"), "WOWLAB_NODE_LOG_DIR": filepath.Join(dir, "logs"),
+		"WOWLAB_NODE_PRIORITY": "normal", "WOWLAB_ANON_KEY": "key",
+	})), []string{"run", "--control-listen", "0.0.0.0:0"}, &errOut)
+	if code != 1 || !strings.Contains(errOut.String(), "not a loopback address") {
+		t.Fatalf("code %d err %q", code, errOut.String())
 	}
 }
