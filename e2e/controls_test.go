@@ -76,7 +76,7 @@ var assignedLine = regexp.MustCompile(`chunk \S+: assigned`)
 // resume, cores 1 and 2 (the pool and the sentinel's capacity follow),
 // finish (the node exits 0 after its last chunk, nothing lost or counted
 // twice). The other node is started with only --sentinel-url.
-func TestControls(t *testing.T) {
+func TestVolunteerControls(t *testing.T) {
 	c := newCluster(t, clusterOptions{})
 	conn, err := pgx.Connect(ctx(t), c.dbURL)
 	if err != nil {
