@@ -174,7 +174,7 @@ WoWLab dev cluster
   logs       %[8]s
 
 Point another node at it (its own config directory), then claim it with the code it prints:
-  node-headless --sentinel-url %[1]s --api-url %[1]s --anon-key %[5]s --config-dir ./my-node
+  node-headless --sentinel-url %[1]s --config-dir ./my-node
   sentinel nodes claim CODE --user %[3]s --data-dir %[7]s
 
 Submit a job and wait for its result:
