@@ -121,7 +121,7 @@ func TestVolunteerControls(t *testing.T) {
 	}
 
 	// Resume: a works again.
-	cfg2 := writeConfig(t, c.dir, 3600, nil)
+	cfg2 := writeConfig(t, c.dir, 2400, nil)
 	const n2 = 16_000
 	c.ctl("a", "resume")
 	waitFor(t, "the sentinel to see node a resumed", 10*time.Second, func() bool { return c.nodeCapacity(conn, aID) == 2 })

@@ -74,11 +74,11 @@ func buildRelease(t *testing.T, version string, key minisign.PrivateKey, p updat
 	return out
 }
 
-// TestSelfUpdateMidJob is issue 13's acceptance as far as the node can
-// drain today (as on SIGTERM: running chunks get their grace, queued ones
-// are handed back): a release-built node 1.0.0 working on a job finds
-// 1.1.0 in a local feed, installs it, restarts in place as 1.1.0 with the
-// same identity, and the job completes with the local engine's result.
+// TestSelfUpdateMidJob is issue 13's acceptance: a release-built node
+// 1.0.0 working on a job finds 1.1.0 in a local feed, drains as ctl finish
+// does (its running and queued chunks are completed first), installs it,
+// restarts in place as 1.1.0 with the same identity, and the job completes
+// with the local engine's result.
 // Then a bad 1.2.0 in each way is refused (or not offered) while the node
 // keeps running 1.1.0, and update --rollback brings 1.0.0 back.
 func TestSelfUpdateMidJob(t *testing.T) {
@@ -134,8 +134,12 @@ func TestSelfUpdateMidJob(t *testing.T) {
 	feed.dir = v110
 	feed.mu.Unlock()
 	n.waitOutput(t, regexp.MustCompile(`updated from v1\.0\.0 to v1\.1\.0; restarting`), 2*time.Minute)
+	if before, _, _ := strings.Cut(n.out.String(), "restarting"); !strings.Contains(before, "finished: every chunk is done") {
+		t.Fatal("the node did not finish its chunks before the update")
+	}
 	n.waitOutput(t, regexp.MustCompile(`node-headless v1\.1\.0 on `), time.Minute)
-	j := c.waitJob(id, 3*time.Minute)
+	// 100 hour-long chunks on two workers take minutes on a busy machine.
+	j := c.waitJob(id, 6*time.Minute)
 	checkEqualsLocal(t, j, localResult(t, cfg, iterations), 100)
 	_, restarted, _ := strings.Cut(n.out.String(), "restarting")
 	if !regexp.MustCompile(`chunk \S+: completed`).MatchString(restarted) {
