@@ -24,6 +24,7 @@ import (
 
 	"wowlab/internal/browsertest"
 	"wowlab/node"
+	"wowlab/node/policy"
 	"wowlab/sentinel"
 	"wowlab/sentinel/server"
 	"wowlab/sentinel/store/sqlite"
@@ -101,7 +102,7 @@ func (c *cluster) startNode(t *testing.T) string {
 	core, err := node.New(node.Options{
 		ConfigDir: t.TempDir(),
 		Overrides: node.Overrides{APIURL: c.url, SentinelURL: c.url, AnonKey: c.anon},
-		Cores:     1,
+		Policy:    policy.Overrides{"cores": "1"},
 		Version:   "browser-test",
 		Logger:    slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
 	})
