@@ -265,3 +265,12 @@ func (c *Core) awaitFinish(ctx context.Context, stop context.CancelFunc) {
 	c.log.Info("finished: every chunk is done")
 	stop()
 }
+
+// RetryNow ends a wait in Unavailable: the next attempt to reach the
+// sentinel starts at once. Elsewhere it does nothing.
+func (c *Core) RetryNow() {
+	select {
+	case c.retry <- struct{}{}:
+	default:
+	}
+}

@@ -116,6 +116,7 @@ type Core struct {
 	stopping    context.Context                // ends when the drain stops result deliveries
 	stopDeliver context.CancelFunc
 	answered    chan struct{} // signalled when the sentinel answers a delivery
+	retry       chan struct{} // signalled by RetryNow
 	failReports chan struct{} // slots of failure reports of unusable assignments
 	warnings    struct{ unusable, overloaded warnLimit }
 
@@ -218,7 +219,7 @@ func New(opts Options) (*Core, error) {
 		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
 		gov: gov, decision: decision, needs: needs, beat: make(chan struct{}, 1), settled: make(chan struct{}, 1), finishCh: make(chan struct{}),
 		subs: map[int]chan Event{}, inProgress: map[string]*tracked{}, claimedCh: make(chan struct{}, 1),
-		held: held, answered: make(chan struct{}, 1), failReports: make(chan struct{}, maxFailReports),
+		held: held, answered: make(chan struct{}, 1), retry: make(chan struct{}, 1), failReports: make(chan struct{}, maxFailReports),
 		delivered: otter.Must(&otter.Options[string, struct{}]{
 			MaximumSize:      100_000,
 			ExpiryCalculator: otter.ExpiryWriting[string, struct{}](recentlyDelivered),
@@ -377,16 +378,22 @@ func (c *Core) Run(parent context.Context) error {
 		attempt++
 		c.log.Warn("backend unavailable", "err", err, "retry_in", delay)
 		c.emit(Event{Kind: Error, Err: err})
-		c.setState(State{Phase: Unavailable, NodeID: c.Config().NodeID, RetryIn: delay, Err: err.Error()})
-		select {
-		case <-c.answered: // an answer from before the failure proves nothing
-		default:
+		for _, stale := range []chan struct{}{c.answered, c.retry} {
+			select {
+			case <-stale: // from before the failure: it proves nothing
+			default:
+			}
 		}
+		// Entered after the drain: a RetryNow seen to follow this state
+		// is not taken for a stale one.
+		c.setState(State{Phase: Unavailable, NodeID: c.Config().NodeID, RetryIn: delay, Err: err.Error()})
 		select {
 		case <-ctx.Done():
 		case <-c.clock.After(delay):
 		case <-c.answered:
 			c.log.Info("the sentinel answers again; retrying now")
+		case <-c.retry:
+			c.log.Info("retrying now, as asked")
 		}
 	}
 	return nil

@@ -254,6 +254,18 @@ func TestCoreUnavailableBacksOff(t *testing.T) {
 	n.waitEvent(t, "claiming after recovery", isPhase(Claiming))
 }
 
+// RetryNow ends an hour-long wait for the sentinel at once.
+func TestCoreRetryNow(t *testing.T) {
+	b := newBackend(t)
+	b.set(func(b *backend) { b.failStatus[protocol.PathRegister] = []int{500} })
+	n := startNode(t, b, "", func(o *Options) {
+		o.Intervals.UnavailableStart, o.Intervals.UnavailableMax = time.Hour, time.Hour
+	})
+	n.waitEvent(t, "unavailable", isPhase(Unavailable))
+	n.core.RetryNow()
+	n.waitEvent(t, "claiming after the retry", isPhase(Claiming))
+}
+
 func TestCoreUnavailableResetsAfterSuccess(t *testing.T) {
 	b := newBackend(t)
 	b.set(func(b *backend) { b.claimed = true; b.failStatus[protocol.PathRegister] = []int{500, 500} })

@@ -139,6 +139,12 @@ func (c *Client) Resume(ctx context.Context) (Status, error) {
 	return s, c.do(ctx, http.MethodPost, "/api/v1/resume", nil, &s)
 }
 
+// RetryNow makes a node waiting for the sentinel try again at once.
+func (c *Client) RetryNow(ctx context.Context) (Status, error) {
+	var s Status
+	return s, c.do(ctx, http.MethodPost, "/api/v1/retry", nil, &s)
+}
+
 // Finish makes the node finish its chunks and stop.
 func (c *Client) Finish(ctx context.Context) (Status, error) {
 	var s Status

@@ -41,6 +41,8 @@ type Node interface {
 	Resume() error
 	// Finish takes no new chunks, finishes those it holds, then stops.
 	Finish() error
+	// RetryNow ends a wait for the sentinel: it is tried again at once.
+	RetryNow()
 	// UpdateSettings validates, saves and applies changed settings; an
 	// invalid one is a *policy.KeyError.
 	UpdateSettings(policy.Overrides) error

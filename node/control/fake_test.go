@@ -99,6 +99,8 @@ func (f *fakeNode) Resume() error {
 	return nil
 }
 
+func (f *fakeNode) RetryNow() { f.record("retry") }
+
 func (f *fakeNode) Finish() error {
 	f.record("finish")
 	f.mu.Lock()

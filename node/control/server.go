@@ -249,6 +249,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/pause", s.auth(s.postPause)},
 		{"POST", "/api/v1/resume", s.auth(s.postResume)},
 		{"POST", "/api/v1/finish", s.auth(s.postFinish)},
+		{"POST", "/api/v1/retry", s.auth(s.postRetry)},
 		{"POST", "/api/v1/update/check", s.auth(s.postUpdateCheck)},
 		{"GET", "/api/v1/settings", s.auth(s.getSettings)},
 		{"PATCH", "/api/v1/settings", s.auth(s.patchSettings)},
@@ -395,6 +396,12 @@ func (s *Server) postPause(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postResume(w http.ResponseWriter, r *http.Request) {
 	if readJSON(w, r, &struct{}{}) {
 		s.act(w, "resume", s.node.Resume)
+	}
+}
+
+func (s *Server) postRetry(w http.ResponseWriter, r *http.Request) {
+	if readJSON(w, r, &struct{}{}) {
+		s.act(w, "retry", func() error { s.node.RetryNow(); return nil })
 	}
 }
 

@@ -20,6 +20,7 @@ type Status struct {
 	NodeID         string          `json:"nodeId,omitempty"`
 	Name           string          `json:"name,omitempty"`
 	ClaimCode      string          `json:"claimCode,omitempty"` // while waiting to be claimed
+	ClaimURL       string          `json:"claimUrl,omitempty"`  // the sentinel's claim page for the code, when it has one
 	Version        string          `json:"version"`
 	Hostname       string          `json:"hostname"`
 	Platform       string          `json:"platform"`
@@ -45,7 +46,7 @@ type Chunk struct {
 func statusOf(n Node, version string, now time.Time) Status {
 	st, h, pol := n.State(), n.Host(), n.Policy()
 	s := Status{
-		State: st.Phase.String(), NodeID: st.NodeID, Name: st.Name, ClaimCode: st.ClaimCode, Error: st.Err,
+		State: st.Phase.String(), NodeID: st.NodeID, Name: st.Name, ClaimCode: st.ClaimCode, ClaimURL: st.ClaimURL, Error: st.Err,
 		RetryInSeconds: st.RetryIn.Seconds(), Version: version, Hostname: h.Hostname, Platform: h.Platform,
 		Connection: n.Connection().String(), Stats: n.Stats(), Chunks: []Chunk{}, Policy: pol.Decision, Time: now,
 	}
