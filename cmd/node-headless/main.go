@@ -6,8 +6,9 @@ import (
 	"os"
 
 	"wowlab/internal/cli"
+	"wowlab/internal/nodecmd"
 )
 
 func main() {
-	cli.Main(newRoot(os.Stdout, os.LookupEnv))
+	cli.Main(nodecmd.NewRoot(nodecmd.Headless(), os.Stdout, os.LookupEnv))
 }

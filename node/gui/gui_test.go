@@ -87,6 +87,8 @@ func (f *fakeNode) Pause(now bool) error {
 	return nil
 }
 func (f *fakeNode) Resume() error { f.record("resume"); f.gov.Resume(); return nil }
+func (f *fakeNode) RetryNow()     { f.record("retry") }
+
 func (f *fakeNode) Finish() error { f.record("finish"); return nil }
 func (f *fakeNode) UpdateSettings(o policy.Overrides) error {
 	f.record("settings")

@@ -265,7 +265,7 @@ function renderChunks(chunks) {
 }
 
 function renderControls(box, st) {
-  const paused = st.state === "paused" || st.reason === "user";
+  const paused = st.reason === "user";
   const stopping = st.state === "finishing" || st.state === "finished";
   const want = [];
   if (paused) want.push(["Resume", "resume", "primary"]);
@@ -458,18 +458,35 @@ function renderFacts(st) {
 function renderUpdate(st) {
   const u = st.update;
   const text = $("update-text");
+  $("update-check").hidden = !u;
   if (!u) {
-    text.textContent = "Update information is not available from this node.";
+    text.textContent = "This node does not update itself.";
     return;
   }
-  const parts = [];
-  if (u.off) parts.push("Automatic updates are off: " + u.off);
-  else parts.push("Automatic updates are on.");
-  if (u.lastCheck) parts.push("Last checked " + new Date(u.lastCheck).toLocaleString() + ".");
-  if (u.latest) parts.push("Latest release: " + u.latest + ".");
-  if (u.error) parts.push("Last check failed: " + u.error);
+  const parts = ["Version " + u.version + "."];
+  if (u.available) {
+    parts.push(u.available.version + " is available" + (u.automatic ? " and is installed between chunks." : "."));
+  } else if (u.checked) {
+    parts.push("Up to date, checked " + new Date(u.checked).toLocaleString() + ".");
+  } else {
+    parts.push("Not checked yet.");
+  }
+  parts.push(u.automatic ? "Automatic updates are on." : "Automatic updates are off: " + (u.off || "by setting") + ".");
+  if (u.error) parts.push("The last check failed: " + u.error);
   text.textContent = parts.join(" ");
 }
+
+$("update-check").addEventListener("click", async () => {
+  const b = $("update-check");
+  b.disabled = true;
+  try {
+    await call("POST", "/api/v1/update/check", {});
+    await poll();
+  } catch (e) {
+    $("update-text").textContent = e.message;
+  }
+  b.disabled = false;
+});
 
 async function loadSettings() {
   if (!api.signedIn) return;

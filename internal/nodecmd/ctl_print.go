@@ -1,4 +1,4 @@
-package main
+package nodecmd
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 )
 
 // printStatus writes the status for people.
-func printStatus(out io.Writer, s control.Status) {
+func printStatus(out io.Writer, prog string, s control.Status) {
 	tw := tabwriter.NewWriter(out, 0, 0, 2, ' ', 0)
 	name := s.Name
 	if name == "" {
@@ -23,9 +23,9 @@ func printStatus(out io.Writer, s control.Status) {
 	}
 	fmt.Fprintf(tw, "Node\t%s\n", name)
 	fmt.Fprintf(tw, "State\t%s\n", stateLine(s))
-	fmt.Fprintf(tw, "Version\tnode-headless %s on %s (%s)\n", s.Version, s.Platform, s.Hostname)
+	fmt.Fprintf(tw, "Version\t%s on %s (%s)\n", s.Version, s.Platform, s.Hostname)
 	if s.Update != nil {
-		fmt.Fprintf(tw, "Updates\t%s\n", updateLine(*s.Update))
+		fmt.Fprintf(tw, "Updates\t%s\n", updateLine(prog, *s.Update))
 	}
 	st := s.Stats
 	fmt.Fprintf(tw, "Cores\t%s; %d of %d workers busy\n", coresLine(s.Policy, st.TotalCores), st.BusyWorkers, st.MaxWorkers)
@@ -52,7 +52,7 @@ func printStatus(out io.Writer, s control.Status) {
 }
 
 // updateLine says what the update checker knows.
-func updateLine(u control.UpdateStatus) string {
+func updateLine(prog string, u control.UpdateStatus) string {
 	how := "automatic"
 	if !u.Automatic {
 		how = "automatic updates off: " + u.Off
@@ -61,7 +61,7 @@ func updateLine(u control.UpdateStatus) string {
 	case u.Available != nil && u.Automatic:
 		return fmt.Sprintf("%s available; installed between chunks", u.Available.Version)
 	case u.Available != nil:
-		return fmt.Sprintf("%s available (%s); install it with: node-headless update", u.Available.Version, how)
+		return fmt.Sprintf("%s available (%s); install it with: %s update", u.Available.Version, how, prog)
 	case u.Error != "":
 		return fmt.Sprintf("the last check failed: %s (%s)", u.Error, how)
 	case u.Checked.IsZero():
@@ -133,7 +133,7 @@ func plural(n int, word string) string {
 }
 
 // printSettings writes the settings as config.ini holds them.
-func printSettings(out io.Writer, s control.Settings) {
+func printSettings(out io.Writer, prog string, s control.Settings) {
 	over := map[string]bool{}
 	for _, k := range s.Overridden {
 		over[k] = true
@@ -147,7 +147,7 @@ func printSettings(out io.Writer, s control.Settings) {
 		fmt.Fprintf(tw, "%s\t= %s%s\n", k.Name, displayValue(s.Settings, k.Name), note)
 	}
 	tw.Flush()
-	fmt.Fprintln(out, "\nChange one with: node-headless ctl set NAME VALUE (node-headless ctl set --help lists them)")
+	fmt.Fprintf(out, "\nChange one with: %[1]s ctl set NAME VALUE (%[1]s ctl set --help lists them)\n", prog)
 }
 
 // displayValue is a setting's value as config.ini holds it, but an empty

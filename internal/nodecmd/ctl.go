@@ -1,4 +1,4 @@
-package main
+package nodecmd
 
 import (
 	"context"
@@ -32,7 +32,7 @@ const (
 
 // newCtl returns the ctl command: it drives the node running with the
 // same config directory through its control API.
-func newCtl(configDir *string, out io.Writer) *cobra.Command {
+func newCtl(prog string, configDir *string, out io.Writer) *cobra.Command {
 	ctl := &cobra.Command{
 		Use:   "ctl",
 		Short: "Control the running node: status, pause, resume, finish, settings, logs",
@@ -68,13 +68,13 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 		stderr := cmd.ErrOrStderr()
 		switch {
 		case errors.Is(err, control.ErrNotRunning):
-			fmt.Fprintf(stderr, "node-headless ctl: no node is running with config directory %s\n"+
-				"Start one with: node-headless --config-dir %s\n", dir, dir)
+			fmt.Fprintf(stderr, "%[1]s ctl: no node is running with config directory %[2]s\n"+
+				"Start one with: %[1]s --config-dir %[2]s\n", prog, dir)
 			return &cli.ExitError{Code: exitNotRunning}
 		case errors.Is(err, control.ErrUnauthorized):
-			fmt.Fprintf(stderr, "node-headless ctl: the node refused the API key (%v)\n"+
+			fmt.Fprintf(stderr, "%s ctl: the node refused the API key (%v)\n"+
 				"The key is %s in %s; a node started since may have replaced it. Restart the node, or use its --config-dir.\n",
-				err, control.KeyFile, dir)
+				prog, err, control.KeyFile, dir)
 			return &cli.ExitError{Code: exitUnauthorized}
 		}
 		return err
@@ -99,7 +99,7 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 				if asJSON {
 					return jsonOut(s)
 				}
-				printStatus(out, s)
+				printStatus(out, prog, s)
 				return nil
 			})
 		},
@@ -123,7 +123,7 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 					fmt.Fprintln(out, "Paused. Running chunks finish first; queued ones were handed back.")
 				}
 				printPolicyLine(out, s.Policy)
-				fmt.Fprintln(out, "Resume with: node-headless ctl resume")
+				fmt.Fprintf(out, "Resume with: %s ctl resume\n", prog)
 				return nil
 			})
 		},
@@ -173,7 +173,7 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				fmt.Fprintln(out, updateLine(u))
+				fmt.Fprintln(out, updateLine(prog, u))
 				return nil
 			})
 		},
@@ -193,7 +193,7 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 				if settingsJSON {
 					return jsonOut(s)
 				}
-				printSettings(out, s)
+				printSettings(out, prog, s)
 				return nil
 			})
 		},
@@ -204,10 +204,10 @@ func newCtl(configDir *string, out io.Writer) *cobra.Command {
 		Use:   "set NAME VALUE [NAME VALUE...]",
 		Short: "Change settings: applied at once and saved to config.ini",
 		Long:  "set changes settings of the running node; it applies them at once and saves them to config.ini.\n\nSettings:\n" + settingsHelp(),
-		Example: "  node-headless ctl set cores 4\n" +
-			"  node-headless ctl set idle_minutes 5 cores_in_use 1\n" +
-			"  node-headless ctl set schedule \"mon-fri 18:00-08:00, sat-sun all day\"\n" +
-			"  node-headless ctl set schedule always",
+		Example: "  " + prog + " ctl set cores 4\n" +
+			"  " + prog + " ctl set idle_minutes 5 cores_in_use 1\n" +
+			"  " + prog + " ctl set schedule \"mon-fri 18:00-08:00, sat-sun all day\"\n" +
+			"  " + prog + " ctl set schedule always",
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) == 0 || len(args)%2 != 0 {
 				return cli.Usagef("give pairs of NAME VALUE, such as: set cores 4")

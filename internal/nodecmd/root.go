@@ -1,4 +1,4 @@
-package main
+package nodecmd
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,6 +27,7 @@ import (
 
 // flags are the settings of the run command.
 type flags struct {
+	app         App
 	configDir   string
 	logDir      string
 	apiURL      string
@@ -50,18 +52,15 @@ func (f *flags) resolvedConfigDir() (string, error) {
 	return node.DefaultConfigDir()
 }
 
-// newRoot builds the command tree; out receives what the node prints for
-// people (claim code, state changes, chunks).
-func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
-	f := flags{policy: policy.Overrides{}}
+// NewRoot builds the command tree of app; out receives what the node
+// prints for people (claim code, state changes, chunks).
+func NewRoot(app App, out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Command {
+	f := flags{app: app, policy: policy.Overrides{}}
 	root := &cobra.Command{
-		Use:   "node-headless",
-		Short: "Run a WoWLab simulation node without a user interface",
-		Long: "node-headless runs a WoWLab simulation node: it registers with the sentinel, shows a claim\n" +
-			"code to link it to your account, then simulates the chunks it is assigned on the enabled cores.\n" +
-			"Stop it with Ctrl-C (SIGINT) or SIGTERM: running chunks get a grace period to finish, the rest\n" +
-			"is handed back.",
-		Args: cobra.NoArgs,
+		Use:   app.Name,
+		Short: app.Short,
+		Long:  app.Long,
+		Args:  cobra.NoArgs,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error {
 			return cli.ApplyEnv(cmd.Flags(), lookupEnv)
 		},
@@ -76,17 +75,20 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 	fs.StringVar(&f.logFormat, "log-format", "text", "console log format: text or json")
 	fs.DurationVar(&f.grace, "grace", 30*time.Second, "time running chunks get to finish at shutdown")
 	fs.StringVar(&f.priority, "priority", "idle", "CPU priority: idle (simulate only when nothing else wants the CPU), low or normal")
-	fs.StringVar(&f.controlListen, "control-listen", control.DefaultAddr, "address of the local control API that ctl uses (port 0: a free one, written to control.url)")
-	fs.BoolVar(&f.controlRemote, "control-allow-remote", false, "allow a --control-listen address that is not loopback (the API is then reachable from the network, with the key)")
+	fs.StringVar(&f.controlListen, app.controlFlag(), app.ControlAddr, "address of the local control API that ctl uses (port 0: a free one, written to control.url)")
+	fs.BoolVar(&f.controlRemote, "control-allow-remote", false, "allow a --"+app.controlFlag()+" address that is not loopback (the API is then reachable from the network, with the key)")
 	for name, env := range map[string]string{
 		"config-dir": "WOWLAB_NODE_CONFIG_DIR", "log-dir": "WOWLAB_NODE_LOG_DIR", "api-url": "WOWLAB_API_URL",
 		"sentinel-url": "WOWLAB_SENTINEL_URL", "anon-key": "WOWLAB_ANON_KEY", "priority": "WOWLAB_NODE_PRIORITY",
-		"control-listen": "WOWLAB_NODE_CONTROL_LISTEN", "control-allow-remote": "WOWLAB_NODE_CONTROL_ALLOW_REMOTE",
+		app.controlFlag(): "WOWLAB_NODE_CONTROL_LISTEN", "control-allow-remote": "WOWLAB_NODE_CONTROL_ALLOW_REMOTE",
 	} {
 		cli.BindEnv(fs, name, env)
 	}
 	addPolicyFlags(fs, f.policy)
 	f.update.register(fs)
+	if app.Front != nil {
+		app.Front.Flags(fs)
+	}
 
 	runCmd := &cobra.Command{
 		Use:   "run",
@@ -95,7 +97,10 @@ func newRoot(out io.Writer, lookupEnv func(string) (string, bool)) *cobra.Comman
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runNode(cmd.Context(), f, out) },
 	}
 	root.SetOut(out)
-	root.AddCommand(runCmd, cli.VersionCommand(binaryName), newCtl(&f.configDir, out), newUpdateCmd(&f, out), newServiceCmd(&f, out))
+	root.AddCommand(runCmd, cli.VersionCommand(app.Name), newCtl(app.Name, &f.configDir, out), newUpdateCmd(&f, out))
+	if app.Service {
+		root.AddCommand(newServiceCmd(&f, out))
+	}
 	return root
 }
 
@@ -163,9 +168,16 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	}
 	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The front (node-gui's dashboard and tray) stays up until the program
+	// ends; an update ends it without a signal.
+	frontCtx, endFront := context.WithCancel(ctx)
+	defer endFront()
 	// An update drains the node as ctl finish does: the chunks it holds
 	// are completed first.
+	updating := make(chan struct{})
+	var updateOnce sync.Once
 	updates, err := startUpdates(ctx, &f, core.Config(), logger.Logger, func() {
+		updateOnce.Do(func() { close(updating) })
 		if err := core.Finish(); err != nil && !errors.Is(err, node.ErrFinishing) {
 			logger.Warn("could not drain the node for the update", "err", err)
 		}
@@ -173,28 +185,41 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	ctl, err := control.Listen(core, control.Options{
+	opts := control.Options{
 		Addr: f.controlListen, AllowRemote: f.controlRemote, ConfigDir: f.configDir,
 		Version: version.String(), Logs: ring, Logger: logger.Logger, Updates: updates.checker,
-	})
+	}
+	if front := f.app.Front; front != nil {
+		front.Control(&opts, core, Dirs{Config: f.configDir, Log: f.logDir, Priority: prio.String()})
+	}
+	ctl, err := control.Listen(core, opts)
 	if err != nil {
 		updates.stop()
+		var running *control.AlreadyRunningError
+		if front := f.app.Front; front != nil && errors.As(err, &running) {
+			c, derr := control.Dial(f.configDir, nil)
+			if derr != nil {
+				return err
+			}
+			return front.AlreadyRunning(ctx, c, out)
+		}
 		return err
 	}
 	h := core.Host()
-	fmt.Fprintf(out, "node-headless %s on %s: %d of %d cores enabled, %s priority, config in %s\n",
-		version.String(), h.Platform, h.EnabledCores, h.TotalCores, prio, f.configDir)
-	fmt.Fprintf(out, "control API on %s: node-headless ctl status --config-dir %s\n", ctl.URL(), f.configDir)
+	fmt.Fprintf(out, "%s %s on %s: %d of %d cores enabled, %s priority, config in %s\n",
+		f.app.Name, version.String(), h.Platform, h.EnabledCores, h.TotalCores, prio, f.configDir)
+	fmt.Fprintf(out, "control API on %s: %s ctl status --config-dir %s\n", ctl.URL(), f.app.Name, f.configDir)
 	// The API outlives the core's drain, so ctl can watch it finish.
 	ctlCtx, stopCtl := context.WithCancel(context.Background())
 	ctlDone := make(chan error, 1)
 	go func() { ctlDone <- ctl.Serve(ctlCtx) }()
-	defer func() {
+	closeCtl := sync.OnceFunc(func() {
 		stopCtl()
 		if err := <-ctlDone; err != nil {
 			logger.Warn("control API", "err", err)
 		}
-	}()
+	})
+	defer closeCtl()
 
 	sentinelURL := core.Config().SentinelURL
 	events, cancel := core.Subscribe(256)
@@ -205,7 +230,27 @@ func run(parent context.Context, f flags, out io.Writer) error {
 			printEvent(out, e, sentinelURL)
 		}
 	}()
-	err = core.Run(ctx)
+	if front := f.app.Front; front == nil {
+		err = core.Run(ctx)
+	} else {
+		done := make(chan struct{})
+		go func() {
+			err = core.Run(ctx)
+			close(done)
+			select {
+			case <-updating:
+				endFront() // restart as the new version
+			default: // finished, or stopped: the front stays until quit
+			}
+		}()
+		front.Run(frontCtx, Running{Core: core, Control: ctl, Logger: logger.Logger, Done: done, Quit: stop})
+		select {
+		case <-updating: // the node drains (or has drained) for the update
+		default:
+			stop()
+		}
+		<-done
+	}
 	cancel()
 	<-printed
 	staged := updates.stop()
@@ -216,7 +261,8 @@ func run(parent context.Context, f flags, out io.Writer) error {
 		fmt.Fprintln(out, "node stopped")
 		return err
 	}
-	return installAndRestart(staged, out, logger)
+	closeCtl() // a restarted node listens on the same address
+	return installAndRestart(f.app, staged, out, logger)
 }
 
 // claimHint says where to enter the claim code: the claim page the

@@ -1,4 +1,4 @@
-package main
+package nodecmd
 
 import (
 	"context"
@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"time"
@@ -22,15 +24,17 @@ import (
 	"wowlab/node/update"
 )
 
-// binaryName is this program's name in releases.
-const binaryName = "node-headless"
-
 // holdFile, in the config directory, records the version an
 // "update --rollback" left, so automatic updates do not reinstall it.
 const holdFile = "update-hold"
 
 // restartHint follows an update or rollback made by hand.
-const restartHint = "restart the node to run it (a service: node-headless service restart)"
+func restartHint(app App) string {
+	if app.Service {
+		return "restart the node to run it (a service: " + app.Name + " service restart)"
+	}
+	return "restart " + app.Name + " to run it"
+}
 
 // updateFlags are the settings of updates, shared by run and update.
 type updateFlags struct {
@@ -62,7 +66,7 @@ func (u *updateFlags) register(fs *pflag.FlagSet) {
 }
 
 // updater builds the Updater of this binary from the flags.
-func (u *updateFlags) updater(configDir string, logger *slog.Logger) (*update.Updater, error) {
+func (u *updateFlags) updater(binary, configDir string, logger *slog.Logger) (*update.Updater, error) {
 	spec := u.feed
 	if spec == "" {
 		spec = update.DefaultFeed
@@ -80,7 +84,7 @@ func (u *updateFlags) updater(configDir string, logger *slog.Logger) (*update.Up
 		keys = append(keys, k)
 	}
 	return update.New(update.Options{
-		Binary: binaryName, Version: version.String(), Feed: feed, Keys: keys,
+		Binary: binary, Version: version.String(), Feed: feed, Keys: keys,
 		Prerelease: u.prerelease, InContainer: u.inContainer,
 		HoldFile: filepath.Join(configDir, holdFile), Logger: logger,
 	})
@@ -97,12 +101,12 @@ func (u *updateFlags) automaticOff(cfg node.Config) string {
 	return ""
 }
 
-// newUpdateCmd is "node-headless update".
+// newUpdateCmd is "PROGRAM update".
 func newUpdateCmd(f *flags, out io.Writer) *cobra.Command {
 	var check, rollback bool
 	cmd := &cobra.Command{
 		Use:   "update",
-		Short: "Install the newest signed release of node-headless now (or --check, --rollback)",
+		Short: "Install the newest signed release of " + f.app.Name + " now (or --check, --rollback)",
 		Long: "update looks for the newest release above the running version in the feed, downloads the\n" +
 			"archive for this platform, checks it against SHA256SUMS and that file's signature against the\n" +
 			"release key built into this binary, runs the new binary's version command and then replaces this\n" +
@@ -131,7 +135,7 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 		return err
 	}
 	logger := slog.New(slog.DiscardHandler)
-	u, err := f.update.updater(configDir, logger)
+	u, err := f.update.updater(f.app.Name, configDir, logger)
 	if err != nil {
 		return err
 	}
@@ -142,7 +146,7 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 		}
 		fmt.Fprintf(out, "rolled back from %s to %s at %s (%s is kept at %s and not installed again automatically)\n",
 			got.From, got.To, got.Path, got.From, got.Previous)
-		fmt.Fprintln(out, restartHint)
+		fmt.Fprintln(out, restartHint(f.app))
 		return nil
 	}
 	fmt.Fprintf(out, "running %s, releases from %s\n", version.String(), u.Feed())
@@ -187,7 +191,7 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 		return fmt.Errorf("%s refused, this binary is unchanged: %w", rel.Version, err)
 	}
 	fmt.Fprintf(out, "updated %s from %s to %s (the old binary is kept at %s for 'update --rollback')\n", got.Path, got.From, got.To, got.Previous)
-	fmt.Fprintln(out, restartHint)
+	fmt.Fprintln(out, restartHint(f.app))
 	return nil
 }
 
@@ -206,7 +210,7 @@ type autoUpdates struct {
 }
 
 func startUpdates(ctx context.Context, f *flags, cfg node.Config, log *slog.Logger, drain func()) (*autoUpdates, error) {
-	u, err := f.update.updater(f.configDir, log)
+	u, err := f.update.updater(f.app.Name, f.configDir, log)
 	if err != nil {
 		return nil, err
 	}
@@ -250,10 +254,15 @@ func (a *autoUpdates) stop() *update.Staged {
 	return a.staged
 }
 
+// RestartedEnv is set in the environment of a node started by its own
+// update, so a front does not open a second browser window.
+const RestartedEnv = "WOWLAB_NODE_RESTARTED"
+
 // installAndRestart switches the staged binary in and restarts the node as
-// it: in place on Unix, else by exiting with update.ExitRestart for the
-// service manager to start it again.
-func installAndRestart(s *update.Staged, out io.Writer, logger *logging.Logger) error {
+// the new version: in place on Unix; a desktop program on Windows starts
+// the new binary and exits; else it exits with update.ExitRestart for the
+// service manager to start it.
+func installAndRestart(app App, s *update.Staged, out io.Writer, logger *logging.Logger) error {
 	got, err := s.Commit()
 	if err != nil {
 		logger.Error("update refused; the node keeps its version", "err", err)
@@ -262,7 +271,16 @@ func installAndRestart(s *update.Staged, out io.Writer, logger *logging.Logger) 
 	fmt.Fprintf(out, "updated from %s to %s; restarting\n", got.From, got.To)
 	logger.Info("restarting as the new version", "version", got.To, "path", got.Path)
 	logger.Close()
-	if err := update.Restart(got.Path); errors.Is(err, update.ErrRestartByExit) {
+	os.Setenv(RestartedEnv, "1")
+	err = update.Restart(got.Path)
+	if errors.Is(err, update.ErrRestartByExit) && app.Front != nil {
+		cmd := exec.Command(got.Path, os.Args[1:]...)
+		if err = cmd.Start(); err == nil {
+			fmt.Fprintf(out, "started %s as %s\n", got.To, got.Path)
+			return cmd.Process.Release()
+		}
+	}
+	if errors.Is(err, update.ErrRestartByExit) {
 		fmt.Fprintf(out, "exiting with status %d for the service manager (or you) to start %s\n", update.ExitRestart, got.To)
 	} else {
 		fmt.Fprintf(out, "could not restart in place (%v); exiting with status %d for the service manager (or you) to start %s\n", err, update.ExitRestart, got.To)

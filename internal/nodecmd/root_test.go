@@ -1,4 +1,4 @@
-package main
+package nodecmd
 
 import (
 	"bytes"
@@ -88,7 +88,7 @@ func TestRunStopsOnCancel(t *testing.T) {
 	var out syncBuffer
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, flags{configDir: filepath.Join(dir, "cfg"), logDir: filepath.Join(dir, "logs"),
+		done <- run(ctx, flags{app: Headless(), configDir: filepath.Join(dir, "cfg"), logDir: filepath.Join(dir, "logs"),
 			sentinelURL: "http://127.0.0.1:1", apiURL: "http://127.0.0.1:1", anonKey: "k", logFormat: "json", grace: time.Second, priority: "normal"}, &out)
 	}()
 	deadline := time.Now().Add(30 * time.Second)

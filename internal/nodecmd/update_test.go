@@ -1,4 +1,4 @@
-package main
+package nodecmd
 
 import (
 	"bytes"
@@ -59,18 +59,18 @@ func buildReleases(t *testing.T) *releases {
 		r := &releases{v100: filepath.Join(dir, "1.0.0"), v110: filepath.Join(dir, "1.1.0"), pub: pub, key: key, here: here}
 		for v, out := range map[string]string{"1.0.0": r.v100, "1.1.0": r.v110} {
 			if _, buildErr = release.Build(context.Background(), release.Options{
-				Root: "../..", Version: v, OutDir: out, Key: key, Binaries: []string{binaryName},
+				Root: "../..", Version: v, OutDir: out, Key: key, Binaries: []string{headlessName},
 				Platforms: []update.Platform{here}, Notes: "Node " + v + " notes.\n", Epoch: time.Unix(1_700_000_000, 0),
 			}); buildErr != nil {
 				return
 			}
 		}
-		archive, err := os.ReadFile(filepath.Join(r.v100, here.ArchiveName(binaryName, "v1.0.0")))
+		archive, err := os.ReadFile(filepath.Join(r.v100, here.ArchiveName(headlessName, "v1.0.0")))
 		if err != nil {
 			buildErr = err
 			return
 		}
-		r.bin100, buildErr = update.Extract(here, binaryName, archive)
+		r.bin100, buildErr = update.Extract(here, headlessName, archive)
 		built = r
 	})
 	if buildErr != nil {
@@ -144,7 +144,7 @@ type installedNode struct {
 func install(t *testing.T, bin []byte, pub minisign.PublicKey) installedNode {
 	t.Helper()
 	dir := t.TempDir()
-	n := installedNode{path: filepath.Join(dir, "bin", binaryName), configDir: filepath.Join(dir, "config"), pub: pub}
+	n := installedNode{path: filepath.Join(dir, "bin", headlessName), configDir: filepath.Join(dir, "config"), pub: pub}
 	if err := os.MkdirAll(filepath.Dir(n.path), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -245,7 +245,7 @@ func TestUpdateRefusalsRealBinary(t *testing.T) {
 	if other == r.here {
 		other = update.Platforms()[0]
 	}
-	archive := r.here.ArchiveName(binaryName, "v1.1.0")
+	archive := r.here.ArchiveName(headlessName, "v1.1.0")
 	cases := []struct {
 		name string
 		feed func(t *testing.T) string
@@ -266,10 +266,10 @@ func TestUpdateRefusalsRealBinary(t *testing.T) {
 			return serveDir(t, variant(t, r.v110, otherKey, func(n string) string { return n }), nil)
 		}, r.bin100, "not signed by a trusted release key", 1},
 		{"another platform", func(t *testing.T) string {
-			return serveDir(t, variant(t, r.v110, r.key, func(n string) string { return other.ArchiveName(binaryName, "v1.1.0") }), nil)
+			return serveDir(t, variant(t, r.v110, r.key, func(n string) string { return other.ArchiveName(headlessName, "v1.1.0") }), nil)
 		}, r.bin100, "up to date", 0},
 		{"another binary", func(t *testing.T) string {
-			return serveDir(t, variant(t, r.v110, r.key, func(n string) string { return strings.Replace(n, binaryName, "engine", 1) }), nil)
+			return serveDir(t, variant(t, r.v110, r.key, func(n string) string { return strings.Replace(n, headlessName, "engine", 1) }), nil)
 		}, r.bin100, "up to date", 0},
 		{"a platform's archive holding another", func(t *testing.T) string {
 			// The right name, but the archive is built for 1.0.0 and says so.

@@ -1,4 +1,4 @@
-package main
+package nodecmd
 
 import (
 	"bytes"
@@ -56,6 +56,8 @@ func (n *ctlNode) Pause(now bool) error {
 	return nil
 }
 func (n *ctlNode) Resume() error { n.record("resume"); n.gov.Resume(); return nil }
+func (n *ctlNode) RetryNow()     { n.record("retry") }
+
 func (n *ctlNode) Finish() error { n.record("finish"); return nil }
 func (n *ctlNode) UpdateSettings(o policy.Overrides) error {
 	n.record("settings")
@@ -129,7 +131,7 @@ func TestCtlStatus(t *testing.T) {
 	for _, want := range []string{
 		"Node     desk  7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001",
 		"State    running, realtime connected",
-		"Version  node-headless 1.2.3 on linux-x86_64 (desk.local)",
+		"Version  1.2.3 on linux-x86_64 (desk.local)",
 		"Cores    4 of 8 allowed (cores setting); 1 of 4 workers busy",
 		"Chunks   1204 completed, 3 failed, 2 held",
 		"3c1d2e4f-5a6b-4c7d-8e9f-0a1b2c3d4e5f  [############........]  62%  620 of 1000 iterations",
