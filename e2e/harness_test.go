@@ -25,7 +25,7 @@ import (
 
 // bin holds the paths of the binaries built once for all tests.
 var bin struct {
-	sentinel, node, engine string
+	sentinel, node, gui, engine string
 }
 
 func TestMain(m *testing.M) {
@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	for name, dst := range map[string]*string{"sentinel": &bin.sentinel, "node-headless": &bin.node, "engine": &bin.engine} {
+	for name, dst := range map[string]*string{"sentinel": &bin.sentinel, "node-headless": &bin.node, "node-gui": &bin.gui, "engine": &bin.engine} {
 		*dst = filepath.Join(dir, name)
 		cmd := exec.Command("go", "build", "-o", *dst, "./cmd/"+name)
 		cmd.Dir = ".."

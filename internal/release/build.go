@@ -27,7 +27,7 @@ import (
 )
 
 // binaries are the programs a release holds, in the order they are built;
-// one without its cmd/ directory (node-gui before it exists) is left out.
+// one without its cmd/ directory is left out.
 var binaries = [...]string{"node-headless", "node-gui", "sentinel", "engine"}
 
 // Binaries returns the binaries a release of the repository at root holds.

@@ -243,12 +243,8 @@ func TestBuildRefusals(t *testing.T) {
 }
 
 func TestBinariesIncludeWhatExists(t *testing.T) {
-	got := strings.Join(release.Binaries(root), ",")
-	want := "node-headless,sentinel,engine"
-	if _, err := os.Stat(filepath.Join(root, "cmd", "node-gui")); err == nil {
-		want = "node-headless,node-gui,sentinel,engine"
-	}
-	if got != want {
+	const want = "node-headless,node-gui,sentinel,engine"
+	if got := strings.Join(release.Binaries(root), ","); got != want {
 		t.Fatalf("Binaries = %s, want %s", got, want)
 	}
 	fake := t.TempDir()

@@ -127,9 +127,12 @@ function render() {
   badge.dataset.tone = tone;
   badge.title = title;
   if (st) {
-    $("node-name").textContent = st.name || st.hostname || "WoWLab node";
-    $("node-host").textContent = [st.hostname, st.platform, st.version && "v" + st.version].filter(Boolean).join(" · ");
-    document.title = (st.name || "WoWLab node") + " · " + text;
+    if (st.name) page.name = st.name; // the states before the claim, and Unavailable, carry none
+    const name = page.name || st.hostname || "WoWLab node";
+    $("node-name").textContent = name;
+    const version = st.version && (/^\d/.test(st.version) ? "v" + st.version : st.version + " build");
+    $("node-host").textContent = [st.hostname, st.platform, version].filter(Boolean).join(" · ");
+    document.title = name + " · " + text;
   }
   const state = st && st.state;
   let main = "dashboard";
@@ -222,8 +225,11 @@ const nf1 = new Intl.NumberFormat(undefined, { maximumFractionDigits: 1 });
 
 function renderDashboard(st) {
   const s = st.stats || {};
-  $("stat-workers").textContent = (s.busyWorkers ?? 0) + " / " + (s.maxWorkers ?? 0);
-  $("stat-workers-sub").textContent = (s.totalCores ?? 0) + " cores in this computer";
+  const stopped = (s.maxWorkers ?? 0) === 0;
+  $("stat-workers").textContent = stopped ? String(s.busyWorkers ?? 0) : (s.busyWorkers ?? 0) + " / " + s.maxWorkers;
+  $("stat-workers-sub").textContent = stopped
+    ? "no new chunks now · " + (s.totalCores ?? 0) + " cores in this computer"
+    : (s.totalCores ?? 0) + " cores in this computer";
   $("stat-rate").textContent = nf.format(s.iterationsPerSecond || 0);
   $("stat-completed").textContent = nf.format(s.completedChunks || 0);
   $("stat-failed").textContent = (s.failedChunks || 0) + " failed · " + nf.format(s.iterations || 0) + " iterations";
@@ -235,7 +241,7 @@ function renderDashboard(st) {
   const [, , why] = badgeOf(st);
   const paused = st.state === "paused" || (st.policy && st.policy.cores === 0);
   note.hidden = !paused;
-  note.textContent = paused ? "Paused: " + (why || "no rule allows simulating now") : "";
+  note.textContent = paused ? (why ? why.charAt(0).toUpperCase() + why.slice(1) : "No rule allows simulating now") + ": chunks already running finish, no new ones start." : "";
 }
 
 function renderChunks(chunks) {
