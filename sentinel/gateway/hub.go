@@ -89,6 +89,7 @@ type hub struct {
 	identities map[string]int // identity -> sockets that joined with it
 	tables     map[string]*tableIndex
 	topics     map[string]map[*channel]struct{}
+	presence   presenceIndex // the channels of nodes:presence, indexed
 
 	owners map[string]string // job id -> user id; only the dispatcher uses it
 }
@@ -97,7 +98,7 @@ func newHub(g *Gateway) *hub {
 	return &hub{
 		g: g, sockets: make(map[*socket]struct{}), identities: make(map[string]int),
 		tables: make(map[string]*tableIndex), topics: make(map[string]map[*channel]struct{}),
-		owners: make(map[string]string),
+		presence: newPresenceIndex(), owners: make(map[string]string),
 	}
 }
 
@@ -192,6 +193,9 @@ func (h *hub) addChannel(ch *channel, joinRef, ref json.RawMessage) error {
 		h.topics[ch.topic] = members
 	}
 	members[ch] = struct{}{}
+	if ch.topic == presenceTopic {
+		h.presence.add(ch)
+	}
 
 	s.enqueue(s.codec.encode(message{JoinRef: joinRef, Ref: ref, Topic: ch.topic, Event: evReply,
 		Payload: replyPayload("ok", map[string]any{"postgres_changes": echo})}))
@@ -234,6 +238,9 @@ func (h *hub) removeChannel(ch *channel) (hadPresence bool) {
 		if len(members) == 0 {
 			delete(h.topics, ch.topic)
 		}
+	}
+	if ch.topic == presenceTopic {
+		h.presence.remove(ch)
 	}
 	if ch.meta != nil {
 		h.diffLocked(ch, nil, ch.meta)
@@ -319,6 +326,10 @@ func (h *hub) diffLocked(src *channel, join, leave json.RawMessage) {
 		diff.Leaves[src.key] = metas{[]json.RawMessage{leave}}
 	}
 	payload, _ := json.Marshal(diff)
+	if src.topic == presenceTopic {
+		h.presence.audience(src, func(ch *channel) { ch.push(evDiff, payload) })
+		return
+	}
 	for ch := range h.topics[src.topic] {
 		if ch.seesPresenceOf(src) {
 			ch.push(evDiff, payload)
@@ -330,15 +341,115 @@ func (h *hub) diffLocked(src *channel, join, leave json.RawMessage) {
 // of it when viewer is nil.
 func (h *hub) presenceStateLocked(topic string, viewer *channel) json.RawMessage {
 	state := map[string]metas{}
-	for ch := range h.topics[topic] {
-		if ch.meta != nil && (viewer == nil || viewer.seesPresenceOf(ch)) {
+	add := func(ch *channel) {
+		if ch.meta != nil {
 			m := state[ch.key]
 			m.Metas = append(m.Metas, ch.meta)
 			state[ch.key] = m
 		}
 	}
+	switch {
+	case topic == presenceTopic && viewer != nil:
+		h.presence.visibleTo(viewer, add)
+	default:
+		for ch := range h.topics[topic] {
+			if viewer == nil || viewer.seesPresenceOf(ch) {
+				add(ch)
+			}
+		}
+	}
 	b, _ := json.Marshal(state)
 	return b
+}
+
+// presenceIndex finds, on nodes:presence, who sees whose presence without
+// looking at every channel of the topic: a node sees only presence under
+// its own id and a user only that of its own nodes (seesPresenceOf), so a
+// track is told to a few channels and a join's state is built from a few,
+// and connecting N nodes costs O(N) work and frames, not O(N^2).
+type presenceIndex struct {
+	// Viewers: node channels by the caller's node id, user channels by
+	// the caller's user id.
+	nodeViewers, userViewers map[string]map[*channel]struct{}
+	// Sources: every channel by its presence key, node channels by the
+	// node's owner.
+	byKey, byOwner map[string]map[*channel]struct{}
+}
+
+func newPresenceIndex() presenceIndex {
+	return presenceIndex{
+		nodeViewers: map[string]map[*channel]struct{}{}, userViewers: map[string]map[*channel]struct{}{},
+		byKey: map[string]map[*channel]struct{}{}, byOwner: map[string]map[*channel]struct{}{},
+	}
+}
+
+// sets returns the sets of the index ch belongs to.
+func (x presenceIndex) sets(ch *channel, each func(m map[string]map[*channel]struct{}, key string)) {
+	switch ch.caller.Role {
+	case sentinel.RoleNode:
+		each(x.nodeViewers, ch.caller.NodeID)
+	case sentinel.RoleUser:
+		each(x.userViewers, ch.caller.UserID)
+	}
+	each(x.byKey, ch.key)
+	if ch.owner != "" {
+		each(x.byOwner, ch.owner)
+	}
+}
+
+func (x presenceIndex) add(ch *channel) {
+	x.sets(ch, func(m map[string]map[*channel]struct{}, key string) {
+		set := m[key]
+		if set == nil {
+			set = map[*channel]struct{}{}
+			m[key] = set
+		}
+		set[ch] = struct{}{}
+	})
+}
+
+func (x presenceIndex) remove(ch *channel) {
+	x.sets(ch, func(m map[string]map[*channel]struct{}, key string) {
+		if set := m[key]; set != nil {
+			delete(set, ch)
+			if len(set) == 0 {
+				delete(m, key)
+			}
+		}
+	})
+}
+
+// audience calls fn for every channel that sees src's presence.
+func (x presenceIndex) audience(src *channel, fn func(*channel)) {
+	for ch := range x.nodeViewers[src.key] {
+		if ch.seesPresenceOf(src) {
+			fn(ch)
+		}
+	}
+	if src.owner == "" {
+		return
+	}
+	for ch := range x.userViewers[src.owner] {
+		if ch.seesPresenceOf(src) {
+			fn(ch)
+		}
+	}
+}
+
+// visibleTo calls fn for every channel whose presence viewer sees.
+func (x presenceIndex) visibleTo(viewer *channel, fn func(*channel)) {
+	var set map[*channel]struct{}
+	switch viewer.caller.Role {
+	case sentinel.RoleNode:
+		set = x.byKey[viewer.caller.NodeID]
+	case sentinel.RoleUser:
+		set = x.byOwner[viewer.caller.UserID]
+	}
+	for ch := range set {
+		if viewer.seesPresenceOf(ch) {
+			fn(ch)
+		}
+	}
 }
 
 // watching reports whether any binding of this instance is on table.
@@ -356,6 +467,11 @@ type work struct {
 	row    json.RawMessage
 	err    error
 	done   chan struct{}
+	// sent is shared by the changes of one row in one batch: they read
+	// the same (current) row, so a channel sent it once is not sent the
+	// same record again (an insert read after the update that assigned
+	// it would otherwise reach the node twice).
+	sent map[*channel]struct{}
 }
 
 // dispatch reads the feed until ctx ends and delivers changes in the order
@@ -410,6 +526,7 @@ func (h *hub) dispatch(ctx context.Context, sub *store.Subscription) error {
 		}
 		var works []*work
 		reads := map[string][]*work{} // changes whose new row is read, by table
+		sent := map[[2]string]map[*channel]struct{}{}
 		for _, n := range batch {
 			switch n.Kind {
 			case store.KindReset:
@@ -424,6 +541,11 @@ func (h *hub) dispatch(ctx context.Context, sub *store.Subscription) error {
 				if n.Change.Op != "DELETE" {
 					w.done = make(chan struct{})
 					reads[t.name] = append(reads[t.name], w)
+					row := [2]string{t.name, n.Change.ID}
+					if sent[row] == nil {
+						sent[row] = map[*channel]struct{}{}
+					}
+					w.sent = sent[row]
 				}
 				works = append(works, w)
 			}
@@ -562,6 +684,12 @@ func (h *hub) deliver(ctx context.Context, w *work) {
 	for _, ch := range order {
 		if ch.closed.Load() {
 			continue
+		}
+		if w.sent != nil {
+			if _, dup := w.sent[ch]; dup {
+				continue
+			}
+			w.sent[ch] = struct{}{}
 		}
 		list := ids[ch]
 		buf := make([]byte, 0, len(data)+32)
