@@ -34,6 +34,7 @@ type environment interface {
 // options are the flags shared by the commands.
 type options struct {
 	databaseURL  string
+	dbMaxConns   int // pool size; 0 (outside serve): store.DefaultMaxConns
 	dataDir      string
 	listen       string
 	jwtSecret    string
@@ -88,6 +89,9 @@ func newRoot(env environment) *cobra.Command {
 	cli.BindEnv(serve.Flags(), "offline-after", "SENTINEL_OFFLINE_AFTER")
 	serve.Flags().DurationVar(&o.reclaimAfter, "reclaim-after", sentinel.DefaultReclaimAfter, "running chunks of a node silent for this long go back to pending")
 	cli.BindEnv(serve.Flags(), "reclaim-after", "SENTINEL_RECLAIM_AFTER")
+	serve.Flags().IntVar(&o.dbMaxConns, "database-max-conns", store.DefaultMaxConns,
+		"PostgreSQL connections each instance may hold (leave room under the server's max_connections for every instance)")
+	cli.BindEnv(serve.Flags(), "database-max-conns", "SENTINEL_DATABASE_MAX_CONNS")
 	addLimitFlags(serve.Flags(), &o.limits)
 
 	migrate := &cobra.Command{

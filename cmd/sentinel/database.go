@@ -5,8 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"wowlab/internal/cli"
@@ -49,7 +52,11 @@ func openDatabase(ctx context.Context, o *options, mode dbMode) (*database, erro
 	defer cancel()
 	var d *database
 	if o.databaseURL != "" {
-		pg, err := store.Open(ctx, o.databaseURL, slog.Default())
+		conn, err := withMaxConns(o.databaseURL, o.dbMaxConns)
+		if err != nil {
+			return nil, err
+		}
+		pg, err := store.Open(ctx, conn, slog.Default())
 		if err != nil {
 			return nil, cli.Usagef("%v", err)
 		}
@@ -103,3 +110,30 @@ func openDatabase(ctx context.Context, o *options, mode dbMode) (*database, erro
 	}
 	return d, nil
 }
+
+// withMaxConns sets the pool size of a connection string (a URL or
+// key=value pairs) to n with pgx's pool_max_conns parameter; n of 0 leaves
+// it as it is. A string that sets pool_max_conns itself conflicts with the
+// flag unless it says the same.
+func withMaxConns(conn string, n int) (string, error) {
+	if n == 0 {
+		return conn, nil
+	}
+	if n < 1 || n > maxDBConns {
+		return "", cli.Usagef("--database-max-conns must be between 1 and %d", maxDBConns)
+	}
+	if strings.Contains(conn, "pool_max_conns") {
+		return conn, nil
+	}
+	if u, err := url.Parse(conn); err == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql") {
+		q := u.Query()
+		q.Set("pool_max_conns", strconv.Itoa(n))
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	return conn + " pool_max_conns=" + strconv.Itoa(n), nil
+}
+
+// maxDBConns bounds --database-max-conns: PostgreSQL's own limit on
+// connections is in the hundreds by default.
+const maxDBConns = 10_000

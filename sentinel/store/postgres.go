@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -29,8 +30,17 @@ type Postgres struct {
 
 var _ Store = (*Postgres)(nil)
 
+// DefaultMaxConns is the size of the connection pool when connString does
+// not set pool_max_conns. Requests wait on the database's round trips far
+// more than on its CPU, so the pool is much larger than the machine's
+// cores (pgx's default, which left PostgreSQL mostly idle while requests
+// queued for one of 4 connections); four instances and their listening
+// connections still fit in PostgreSQL's default max_connections of 100.
+const DefaultMaxConns = 20
+
 // Open connects to the database at connString. It does not check the
-// schema; call CheckSchema or Migrate.
+// schema; call CheckSchema or Migrate. The pool holds up to
+// DefaultMaxConns connections unless connString sets pool_max_conns.
 func Open(ctx context.Context, connString string, log *slog.Logger) (*Postgres, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -43,6 +53,9 @@ func Open(ctx context.Context, connString string, log *slog.Logger) (*Postgres, 
 	// session's time zone: UTC makes them the same on every server and on
 	// every store.
 	cfg.ConnConfig.RuntimeParams["timezone"] = "UTC"
+	if !strings.Contains(connString, "pool_max_conns") {
+		cfg.MaxConns = DefaultMaxConns
+	}
 	connConf, err := pgx.ParseConfig(connString)
 	if err != nil {
 		return nil, fmt.Errorf("parse database URL: %w", err)

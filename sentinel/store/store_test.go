@@ -279,3 +279,23 @@ func TestPingNamesAMissingDatabase(t *testing.T) {
 		t.Fatalf("ping of a missing database: %v", err)
 	}
 }
+
+func TestPoolSize(t *testing.T) {
+	dsn := pgtest.New(t)
+	for _, tc := range []struct {
+		conn string
+		want int32
+	}{
+		{dsn, DefaultMaxConns},
+		{dsn + "&pool_max_conns=7", 7},
+	} {
+		p, err := Open(context.Background(), tc.conn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := p.pool.Config().MaxConns; got != tc.want {
+			t.Errorf("pool of %q holds %d connections, want %d", tc.conn, got, tc.want)
+		}
+		p.Close()
+	}
+}
