@@ -29,7 +29,7 @@ func (s *Service) Liveness(ctx context.Context) error {
 	var errs []error
 	s.mu.Lock()
 	var present []string
-	if now.Sub(s.lastPresTouch) >= min(PresenceTouchInterval, s.offlineAfter/3) {
+	if now.Sub(s.lastPresTouch) >= s.touchInterval() {
 		for id := range s.present {
 			present = append(present, id)
 		}

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/uuid"
@@ -150,8 +151,10 @@ func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req prot
 	if changed {
 		s.log.Info("node capacity", "node", n.ID, "capacity", capacityText(req.Capacity))
 	}
-	if err := s.touch(ctx, n.ID); err != nil {
-		return protocol.NodeInfo{}, err
+	if !s.aliveEnough(n) {
+		if err := s.touch(ctx, n.ID); err != nil {
+			return protocol.NodeInfo{}, err
+		}
 	}
 	if changed {
 		s.Kick()
@@ -164,6 +167,25 @@ func capacityText(c *int) string {
 		return "not reported"
 	}
 	return fmt.Sprint(*c)
+}
+
+// aliveEnough reports whether a heartbeat of n changes nothing: n is
+// online and either holds presence on this instance (whose liveness pass
+// refreshes it) or was seen within the presence touch interval, well
+// inside the offline limit. Such heartbeats write no row.
+func (s *Service) aliveEnough(n store.Node) bool {
+	if n.Status != protocol.NodeOnline {
+		return false
+	}
+	s.mu.Lock()
+	present := s.present[n.ID] > 0
+	s.mu.Unlock()
+	return present || s.clock.Now().Sub(n.LastSeenAt) < s.touchInterval()
+}
+
+// touchInterval is how often a live node's last_seen_at is refreshed.
+func (s *Service) touchInterval() time.Duration {
+	return min(PresenceTouchInterval, s.offlineAfter/3)
 }
 
 func (s *Service) touch(ctx context.Context, ids ...string) error {

@@ -1,0 +1,88 @@
+package sentinel
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"wowlab/protocol"
+	"wowlab/sentinel/store"
+)
+
+// touchCounter counts the row writes of liveness.
+type touchCounter struct {
+	store.Store
+	touches atomic.Int64
+}
+
+func (c *touchCounter) TouchNodes(ctx context.Context, ids []string, now time.Time) ([]string, error) {
+	c.touches.Add(1)
+	return c.Store.TouchNodes(ctx, ids, now)
+}
+
+// A heartbeat that changes nothing writes nothing: the node is online and
+// was seen within the touch interval, or holds presence on this instance.
+// One from a node gone stale, or offline, brings it back at once.
+func TestHeartbeatWritesOnlyWhatChanged(t *testing.T) {
+	for name, open := range openStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := &touchCounter{Store: open(t)}
+			clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+			svc, err := New(Config{Store: db, JWTSecret: testSecret, Clock: clock})
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, _, err := svc.AddUser(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, _, err := ed25519.GenerateKey(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg, err := svc.Register(ctx, pub, protocol.RegisterRequest{Hostname: "h", TotalCores: 2, EnabledCores: 2, Platform: "linux-x86_64", Version: "1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ClaimNode(ctx, store.Claim{NodeID: reg.ID, UserID: u.ID}); err != nil {
+				t.Fatal(err)
+			}
+			beat := func(wantTouches int64) {
+				t.Helper()
+				before := db.touches.Load()
+				info, err := svc.Heartbeat(ctx, pub, protocol.HeartbeatRequest{Status: protocol.NodeOnline})
+				if err != nil || info.Status != protocol.NodeOnline {
+					t.Fatalf("heartbeat: %+v, %v", info, err)
+				}
+				if got := db.touches.Load() - before; got != wantTouches {
+					t.Fatalf("heartbeat wrote %d times, want %d", got, wantTouches)
+				}
+				n, err := db.NodeByID(ctx, reg.ID)
+				if err != nil || n.Status != protocol.NodeOnline {
+					t.Fatalf("node after heartbeat: %+v, %v", n, err)
+				}
+			}
+			beat(1) // first: pending -> online
+			clock.Add(time.Second)
+			beat(0) // seen a second ago
+			clock.Add(svc.touchInterval())
+			beat(1) // stale: refreshed
+			if err := svc.PresenceTracked(ctx, reg.ID); err != nil {
+				t.Fatal(err)
+			}
+			clock.Add(2 * svc.touchInterval())
+			beat(0) // presence here keeps it alive; liveness refreshes it
+			svc.PresenceUntracked(reg.ID)
+			beat(1)
+			if _, err := svc.Heartbeat(ctx, pub, protocol.HeartbeatRequest{Status: protocol.NodeOffline}); err != nil {
+				t.Fatal(err)
+			}
+			clock.Add(time.Second)
+			beat(1) // offline -> online at once
+		})
+	}
+}
