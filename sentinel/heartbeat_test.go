@@ -86,3 +86,68 @@ func TestHeartbeatWritesOnlyWhatChanged(t *testing.T) {
 		})
 	}
 }
+
+// Presence is shared across instances: a node holding presence on A only
+// stays online, and keeps its chunks, for B's liveness passes, and goes
+// offline for both once its presence ends.
+func TestPresenceOnOneInstanceKeepsNodeOnlineForAll(t *testing.T) {
+	for name, open := range openStores(t) {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			db := open(t)
+			clock := &fakeClock{now: time.Unix(1_800_000_000, 0)}
+			var a, b *Service
+			for _, p := range []**Service{&a, &b} {
+				svc, err := New(Config{Store: db, JWTSecret: testSecret, Clock: clock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				*p = svc
+			}
+			u, _, err := a.AddUser(ctx, "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			pub, _, err := ed25519.GenerateKey(rand.Reader)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reg, err := a.Register(ctx, pub, protocol.RegisterRequest{Hostname: "h", TotalCores: 2, EnabledCores: 2, Platform: "linux-x86_64", Version: "1"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.ClaimNode(ctx, store.Claim{NodeID: reg.ID, UserID: u.ID}); err != nil {
+				t.Fatal(err)
+			}
+			if err := a.PresenceTracked(ctx, reg.ID); err != nil {
+				t.Fatal(err)
+			}
+			status := func() string {
+				n, err := db.NodeByID(ctx, reg.ID)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return n.Status
+			}
+			for range 12 { // two minutes of passes, past offline and reclaim limits
+				clock.Add(LivenessInterval * 2)
+				for _, svc := range []*Service{a, b} {
+					if err := svc.Liveness(ctx); err != nil {
+						t.Fatal(err)
+					}
+				}
+				if s := status(); s != protocol.NodeOnline {
+					t.Fatalf("node %s for instance B while present on A", s)
+				}
+			}
+			a.PresenceUntracked(reg.ID)
+			clock.Add(DefaultOfflineAfter + time.Second)
+			if err := b.Liveness(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if s := status(); s != protocol.NodeOffline {
+				t.Fatalf("node %s after its presence ended", s)
+			}
+		})
+	}
+}
