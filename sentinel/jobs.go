@@ -21,8 +21,10 @@ import (
 
 // Job limits.
 const (
-	// MaxIterations is the most iterations one job may ask for.
-	MaxIterations = 10_000_000
+	// MaxIterations is the most iterations one job may ask for. A job is a
+	// range carved into chunks as it is worked, so its size costs nothing
+	// until work is handed out.
+	MaxIterations = 1_000_000_000_000
 	// MaxConfigBytes is the largest config accepted.
 	MaxConfigBytes = 1 << 20
 )
@@ -83,14 +85,17 @@ type JobRequest struct {
 	DiscordServerID string          `json:"p_discord_server_id,omitempty"`
 }
 
-// JobCreated answers a job submission.
+// JobCreated answers a job submission. Chunks is how many chunks of
+// protocol.ChunkSize the job holds at most; nodes taking sized chunks are
+// given fewer, larger ones, carved as the job is worked.
 type JobCreated struct {
 	JobID  string `json:"jobId"`
 	Chunks int    `json:"chunks"`
 }
 
-// CreateJob stores a job of userID and its chunks of at most
-// protocol.ChunkSize iterations (chunk k starts at seed offset k*ChunkSize).
+// CreateJob stores a job of userID: the range of iterations [0,
+// req.Iterations), from which the scheduler carves chunks as nodes take
+// work; iteration g of the job runs with seed offset g wherever it runs.
 func (s *Service) CreateJob(ctx context.Context, userID string, req JobRequest) (JobCreated, error) {
 	if req.Iterations < 1 || req.Iterations > MaxIterations {
 		return JobCreated{}, refuse(KindInvalid, "p_iterations must be between 1 and %d", MaxIterations)
@@ -143,25 +148,18 @@ func (s *Service) CreateJob(ctx context.Context, userID string, req JobRequest) 
 		Status: protocol.StatusPending, AccessType: access,
 	}
 	n := (req.Iterations + protocol.ChunkSize - 1) / protocol.ChunkSize
-	chunks := make([]store.Chunk, n)
-	for k := range chunks {
-		chunks[k] = store.Chunk{
-			ID: uuid.NewString(), SeedOffset: k * protocol.ChunkSize,
-			Iterations: min(protocol.ChunkSize, req.Iterations-k*protocol.ChunkSize),
-		}
-	}
 	stored := canonical
 	if !hasConfig {
 		stored = nil // already stored: CreateJob only marks it used
 	}
-	err := s.store.CreateJob(ctx, store.NewJob{Job: job, Chunks: chunks, Config: stored, Now: s.clock.Now()})
+	err := s.store.CreateJob(ctx, store.NewJob{Job: job, Config: stored, Now: s.clock.Now()})
 	if errors.Is(err, store.ErrNotFound) {
 		return JobCreated{}, refuse(KindNotFound, "no stored config with hash %s; send p_config", hash)
 	}
 	if err != nil {
 		return JobCreated{}, fmt.Errorf("create job: %w", err)
 	}
-	s.log.Info("job created", "job", job.ID, "user", userID, "iterations", req.Iterations, "chunks", n, "access", access)
+	s.log.Info("job created", "job", job.ID, "user", userID, "iterations", req.Iterations, "access", access)
 	s.Kick()
 	return JobCreated{JobID: job.ID, Chunks: n}, nil
 }

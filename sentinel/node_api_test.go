@@ -197,15 +197,9 @@ func TestCreateJobChunksAndHash(t *testing.T) {
 	if job.ConfigHash != ConfigHash([]byte(canonical)) || job.AccessType != AccessPrivate || job.Status != protocol.StatusPending {
 		t.Fatalf("job %+v", job)
 	}
-	cs := e.chunks(j.JobID)
-	wantIters := []int{1000, 1000, 500}
-	if len(cs) != 3 {
-		t.Fatalf("%d chunks", len(cs))
-	}
-	for k, c := range cs {
-		if c.Iterations != wantIters[k] || c.SeedOffset != k*1000 || c.Status != protocol.StatusPending || c.ConfigHash != job.ConfigHash {
-			t.Errorf("chunk %d: %+v", k, c)
-		}
+	// A job is a range: its chunks are carved as nodes take work.
+	if cs := e.chunks(j.JobID); len(cs) != 0 {
+		t.Fatalf("a new job has %d chunk rows: %+v", len(cs), cs)
 	}
 	// Same config by hash only.
 	j2, err := e.svc.CreateJob(context.Background(), u.ID, JobRequest{ConfigHash: job.ConfigHash, Iterations: 1000, AccessType: AccessPublic})

@@ -1,10 +1,12 @@
 package sentinel
 
 import (
+	"container/heap"
 	"context"
 	"fmt"
 	"slices"
 
+	"wowlab/protocol"
 	"wowlab/sentinel/store"
 )
 
@@ -54,37 +56,77 @@ func Capacity(n store.NodeLoad) int {
 // finish together; with one queued chunk each, none waits.
 func Prefetch(workers int) int { return max(workers, 0) }
 
-// plan gives each chunk, oldest first, to the eligible node with the most
-// free capacity (ties to the lowest id), never beyond capacity.
-func plan(chunks []store.PendingChunk, nodes []store.NodeLoad) []store.Assignment {
+// ChunkIterations is the size of the chunks a node is given:
+// protocol.ChunkSize.
+func ChunkIterations(store.NodeLoad) int { return protocol.ChunkSize }
+
+// plan gives work to nodes, oldest work first and never beyond a node's
+// capacity nor beyond limit assignments: each pending row goes whole to
+// the eligible node with the most free capacity (ties to the earliest
+// node), split when it holds more than that node's chunk size (the rest
+// waits for the next pass); a job's unassigned rest is carved into chunks
+// of each receiving node's size, one node after the other by free
+// capacity, until it runs out.
+func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int) []store.Assignment {
 	free := make([]int, len(nodes))
 	total := 0
 	for i, n := range nodes {
-		free[i] = max(Capacity(n)-n.Running, 0)
+		free[i] = Capacity(n) - n.Running
+		if free[i] < 0 {
+			free[i] = 0
+		}
 		total += free[i]
 	}
 	var out []store.Assignment
-	for _, c := range chunks {
-		if total == 0 {
+	for _, w := range work {
+		if total == 0 || len(out) >= limit {
 			break
 		}
-		best := -1
+		h := &byFree{free: free}
 		for i, n := range nodes {
-			if free[i] == 0 || !Eligible(c.AccessType, c.JobOwner, n) {
-				continue
-			}
-			if best < 0 || free[i] > free[best] {
-				best = i
+			if free[i] > 0 && Eligible(w.AccessType, w.JobOwner, n) {
+				h.idx = append(h.idx, i)
 			}
 		}
-		if best < 0 {
-			continue
+		heap.Init(h)
+		for left := w.Iterations; left > 0 && h.Len() > 0 && len(out) < limit; {
+			best := h.idx[0]
+			size := min(ChunkIterations(nodes[best]), left)
+			out = append(out, store.Assignment{ChunkID: w.ID, JobID: w.JobID, NodeID: nodes[best].ID, Iterations: size})
+			left -= size
+			free[best]--
+			total--
+			if free[best] == 0 {
+				heap.Pop(h)
+			} else {
+				heap.Fix(h, 0)
+			}
+			if w.ID != "" {
+				break // a row is given once
+			}
 		}
-		free[best]--
-		total--
-		out = append(out, store.Assignment{ChunkID: c.ID, NodeID: nodes[best].ID})
 	}
 	return out
+}
+
+// byFree is a heap of node indexes, the one with the most free capacity
+// (then the lowest index) on top.
+type byFree struct {
+	idx  []int
+	free []int
+}
+
+func (h *byFree) Len() int { return len(h.idx) }
+func (h *byFree) Less(a, b int) bool {
+	fa, fb := h.free[h.idx[a]], h.free[h.idx[b]]
+	return fa > fb || (fa == fb && h.idx[a] < h.idx[b])
+}
+func (h *byFree) Swap(a, b int) { h.idx[a], h.idx[b] = h.idx[b], h.idx[a] }
+func (h *byFree) Push(x any)    { h.idx = append(h.idx, x.(int)) }
+func (h *byFree) Pop() any {
+	x := h.idx[len(h.idx)-1]
+	h.idx = h.idx[:len(h.idx)-1]
+	return x
 }
 
 // Schedule assigns pending chunks to eligible online nodes with free
@@ -96,15 +138,17 @@ func (s *Service) Schedule(ctx context.Context) (int, error) {
 	for {
 		now := s.clock.Now()
 		var latencies []float64
-		assigned, err := s.store.AssignPending(ctx, scheduleBatch, now, func(chunks []store.PendingChunk, nodes []store.NodeLoad) []store.Assignment {
-			as := plan(chunks, nodes)
-			created := make(map[string]float64, len(chunks))
-			for _, c := range chunks {
-				created[c.ID] = now.Sub(c.CreatedAt).Seconds()
+		assigned, err := s.store.AssignPending(ctx, scheduleBatch, now, func(work []store.PendingChunk, nodes []store.NodeLoad) []store.Assignment {
+			as := plan(work, nodes, scheduleBatch)
+			// Work waited since it became pending (a job's rest: since the
+			// job was created).
+			waited := make(map[[2]string]float64, len(work))
+			for _, w := range work {
+				waited[[2]string{w.ID, w.JobID}] = now.Sub(w.CreatedAt).Seconds()
 			}
 			latencies = latencies[:0]
 			for _, a := range as {
-				latencies = append(latencies, created[a.ChunkID])
+				latencies = append(latencies, waited[[2]string{a.ChunkID, a.JobID}])
 			}
 			return as
 		})

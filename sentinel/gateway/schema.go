@@ -45,17 +45,18 @@ func newSchema() schema {
 	uuid := func(n string) column { return column{n, "uuid"} }
 	text := func(n string) column { return column{n, "text"} }
 	int4 := func(n string) column { return column{n, "int4"} }
+	int8 := func(n string) column { return column{n, "int8"} }
 	ts := func(n string) column { return column{n, "timestamptz"} }
 	jsonb := func(n string) column { return column{n, "jsonb"} }
 	tables := []*table{
 		newTable("nodes", true, uuid("id"), uuid("user_id"), text("name"), int4("max_parallel"), text("status"),
 			ts("last_seen_at"), text("version"), int4("total_cores"), text("platform"), ts("created_at"),
 			text("public_key"), text("claim_code"), int4("capacity")),
-		newTable("jobs", true, uuid("id"), uuid("user_id"), text("config_hash"), int4("total_iterations"),
-			int4("completed_iterations"), text("status"), jsonb("result"), ts("created_at"), ts("completed_at"),
+		newTable("jobs", true, uuid("id"), uuid("user_id"), text("config_hash"), int8("total_iterations"),
+			int8("completed_iterations"), text("status"), jsonb("result"), ts("created_at"), ts("completed_at"),
 			text("access_type"), text("discord_server_id"), text("error")),
 		newTable("jobs_chunks", true, uuid("id"), uuid("job_id"), uuid("node_id"), text("config_hash"),
-			int4("iterations"), int4("seed_offset"), text("status"), jsonb("result"), ts("claimed_at"),
+			int4("iterations"), int8("seed_offset"), text("status"), jsonb("result"), ts("claimed_at"),
 			ts("completed_at"), ts("created_at"), int4("attempts"), text("last_error"),
 			column{"previous_node_ids", "_uuid"}),
 		newTable("jobs_configs", false, text("hash"), jsonb("config"), ts("created_at"), ts("last_used_at")),

@@ -11,7 +11,8 @@ type Kind int
 const (
 	// KindChange is a row change of nodes, jobs or jobs_chunks.
 	KindChange Kind = iota + 1
-	// KindPendingChunk is a chunk that became pending with no node.
+	// KindPendingChunk is a chunk that became pending with no node, or a
+	// job with unassigned work (ChunkID then holds the job's id).
 	KindPendingChunk
 	// KindReset means notifications may have been lost (the listening
 	// connection was re-established, or the subscriber fell behind): re-read

@@ -418,8 +418,13 @@ func scanJob(row pgx.Row) (Job, error) {
 	return j, err
 }
 
-// CreateJob stores a job, its chunks and its config in one transaction.
+// CreateJob stores a job, its first chunks, the unassigned rest of its
+// range and its config in one transaction.
 func (p *Postgres) CreateJob(ctx context.Context, nj NewJob) error {
+	rest, err := UnassignedStart(nj)
+	if err != nil {
+		return err
+	}
 	return p.tx(ctx, func(tx pgx.Tx) error {
 		if nj.Config != nil {
 			if _, err := tx.Exec(ctx, `INSERT INTO jobs_configs (hash, config, created_at, last_used_at) VALUES ($1, $2, $3, $3)
@@ -442,14 +447,22 @@ func (p *Postgres) CreateJob(ctx context.Context, nj NewJob) error {
 			j.ID, j.UserID, j.ConfigHash, j.TotalIterations, j.Status, nj.Now, j.AccessType, j.DiscordServerID); err != nil {
 			return fmt.Errorf("insert job: %w", err)
 		}
-		rows := make([][]any, len(nj.Chunks))
-		for i, c := range nj.Chunks {
-			rows[i] = []any{c.ID, j.ID, j.ConfigHash, c.Iterations, c.SeedOffset, protocol.StatusPending, nj.Now}
+		if len(nj.Chunks) > 0 {
+			rows := make([][]any, len(nj.Chunks))
+			for i, c := range nj.Chunks {
+				rows[i] = []any{c.ID, j.ID, j.ConfigHash, c.Iterations, c.SeedOffset, protocol.StatusPending, nj.Now}
+			}
+			if _, err := tx.CopyFrom(ctx, pgx.Identifier{"jobs_chunks"},
+				[]string{"id", "job_id", "config_hash", "iterations", "seed_offset", "status", "created_at"},
+				pgx.CopyFromRows(rows)); err != nil {
+				return fmt.Errorf("insert chunks: %w", err)
+			}
 		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"jobs_chunks"},
-			[]string{"id", "job_id", "config_hash", "iterations", "seed_offset", "status", "created_at"},
-			pgx.CopyFromRows(rows)); err != nil {
-			return fmt.Errorf("insert chunks: %w", err)
+		if rest < j.TotalIterations {
+			if _, err := tx.Exec(ctx, "INSERT INTO jobs_unassigned (job_id, next_offset, total) VALUES ($1, $2, $3)",
+				j.ID, rest, j.TotalIterations); err != nil {
+				return fmt.Errorf("insert unassigned range: %w", err)
+			}
 		}
 		return nil
 	})
@@ -530,12 +543,12 @@ func (p *Postgres) ChunkByID(ctx context.Context, id string) (Chunk, error) {
 	return c, notFound(err, "chunk "+id)
 }
 
-// AssignPending locks pending chunks and online nodes, plans and applies.
+// AssignPending locks pending work and online nodes, plans and applies.
 func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, plan Planner) ([]Assignment, error) {
 	var applied []Assignment
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		applied = nil
-		rows, err := tx.Query(ctx, `SELECT c.id::text, c.job_id::text, j.user_id::text, j.access_type, c.created_at
+		rows, err := tx.Query(ctx, `SELECT c.id::text, c.job_id::text, j.user_id::text, j.access_type, c.created_at, c.iterations
 			FROM jobs_chunks c JOIN jobs j ON j.id = c.job_id
 			WHERE c.status = 'pending' AND c.node_id IS NULL AND j.status IN ('pending', 'running')
 			ORDER BY c.created_at, c.seed_offset, c.id
@@ -543,15 +556,37 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 		if err != nil {
 			return fmt.Errorf("lock pending chunks: %w", err)
 		}
-		chunks, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingChunk, error) {
+		work, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingChunk, error) {
 			var c PendingChunk
-			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, &c.CreatedAt)
+			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, &c.CreatedAt, &c.Iterations)
 			return c, err
 		})
 		if err != nil {
 			return fmt.Errorf("lock pending chunks: %w", err)
 		}
-		if len(chunks) == 0 {
+		rows, err = tx.Query(ctx, `SELECT u.job_id::text, j.user_id::text, j.access_type, j.created_at, u.total - u.next_offset,
+				u.next_offset, j.config_hash
+			FROM jobs_unassigned u JOIN jobs j ON j.id = u.job_id
+			WHERE j.status IN ('pending', 'running')
+			ORDER BY j.created_at, u.job_id
+			LIMIT $1 FOR UPDATE OF u SKIP LOCKED`, limit)
+		if err != nil {
+			return fmt.Errorf("lock unassigned ranges: %w", err)
+		}
+		rests := map[string]*Carve{}
+		tails, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingChunk, error) {
+			var c PendingChunk
+			var cv Carve
+			err := r.Scan(&c.JobID, &c.JobOwner, &c.AccessType, &c.CreatedAt, &c.Iterations, &cv.Next, &cv.ConfigHash)
+			cv.End = cv.Next + c.Iterations
+			rests[c.JobID] = &cv
+			return c, err
+		})
+		if err != nil {
+			return fmt.Errorf("lock unassigned ranges: %w", err)
+		}
+		work = append(work, tails...)
+		if len(work) == 0 {
 			return nil
 		}
 		// Lock the nodes first (in id order), then count their running
@@ -580,34 +615,80 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 		if len(nodes) == 0 {
 			return nil
 		}
-		want := plan(chunks, nodes)
+		want := plan(work, nodes)
 		if len(want) == 0 {
 			return nil
 		}
-		chunkIDs := make([]string, len(want))
-		nodeIDs := make([]string, len(want))
-		for i, a := range want {
-			chunkIDs[i], nodeIDs[i] = a.ChunkID, a.NodeID
-		}
-		rows, err = tx.Query(ctx, `UPDATE jobs_chunks c SET node_id = a.node_id::uuid, status = 'running', claimed_at = $3
-			FROM unnest($1::text[], $2::text[]) AS a(chunk_id, node_id)
-			WHERE c.id = a.chunk_id::uuid AND c.status = 'pending' AND c.node_id IS NULL
-			RETURNING c.id::text, c.node_id::text, c.job_id::text`, chunkIDs, nodeIDs, now)
-		if err != nil {
-			return fmt.Errorf("assign chunks: %w", err)
-		}
+		fromRows, carved := SplitPlan(work, nodes, want, rests)
 		jobSet := map[string]bool{}
-		for rows.Next() {
-			var a Assignment
-			var job string
-			if err := rows.Scan(&a.ChunkID, &a.NodeID, &job); err != nil {
+		if len(fromRows) > 0 {
+			chunkIDs, nodeIDs, restIDs := make([]string, len(fromRows)), make([]string, len(fromRows)), make([]string, len(fromRows))
+			counts := make([]int, len(fromRows))
+			for i, a := range fromRows {
+				chunkIDs[i], nodeIDs[i], counts[i], restIDs[i] = a.ChunkID, a.NodeID, a.Iterations, uuid.NewString()
+			}
+			// A row given in part leaves the rest of its range pending, as
+			// a new row with the row's history.
+			if _, err := tx.Exec(ctx, `INSERT INTO jobs_chunks (id, job_id, config_hash, iterations, seed_offset, status, created_at,
+					attempts, last_error, previous_node_ids)
+				SELECT a.rest_id::uuid, c.job_id, c.config_hash, c.iterations - a.n, c.seed_offset + a.n, 'pending', c.created_at,
+					c.attempts, c.last_error, c.previous_node_ids
+				FROM jobs_chunks c JOIN unnest($1::text[], $2::int[], $3::text[]) AS a(chunk_id, n, rest_id) ON c.id = a.chunk_id::uuid
+				WHERE c.status = 'pending' AND c.node_id IS NULL AND c.iterations > a.n`, chunkIDs, counts, restIDs); err != nil {
+				return fmt.Errorf("split chunks: %w", err)
+			}
+			rows, err = tx.Query(ctx, `UPDATE jobs_chunks c SET node_id = a.node_id::uuid, status = 'running', claimed_at = $4,
+					iterations = least(c.iterations, a.n)
+				FROM unnest($1::text[], $2::text[], $3::int[]) AS a(chunk_id, node_id, n)
+				WHERE c.id = a.chunk_id::uuid AND c.status = 'pending' AND c.node_id IS NULL
+				RETURNING c.id::text, c.node_id::text, c.job_id::text, c.iterations`, chunkIDs, nodeIDs, counts, now)
+			if err != nil {
 				return fmt.Errorf("assign chunks: %w", err)
 			}
-			applied = append(applied, a)
-			jobSet[job] = true
+			for rows.Next() {
+				var a Assignment
+				if err := rows.Scan(&a.ChunkID, &a.NodeID, &a.JobID, &a.Iterations); err != nil {
+					return fmt.Errorf("assign chunks: %w", err)
+				}
+				applied = append(applied, a)
+				jobSet[a.JobID] = true
+			}
+			if err := rows.Err(); err != nil {
+				return fmt.Errorf("assign chunks: %w", err)
+			}
 		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("assign chunks: %w", err)
+		if len(carved) > 0 {
+			n := len(carved)
+			ids, jobs, nodeIDs, hashes := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			counts, offsets := make([]int, n), make([]int, n)
+			for i, c := range carved {
+				ids[i], jobs[i], nodeIDs[i], hashes[i], counts[i], offsets[i] = c.ChunkID, c.JobID, c.NodeID, c.ConfigHash, c.Iterations, c.SeedOffset
+				applied = append(applied, c.Assignment)
+				jobSet[c.JobID] = true
+			}
+			if _, err := tx.Exec(ctx, `INSERT INTO jobs_chunks (id, job_id, node_id, config_hash, iterations, seed_offset, status, claimed_at, created_at)
+				SELECT a.id::uuid, a.job_id::uuid, a.node_id::uuid, a.hash, a.n, a.off, 'running', $7, $7
+				FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::bigint[]) AS a(id, job_id, node_id, hash, n, off)`,
+				ids, jobs, nodeIDs, hashes, counts, offsets, now); err != nil {
+				return fmt.Errorf("carve chunks: %w", err)
+			}
+			var doneJobs, movedJobs []string
+			var moved []int
+			for job, cv := range rests {
+				switch {
+				case cv.Next == cv.End:
+					doneJobs = append(doneJobs, job)
+				case cv.Moved:
+					movedJobs, moved = append(movedJobs, job), append(moved, cv.Next)
+				}
+			}
+			if _, err := tx.Exec(ctx, "DELETE FROM jobs_unassigned WHERE job_id = ANY($1::uuid[])", doneJobs); err != nil {
+				return fmt.Errorf("carve chunks: %w", err)
+			}
+			if _, err := tx.Exec(ctx, `UPDATE jobs_unassigned u SET next_offset = a.next
+				FROM unnest($1::uuid[], $2::bigint[]) AS a(job_id, next) WHERE u.job_id = a.job_id`, movedJobs, moved); err != nil {
+				return fmt.Errorf("carve chunks: %w", err)
+			}
 		}
 		jobs := make([]string, 0, len(jobSet))
 		for j := range jobSet {
@@ -743,6 +824,9 @@ func (p *Postgres) FailChunk(ctx context.Context, f Failure) (bool, error) {
 		if _, err := tx.Exec(ctx, `UPDATE jobs_chunks SET status = 'failed', last_error = 'job failed: ' || $2, completed_at = $3
 			WHERE job_id = $1 AND status IN ('pending', 'running')`, jobID, f.Error, f.Now); err != nil {
 			return fmt.Errorf("fail job's chunks: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM jobs_unassigned WHERE job_id = $1", jobID); err != nil {
+			return fmt.Errorf("fail job's unassigned range: %w", err)
 		}
 		return nil
 	})

@@ -150,6 +150,7 @@ const (
 	TypeUUID        = "uuid"
 	TypeText        = "text"
 	TypeInt4        = "int4"
+	TypeInt8        = "int8"
 	TypeBool        = "bool"
 	TypeTimestamptz = "timestamptz"
 	TypeJSONB       = "jsonb"
@@ -294,6 +295,8 @@ func pgTypeName(typ string) string {
 	switch typ {
 	case TypeInt4:
 		return "integer"
+	case TypeInt8:
+		return "bigint"
 	case TypeBool:
 		return "boolean"
 	case TypeTimestamptz:

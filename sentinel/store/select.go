@@ -24,6 +24,7 @@ func selectable(table string) []Column {
 	uuid := func(n string) Column { return Column{n, TypeUUID} }
 	text := func(n string) Column { return Column{n, TypeText} }
 	int4 := func(n string) Column { return Column{n, TypeInt4} }
+	int8 := func(n string) Column { return Column{n, TypeInt8} }
 	ts := func(n string) Column { return Column{n, TypeTimestamptz} }
 	jsonb := func(n string) Column { return Column{n, TypeJSONB} }
 	switch table {
@@ -32,12 +33,12 @@ func selectable(table string) []Column {
 			ts("last_seen_at"), text("version"), int4("total_cores"), text("platform"), ts("created_at"),
 			text("public_key"), text("claim_code")}
 	case "jobs":
-		return []Column{uuid("id"), uuid("user_id"), text("config_hash"), int4("total_iterations"),
-			int4("completed_iterations"), text("status"), jsonb("result"), ts("created_at"), ts("completed_at"),
+		return []Column{uuid("id"), uuid("user_id"), text("config_hash"), int8("total_iterations"),
+			int8("completed_iterations"), text("status"), jsonb("result"), ts("created_at"), ts("completed_at"),
 			text("access_type"), text("discord_server_id"), text("error")}
 	case "jobs_chunks":
 		return []Column{uuid("id"), uuid("job_id"), uuid("node_id"), text("config_hash"),
-			int4("iterations"), int4("seed_offset"), text("status"), jsonb("result"), ts("claimed_at"),
+			int4("iterations"), int8("seed_offset"), text("status"), jsonb("result"), ts("claimed_at"),
 			ts("completed_at"), ts("created_at"), int4("attempts"), text("last_error"),
 			{"previous_node_ids", TypeUUIDArray}}
 	case "jobs_configs":

@@ -127,9 +127,13 @@ type Chunk struct {
 	PreviousNodeIDs []string
 }
 
-// NewJob is a job with its chunks, created in one transaction. Config is
-// the canonical JSON text stored under ConfigHash; when nil the config must
-// already be stored.
+// NewJob is a job, created in one transaction. A job is the range of
+// iterations [0, TotalIterations): Chunks are rows created with it, a
+// prefix of that range in seed order (none at all is usual); the rest of
+// the range stays unassigned, and AssignPending carves chunks from it as
+// nodes are given work, so a job's rows grow with the work handed out, not
+// with its size. Config is the canonical JSON text stored under
+// ConfigHash; when nil the config must already be stored.
 type NewJob struct {
 	Job    Job
 	Chunks []Chunk
@@ -137,13 +141,17 @@ type NewJob struct {
 	Now    time.Time
 }
 
-// PendingChunk is a chunk waiting for a node, with what eligibility needs.
+// PendingChunk is work waiting for a node, with what eligibility needs:
+// a pending chunk row (a reclaimed, released or requeued range), or, with
+// ID empty, the unassigned rest of a job. Iterations is what it holds;
+// CreatedAt is the row's (for a job's rest, the job's).
 type PendingChunk struct {
 	ID         string
 	JobID      string
 	JobOwner   string
 	AccessType string
 	CreatedAt  time.Time
+	Iterations int
 }
 
 // NodeLoad is a claimed, online node as the scheduler sees it.
@@ -157,13 +165,21 @@ type NodeLoad struct {
 	GrantedTo   []string // user ids granted use through nodes_permissions (access_type user)
 }
 
-// Assignment gives a chunk to a node.
+// Assignment gives work to a node. From a pending row (ChunkID): the whole
+// row, or with Iterations between 1 and fewer than it holds, its first
+// Iterations (the rest of its range becomes a new pending row). From a
+// job's unassigned rest (ChunkID empty, JobID set): a new chunk of
+// Iterations carved from the start of the rest (fewer when less is left);
+// the store names it, and answers its id in ChunkID.
 type Assignment struct {
-	ChunkID string
-	NodeID  string
+	ChunkID    string
+	JobID      string
+	NodeID     string
+	Iterations int
 }
 
-// Planner decides assignments for the locked pending chunks and the locked
+// Planner decides assignments for the locked pending work (rows first,
+// oldest first, then the rests of jobs, oldest job first) and the locked
 // online nodes. It runs inside the store's transaction and must not call
 // the store.
 type Planner func(chunks []PendingChunk, nodes []NodeLoad) []Assignment
@@ -339,9 +355,11 @@ type Store interface {
 	// ChunkByID returns a chunk or ErrNotFound.
 	ChunkByID(ctx context.Context, id string) (Chunk, error)
 	// AssignPending locks up to limit pending chunks of unfinished jobs that
-	// no other instance has locked, and every claimed online node, asks plan
-	// which chunk goes where, and applies its answer: node_id, status
-	// running, claimed_at now, and the job running.
+	// no other instance has locked, and the unassigned rests of up to limit
+	// such jobs, and every claimed online node, asks plan what goes where,
+	// and applies its answer: rows split or carved as the assignments say,
+	// node_id, status running, claimed_at now, and the job running. Each row
+	// is applied once; a job's rest is carved in the order asked.
 	AssignPending(ctx context.Context, limit int, now time.Time, plan Planner) ([]Assignment, error)
 	// CompleteChunk records a result unless the chunk is already completed or
 	// failed, adds its iterations to the job and, when it was the last chunk,

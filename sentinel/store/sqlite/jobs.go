@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
 )
@@ -27,9 +29,14 @@ func scanJob(row interface{ Scan(...any) error }) (store.Job, error) {
 	return j, err
 }
 
-// CreateJob stores a job, its chunks and its config in one transaction.
+// CreateJob stores a job, its first chunks, the unassigned rest of its
+// range and its config in one transaction.
 func (s *Store) CreateJob(ctx context.Context, nj store.NewJob) error {
 	j := nj.Job
+	rest, err := store.UnassignedStart(nj)
+	if err != nil {
+		return err
+	}
 	jobID, err := newID("job", j.ID)
 	if err != nil {
 		return fmt.Errorf("create job: %w", err)
@@ -78,6 +85,12 @@ func (s *Store) CreateJob(ctx context.Context, nj store.NewJob) error {
 		for i, c := range nj.Chunks {
 			if _, err := stmt.ExecContext(ctx, chunkIDs[i], jobID, j.ConfigHash, c.Iterations, c.SeedOffset, now); err != nil {
 				return fmt.Errorf("insert chunks: %w", err)
+			}
+		}
+		if rest < j.TotalIterations {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO jobs_unassigned (job_id, next_offset, total) VALUES (?, ?, ?)",
+				jobID, rest, j.TotalIterations); err != nil {
+				return fmt.Errorf("insert unassigned range: %w", err)
 			}
 		}
 		return nil
@@ -242,18 +255,35 @@ func (s *Store) AssignPending(ctx context.Context, limit int, now time.Time, pla
 	var applied []store.Assignment
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		applied = nil
-		chunks, err := collect(query(tx.QueryContext(ctx, `SELECT c.id, c.job_id, j.user_id, j.access_type, c.created_at
+		work, err := collect(query(tx.QueryContext(ctx, `SELECT c.id, c.job_id, j.user_id, j.access_type, c.created_at, c.iterations
 			FROM jobs_chunks c JOIN jobs j ON j.id = c.job_id
 			WHERE c.status = 'pending' AND c.node_id IS NULL AND j.status IN ('pending', 'running')
 			ORDER BY c.created_at, c.seed_offset, c.id LIMIT ?`, limit)), func(r *sql.Rows) (store.PendingChunk, error) {
 			var c store.PendingChunk
-			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, timeCol{&c.CreatedAt})
+			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, timeCol{&c.CreatedAt}, &c.Iterations)
 			return c, err
 		})
 		if err != nil {
 			return fmt.Errorf("read pending chunks: %w", err)
 		}
-		if len(chunks) == 0 {
+		rests := map[string]*store.Carve{}
+		tails, err := collect(query(tx.QueryContext(ctx, `SELECT u.job_id, j.user_id, j.access_type, j.created_at, u.total - u.next_offset,
+				u.next_offset, j.config_hash
+			FROM jobs_unassigned u JOIN jobs j ON j.id = u.job_id
+			WHERE j.status IN ('pending', 'running')
+			ORDER BY j.created_at, u.job_id LIMIT ?`, limit)), func(r *sql.Rows) (store.PendingChunk, error) {
+			var c store.PendingChunk
+			var cv store.Carve
+			err := r.Scan(&c.JobID, &c.JobOwner, &c.AccessType, timeCol{&c.CreatedAt}, &c.Iterations, &cv.Next, &cv.ConfigHash)
+			cv.End = cv.Next + c.Iterations
+			rests[c.JobID] = &cv
+			return c, err
+		})
+		if err != nil {
+			return fmt.Errorf("read unassigned ranges: %w", err)
+		}
+		work = append(work, tails...)
+		if len(work) == 0 {
 			return nil
 		}
 		nodes, err := collect(query(tx.QueryContext(ctx, `SELECT n.id, n.user_id, n.max_parallel, n.total_cores, n.capacity,
@@ -270,35 +300,61 @@ func (s *Store) AssignPending(ctx context.Context, limit int, now time.Time, pla
 		if len(nodes) == 0 {
 			return nil
 		}
-		want := plan(chunks, nodes)
+		want := plan(work, nodes)
 		if len(want) == 0 {
 			return nil
 		}
+		fromRows, carved := store.SplitPlan(work, nodes, want, rests)
 		at := fmtTime(now)
 		started := map[string]bool{}
 		var jobs []string
-		for _, a := range want {
-			chunkID, err := newID("chunk", a.ChunkID)
-			if err != nil {
-				return fmt.Errorf("assign chunks: %w", err)
+		start := func(job string) {
+			if !started[job] {
+				started[job] = true
+				jobs = append(jobs, job)
 			}
-			nodeID, err := newID("node", a.NodeID)
-			if err != nil {
-				return fmt.Errorf("assign chunks: %w", err)
+		}
+		for _, a := range fromRows {
+			// A row given in part leaves the rest of its range pending, as a
+			// new row with the row's history.
+			if _, err := tx.ExecContext(ctx, `INSERT INTO jobs_chunks (id, job_id, config_hash, iterations, seed_offset, status, created_at,
+					attempts, last_error, previous_node_ids)
+				SELECT ?2, job_id, config_hash, iterations - ?3, seed_offset + ?3, 'pending', created_at, attempts, last_error, previous_node_ids
+				FROM jobs_chunks WHERE id = ?1 AND status = 'pending' AND node_id IS NULL AND iterations > ?3`,
+				a.ChunkID, uuid.NewString(), a.Iterations); err != nil {
+				return fmt.Errorf("split chunk: %w", err)
 			}
 			var job string
-			err = tx.QueryRowContext(ctx, `UPDATE jobs_chunks SET node_id = ?, status = 'running', claimed_at = ?
-				WHERE id = ? AND status = 'pending' AND node_id IS NULL RETURNING job_id`, nodeID, at, chunkID).Scan(&job)
+			var n int
+			err = tx.QueryRowContext(ctx, `UPDATE jobs_chunks SET node_id = ?, status = 'running', claimed_at = ?, iterations = min(iterations, ?)
+				WHERE id = ? AND status = 'pending' AND node_id IS NULL RETURNING job_id, iterations`, a.NodeID, at, a.Iterations, a.ChunkID).Scan(&job, &n)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue
 			}
 			if err != nil {
 				return fmt.Errorf("assign chunks: %w", err)
 			}
-			applied = append(applied, store.Assignment{ChunkID: chunkID, NodeID: nodeID})
-			if !started[job] {
-				started[job] = true
-				jobs = append(jobs, job)
+			applied = append(applied, store.Assignment{ChunkID: a.ChunkID, JobID: job, NodeID: a.NodeID, Iterations: n})
+			start(job)
+		}
+		for _, c := range carved {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO jobs_chunks (id, job_id, node_id, config_hash, iterations, seed_offset, status, claimed_at, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, 'running', ?, ?)`, c.ChunkID, c.JobID, c.NodeID, c.ConfigHash, c.Iterations, c.SeedOffset, at, at); err != nil {
+				return fmt.Errorf("carve chunks: %w", err)
+			}
+			applied = append(applied, c.Assignment)
+			start(c.JobID)
+		}
+		for job, r := range rests {
+			var err error
+			switch {
+			case r.Next >= r.End:
+				_, err = tx.ExecContext(ctx, "DELETE FROM jobs_unassigned WHERE job_id = ?", job)
+			case r.Moved:
+				_, err = tx.ExecContext(ctx, "UPDATE jobs_unassigned SET next_offset = ? WHERE job_id = ?", r.Next, job)
+			}
+			if err != nil {
+				return fmt.Errorf("carve chunks: %w", err)
 			}
 		}
 		for _, job := range jobs {
@@ -455,6 +511,9 @@ func (s *Store) FailChunk(ctx context.Context, f store.Failure) (bool, error) {
 		if _, err := tx.ExecContext(ctx, `UPDATE jobs_chunks SET status = 'failed', last_error = 'job failed: ' || ?2, completed_at = ?3
 			WHERE job_id = ?1 AND status IN ('pending', 'running')`, jobID, f.Error, at); err != nil {
 			return fmt.Errorf("fail job's chunks: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM jobs_unassigned WHERE job_id = ?", jobID); err != nil {
+			return fmt.Errorf("fail job's unassigned range: %w", err)
 		}
 		return nil
 	})

@@ -12,6 +12,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -29,6 +30,7 @@ func selectable(table string) []store.Column {
 	id := func(n string) store.Column { return store.Column{Name: n, Type: store.TypeUUID} }
 	text := func(n string) store.Column { return store.Column{Name: n, Type: store.TypeText} }
 	int4 := func(n string) store.Column { return store.Column{Name: n, Type: store.TypeInt4} }
+	int8 := func(n string) store.Column { return store.Column{Name: n, Type: store.TypeInt8} }
 	ts := func(n string) store.Column { return store.Column{Name: n, Type: store.TypeTimestamptz} }
 	js := func(n string) store.Column { return store.Column{Name: n, Type: store.TypeJSONB} }
 	switch table {
@@ -37,12 +39,12 @@ func selectable(table string) []store.Column {
 			ts("last_seen_at"), text("version"), int4("total_cores"), text("platform"), ts("created_at"),
 			text("public_key"), text("claim_code"), int4("capacity")}
 	case "jobs":
-		return []store.Column{id("id"), id("user_id"), text("config_hash"), int4("total_iterations"),
-			int4("completed_iterations"), text("status"), js("result"), ts("created_at"), ts("completed_at"),
+		return []store.Column{id("id"), id("user_id"), text("config_hash"), int8("total_iterations"),
+			int8("completed_iterations"), text("status"), js("result"), ts("created_at"), ts("completed_at"),
 			text("access_type"), text("discord_server_id"), text("error")}
 	case "jobs_chunks":
 		return []store.Column{id("id"), id("job_id"), id("node_id"), text("config_hash"),
-			int4("iterations"), int4("seed_offset"), text("status"), js("result"), ts("claimed_at"),
+			int4("iterations"), int8("seed_offset"), text("status"), js("result"), ts("claimed_at"),
 			ts("completed_at"), ts("created_at"), int4("attempts"), text("last_error"),
 			{Name: "previous_node_ids", Type: store.TypeUUIDArray}}
 	case "jobs_configs":
@@ -216,6 +218,15 @@ func bindValue(typ, v string) (any, error) {
 		}
 		if n < -1<<31 || n > 1<<31-1 {
 			return nil, &store.QueryError{Code: "22003", Message: fmt.Sprintf("value %q is out of range for type integer", v)}
+		}
+		return n, nil
+	case store.TypeInt8:
+		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 64)
+		if err != nil {
+			if errors.Is(err, strconv.ErrRange) {
+				return nil, &store.QueryError{Code: "22003", Message: fmt.Sprintf("value %q is out of range for type bigint", v)}
+			}
+			return nil, store.BadValue(typ, v)
 		}
 		return n, nil
 	case store.TypeBool:

@@ -139,33 +139,32 @@ func TestServiceOnSQLite(t *testing.T) {
 	if err != nil || job.Chunks != 2 {
 		t.Fatalf("create job %+v, %v", job, err)
 	}
-	// The feed announces both chunks; the running service assigns them.
+	// The feed announces the job's work; the running service carves its
+	// two chunks for the node, which the feed announces as inserted.
 	var chunks []string
+	announced := false
 	deadline := time.After(20 * time.Second)
-	for len(chunks) < 2 {
+	for !announced || len(chunks) < 2 {
 		select {
 		case m := <-sub.C:
-			if m.Kind == store.KindPendingChunk {
-				chunks = append(chunks, m.ChunkID)
+			switch {
+			case m.Kind == store.KindPendingChunk && m.ChunkID == job.JobID:
+				announced = true
+			case m.Kind == store.KindChange && m.Change.Table == "jobs_chunks" && m.Change.Op == "INSERT":
+				chunks = append(chunks, m.Change.ID)
 			}
 		case <-deadline:
-			t.Fatalf("pending chunks announced: %v", chunks)
+			t.Fatalf("job announced %v, chunks carved: %v", announced, chunks)
 		}
 	}
-	for _, id := range chunks {
-		for {
-			c, err := st.ChunkByID(ctx, id)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if c.Status == protocol.StatusRunning && c.NodeID == first.ID {
-				break
-			}
-			select {
-			case <-sub.C: // wait for the next change
-			case <-deadline:
-				t.Fatalf("chunk %s was not assigned: %+v", id, c)
-			}
+	for k, id := range chunks {
+		c, err := st.ChunkByID(ctx, id)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Status != protocol.StatusRunning || c.NodeID != first.ID || c.SeedOffset != k*protocol.ChunkSize ||
+			c.Iterations != min(protocol.ChunkSize, 1500-k*protocol.ChunkSize) {
+			t.Fatalf("chunk %d: %+v", k, c)
 		}
 	}
 

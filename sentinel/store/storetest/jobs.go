@@ -159,8 +159,8 @@ func testAssignPending(f *fixture) {
 	as, err := f.s.AssignPending(f.ctx, 2, t1, record)
 	f.check(err)
 	wantChunks := []store.PendingChunk{
-		{ID: j1.Chunks[0].ID, JobID: j1.Job.ID, JobOwner: owner.ID, AccessType: "private", CreatedAt: t0},
-		{ID: j1.Chunks[1].ID, JobID: j1.Job.ID, JobOwner: owner.ID, AccessType: "private", CreatedAt: t0},
+		{ID: j1.Chunks[0].ID, JobID: j1.Job.ID, JobOwner: owner.ID, AccessType: "private", CreatedAt: t0, Iterations: j1.Chunks[0].Iterations},
+		{ID: j1.Chunks[1].ID, JobID: j1.Job.ID, JobOwner: owner.ID, AccessType: "private", CreatedAt: t0, Iterations: j1.Chunks[1].Iterations},
 	}
 	if !samePending(seenChunks, wantChunks) {
 		t.Fatalf("planner saw chunks %+v, want %+v (limit 2, oldest first, by seed offset)", seenChunks, wantChunks)

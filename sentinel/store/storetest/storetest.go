@@ -49,6 +49,10 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"CreateJob", testCreateJob},
 		{"AssignPending", testAssignPending},
 		{"AssignPendingConcurrent", testAssignPendingConcurrent},
+		{"JobRanges", testJobRanges},
+		{"RangeReturns", testRangeReturns},
+		{"RangeJobLimits", testRangeJobLimits},
+		{"CarveConcurrent", testCarveConcurrent},
 		{"CompleteChunk", testCompleteChunk},
 		{"CompleteChunkConcurrent", testCompleteChunkConcurrent},
 		{"RequeueChunk", testRequeueChunk},
@@ -133,20 +137,27 @@ func (f *fixture) online(owner string, maxParallel int, now time.Time) store.Nod
 	return n
 }
 
-// newJob describes a job of owner split into chunks as the sentinel does.
+// newJob describes a job of owner with all of its range split into rows
+// of protocol.ChunkSize created with it.
 func newJob(owner string, iterations int, access string, now time.Time) store.NewJob {
-	config := []byte(`{"spec":"bm","id":"` + uuid.NewString() + `"}`)
-	j := store.NewJob{
-		Job: store.Job{ID: uuid.NewString(), UserID: owner, ConfigHash: hashOf(string(config)), TotalIterations: iterations,
-			Status: protocol.StatusPending, AccessType: access},
-		Config: config,
-		Now:    now,
-	}
+	j := newRange(owner, iterations, access, now)
 	for k := 0; k*protocol.ChunkSize < iterations; k++ {
 		j.Chunks = append(j.Chunks, store.Chunk{ID: uuid.NewString(), SeedOffset: k * protocol.ChunkSize,
 			Iterations: min(protocol.ChunkSize, iterations-k*protocol.ChunkSize)})
 	}
 	return j
+}
+
+// newRange describes a job of owner that is a range only, as the sentinel
+// creates them: no rows until work is handed out.
+func newRange(owner string, iterations int, access string, now time.Time) store.NewJob {
+	config := []byte(`{"spec":"bm","id":"` + uuid.NewString() + `"}`)
+	return store.NewJob{
+		Job: store.Job{ID: uuid.NewString(), UserID: owner, ConfigHash: hashOf(string(config)), TotalIterations: iterations,
+			Status: protocol.StatusPending, AccessType: access},
+		Config: config,
+		Now:    now,
+	}
 }
 
 // job creates a job of owner at now.
