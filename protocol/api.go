@@ -1,5 +1,10 @@
 package protocol
 
+import (
+	"fmt"
+	"math"
+)
+
 // Paths of the node API (PROTOCOL section 3), relative to the sentinel URL.
 const (
 	PathRegister  = "/nodes/register"
@@ -29,8 +34,28 @@ const (
 	StatusFailed    = "failed"
 )
 
-// ChunkSize is the largest number of iterations in one chunk.
+// ChunkSize is the number of iterations in the chunks of a node that
+// announces no ChunkOffer (the last chunk of a job may hold fewer), and
+// the least a sized chunk holds.
 const ChunkSize = 1000
+
+// MaxChunkIterations bounds the largest chunk a node may offer to take.
+const MaxChunkIterations = 1_000_000_000
+
+// ChunkOffer (extension) announces, with registration and heartbeats, that
+// a node takes chunks sized to it: of ChunkSize to MaxIterations
+// iterations, each run on all its workers at once, and that it measured
+// Throughput iterations per second over all its workers (0: not yet). The
+// sentinel sizes each assignment to take it a target time. A node without
+// it is given chunks of ChunkSize, as the protocol has them.
+type ChunkOffer struct {
+	MaxIterations int     `json:"maxIterations"`
+	Throughput    float64 `json:"throughput"`
+}
+
+// MaxThroughput bounds the throughput a node may announce, iterations per
+// second: far beyond any machine's.
+const MaxThroughput = 1e9
 
 // MaxChunkAttempts is how many failed attempts a chunk gets before it and
 // its job are marked failed.
@@ -43,6 +68,8 @@ type RegisterRequest struct {
 	EnabledCores int    `json:"enabledCores"`
 	Platform     string `json:"platform"`
 	Version      string `json:"version"`
+	// Chunks (extension): the node takes sized chunks.
+	Chunks *ChunkOffer `json:"chunks,omitempty"`
 }
 
 // RegisterResponse answers POST /nodes/register.
@@ -72,9 +99,13 @@ type NodeInfo struct {
 // min(max_parallel, total cores); a heartbeat without it, as an original
 // node sends, sets no limit beyond those. A sentinel that does not know the
 // field ignores it.
+//
+// Chunks (extension) renews the node's sized-chunk offer and its
+// throughput; a heartbeat without it takes the offer back.
 type HeartbeatRequest struct {
-	Status   string `json:"status"`
-	Capacity *int   `json:"capacity,omitempty"`
+	Status   string      `json:"status"`
+	Capacity *int        `json:"capacity,omitempty"`
+	Chunks   *ChunkOffer `json:"chunks,omitempty"`
 }
 
 // Bootstrap answers GET /bootstrap (extension): the REST and Realtime base
@@ -129,4 +160,15 @@ type ReleaseResponse struct {
 // ErrorResponse is the body of every node API refusal.
 type ErrorResponse struct {
 	Error string `json:"error"`
+}
+
+// Validate reports why an offer cannot be accepted, or nil.
+func (o ChunkOffer) Validate() error {
+	switch {
+	case o.MaxIterations < ChunkSize || o.MaxIterations > MaxChunkIterations:
+		return fmt.Errorf("chunks.maxIterations must be between %d and %d", ChunkSize, MaxChunkIterations)
+	case math.IsNaN(o.Throughput) || o.Throughput < 0 || o.Throughput > MaxThroughput:
+		return fmt.Errorf("chunks.throughput must be between 0 and %g iterations per second", float64(MaxThroughput))
+	}
+	return nil
 }

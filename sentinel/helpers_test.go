@@ -208,7 +208,8 @@ func (e *env) schedule() int {
 	return n
 }
 
-// chunks returns the job's chunks in seed order.
+// chunks returns the job's chunks in seed order, up to the first part of
+// its range no chunk covers.
 func (e *env) chunks(jobID string) []store.Chunk {
 	e.t.Helper()
 	var out []store.Chunk
@@ -224,7 +225,7 @@ func (e *env) chunks(jobID string) []store.Chunk {
 			e.t.Fatal(err)
 		}
 		out = append(out, c)
-		off += protocol.ChunkSize
+		off += c.Iterations
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -70,6 +71,11 @@ func (s *Service) Register(ctx context.Context, pub ed25519.PublicKey, req proto
 	case req.EnabledCores < 0 || req.EnabledCores > maxCores:
 		return protocol.RegisterResponse{}, refuse(KindInvalid, "enabledCores must be between 0 and %d", maxCores)
 	}
+	if req.Chunks != nil {
+		if err := req.Chunks.Validate(); err != nil {
+			return protocol.RegisterResponse{}, refuse(KindInvalid, "%v", err)
+		}
+	}
 	for _, f := range []struct {
 		name, value string
 		max         int
@@ -106,6 +112,9 @@ func (s *Service) Register(ctx context.Context, pub ed25519.PublicKey, req proto
 	if created {
 		s.log.Info("node registered", "node", n.ID, "platform", n.Platform, "cores", n.TotalCores)
 	}
+	if err := s.recordOffer(ctx, n, req.Chunks); err != nil {
+		return protocol.RegisterResponse{}, err
+	}
 	// A claimed node's code is cleared in the row; the node still knows it
 	// from its key, so answer the derived one.
 	return protocol.RegisterResponse{ID: n.ID, ClaimCode: protocol.ClaimCode(pub), Claimed: n.UserID != ""}, nil
@@ -131,6 +140,11 @@ func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req prot
 	if c := req.Capacity; c != nil && (*c < 0 || *c > maxCores) {
 		return protocol.NodeInfo{}, refuse(KindInvalid, "capacity must be between 0 and %d", maxCores)
 	}
+	if req.Chunks != nil {
+		if err := req.Chunks.Validate(); err != nil {
+			return protocol.NodeInfo{}, refuse(KindInvalid, "%v", err)
+		}
+	}
 	n, err := s.claimedNode(ctx, pub)
 	if err != nil {
 		return protocol.NodeInfo{}, err
@@ -151,6 +165,9 @@ func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req prot
 	if changed {
 		s.log.Info("node capacity", "node", n.ID, "capacity", capacityText(req.Capacity))
 	}
+	if err := s.recordOffer(ctx, n, req.Chunks); err != nil {
+		return protocol.NodeInfo{}, err
+	}
 	if !s.aliveEnough(n) {
 		if err := s.touch(ctx, n.ID); err != nil {
 			return protocol.NodeInfo{}, err
@@ -167,6 +184,32 @@ func capacityText(c *int) string {
 		return "not reported"
 	}
 	return fmt.Sprint(*c)
+}
+
+// throughputSlack is how far a node's announced throughput may move before
+// it is stored again: chunk sizes follow it closely enough, and steady
+// heartbeats write nothing.
+const throughputSlack = 0.1
+
+// recordOffer stores a node's sized-chunk offer (none: nil) when it
+// differs from the stored one: another largest chunk, or a throughput
+// more than throughputSlack away. A changed offer changes what the node
+// may be given, so the scheduler is kicked.
+func (s *Service) recordOffer(ctx context.Context, n store.Node, o *protocol.ChunkOffer) error {
+	var chunkMax int
+	var tp float64
+	if o != nil {
+		chunkMax, tp = o.MaxIterations, o.Throughput
+	}
+	same := chunkMax == n.ChunkMax && math.Abs(tp-n.Throughput) <= throughputSlack*n.Throughput && (tp == 0) == (n.Throughput == 0)
+	if same {
+		return nil
+	}
+	if err := s.store.SetNodeChunks(ctx, n.ID, chunkMax, tp); err != nil {
+		return fmt.Errorf("record chunk offer: %w", err)
+	}
+	s.Kick()
+	return nil
 }
 
 // aliveEnough reports whether a heartbeat of n changes nothing: n is

@@ -2,6 +2,7 @@ package sentinel
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"wowlab/protocol"
@@ -19,7 +20,7 @@ func TestPlanCarvesRangesAndSplitsRows(t *testing.T) {
 		{JobID: "j2", JobOwner: "u", AccessType: AccessPrivate, Iterations: 2500},            // a job's rest
 		{JobID: "j3", JobOwner: "u", AccessType: AccessPrivate, Iterations: 1_000_000},
 	}
-	got := plan(work, nodes, 100)
+	got := plan(work, nodes, 100, DefaultChunkTarget)
 	want := []store.Assignment{
 		{ChunkID: "row", JobID: "j1", NodeID: "a", Iterations: protocol.ChunkSize}, // split: the rest waits
 		{JobID: "j2", NodeID: "a", Iterations: 1000},                               // most free first, ties to the earlier node
@@ -32,10 +33,10 @@ func TestPlanCarvesRangesAndSplitsRows(t *testing.T) {
 	}
 	// The limit bounds one pass; public work goes to any claimed node.
 	pub := []store.PendingChunk{{JobID: "j4", JobOwner: "u", AccessType: AccessPublic, Iterations: 1 << 40}}
-	if got := plan(pub, nodes, 3); len(got) != 3 || got[0].NodeID != "c" {
+	if got := plan(pub, nodes, 3, DefaultChunkTarget); len(got) != 3 || got[0].NodeID != "c" {
 		t.Fatalf("limited public plan %v", got)
 	}
-	if got := plan(pub, nodes, 1000); len(got) != 4+1+16 {
+	if got := plan(pub, nodes, 1000, DefaultChunkTarget); len(got) != 4+1+16 {
 		t.Fatalf("public plan gave %d chunks, want every free slot (21)", len(got))
 	}
 }
@@ -97,3 +98,82 @@ func TestHugeJobRowsFollowWork(t *testing.T) {
 		t.Fatalf("a failed job has %d rows and is still carved", rows)
 	}
 }
+
+func TestChunkIterations(t *testing.T) {
+	for _, tc := range []struct {
+		max  int
+		tp   float64
+		want int
+	}{
+		{0, 0, protocol.ChunkSize},                            // announces nothing
+		{0, 160_000, protocol.ChunkSize},                      // a throughput without an offer
+		{10_000_000, 0, protocol.ChunkSize},                   // no throughput measured yet
+		{10_000_000, 160_000, 2_400_000},                      // 15 s of its throughput
+		{1_000_000, 160_000, 1_000_000},                       // at most its largest chunk
+		{10_000_000, 10, protocol.ChunkSize},                  // at least the protocol's size
+		{10_000_000, 1e9, 10_000_000},                         // however fast it says it is
+		{protocol.ChunkSize - 1, 160_000, protocol.ChunkSize}, // an offer below the protocol's size is none
+	} {
+		n := store.NodeLoad{ChunkMax: tc.max, Throughput: tc.tp}
+		if got := ChunkIterations(n, DefaultChunkTarget); got != tc.want {
+			t.Errorf("ChunkIterations(max %d, %g it/s) = %d, want %d", tc.max, tc.tp, got, tc.want)
+		}
+	}
+}
+
+// A node announcing sized chunks is given two chunks of 15 s of its
+// throughput; a node announcing nothing keeps chunks of 1000, two per
+// worker; bad offers are refused; a steady throughput is not written again.
+func TestSizedChunks(t *testing.T) {
+	e := newEnv(t)
+	u, _ := e.user("alice")
+	fixed := e.onlineNode(u.ID, 2, 2)
+	sized := e.newNode()
+	reg := sized.register(8)
+	if _, err := e.db.ClaimNode(t.Context(), store.Claim{NodeID: reg.ID, UserID: u.ID, MaxParallel: ptr(8)}); err != nil {
+		t.Fatal(err)
+	}
+	sized.id = reg.ID
+	beat := func(o *protocol.ChunkOffer) (int, string) {
+		return sized.call(protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOnline, Chunks: o}, nil)
+	}
+	for _, bad := range []protocol.ChunkOffer{
+		{MaxIterations: 999, Throughput: 1},
+		{MaxIterations: protocol.MaxChunkIterations + 1, Throughput: 1},
+		{MaxIterations: 1_000_000, Throughput: -1},
+		{MaxIterations: 1_000_000, Throughput: 2e9},
+	} {
+		if code, body := beat(&bad); code != 400 || !strings.Contains(body, "chunks.") {
+			t.Errorf("offer %+v: %d %s", bad, code, body)
+		}
+	}
+	if code, body := beat(&protocol.ChunkOffer{MaxIterations: 5_000_000, Throughput: 160_000}); code != 200 {
+		t.Fatalf("heartbeat: %d %s", code, body)
+	}
+	j := e.job(u.ID, 100_000_000, AccessPrivate)
+	if got := e.schedule(); got != 4+2 {
+		t.Fatalf("scheduled %d chunks, want 4 for the fixed node and 2 for the sized one", got)
+	}
+	per := map[string][]int{}
+	for _, c := range e.chunks(j.JobID) {
+		per[c.NodeID] = append(per[c.NodeID], c.Iterations)
+	}
+	if fmt.Sprint(per[fixed.id]) != "[1000 1000 1000 1000]" || fmt.Sprint(per[sized.id]) != "[2400000 2400000]" {
+		t.Fatalf("chunk sizes per node: %v", per)
+	}
+	n, err := e.db.NodeByID(t.Context(), sized.id)
+	if err != nil || n.ChunkMax != 5_000_000 || n.Throughput != 160_000 {
+		t.Fatalf("stored offer %+v, %v", n, err)
+	}
+	// Within 10%: not stored again. Taken back: sized no more.
+	beat(&protocol.ChunkOffer{MaxIterations: 5_000_000, Throughput: 170_000})
+	if n, _ := e.db.NodeByID(t.Context(), sized.id); n.Throughput != 160_000 {
+		t.Fatalf("a throughput 6%% away was stored: %v", n.Throughput)
+	}
+	beat(nil)
+	if n, _ := e.db.NodeByID(t.Context(), sized.id); n.ChunkMax != 0 || n.Throughput != 0 {
+		t.Fatalf("offer kept after a heartbeat without it: %+v", n)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
@@ -48,6 +49,11 @@ func Capacity(n store.NodeLoad) int {
 		w = min(w, *n.Capacity)
 	}
 	w = max(w, 0)
+	if n.ChunkMax > 0 && w > 0 {
+		// A sized chunk runs on all the node's workers: one at a time,
+		// and one queued.
+		return 1 + Prefetch(1)
+	}
 	return w + Prefetch(w)
 }
 
@@ -56,9 +62,20 @@ func Capacity(n store.NodeLoad) int {
 // finish together; with one queued chunk each, none waits.
 func Prefetch(workers int) int { return max(workers, 0) }
 
-// ChunkIterations is the size of the chunks a node is given:
-// protocol.ChunkSize.
-func ChunkIterations(store.NodeLoad) int { return protocol.ChunkSize }
+// ChunkIterations is the size of the chunks a node is given: what takes it
+// target at the throughput it announced, between protocol.ChunkSize and
+// its largest chunk; protocol.ChunkSize for a node that announces no
+// sized chunks, or no throughput yet.
+func ChunkIterations(n store.NodeLoad, target time.Duration) int {
+	if n.ChunkMax < protocol.ChunkSize || !(n.Throughput > 0) {
+		return protocol.ChunkSize
+	}
+	want := n.Throughput * target.Seconds()
+	if want >= float64(n.ChunkMax) {
+		return n.ChunkMax
+	}
+	return max(protocol.ChunkSize, int(want))
+}
 
 // plan gives work to nodes, oldest work first and never beyond a node's
 // capacity nor beyond limit assignments: each pending row goes whole to
@@ -67,7 +84,7 @@ func ChunkIterations(store.NodeLoad) int { return protocol.ChunkSize }
 // waits for the next pass); a job's unassigned rest is carved into chunks
 // of each receiving node's size, one node after the other by free
 // capacity, until it runs out.
-func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int) []store.Assignment {
+func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target time.Duration) []store.Assignment {
 	free := make([]int, len(nodes))
 	total := 0
 	for i, n := range nodes {
@@ -91,7 +108,7 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int) []store.
 		heap.Init(h)
 		for left := w.Iterations; left > 0 && h.Len() > 0 && len(out) < limit; {
 			best := h.idx[0]
-			size := min(ChunkIterations(nodes[best]), left)
+			size := min(ChunkIterations(nodes[best], target), left)
 			out = append(out, store.Assignment{ChunkID: w.ID, JobID: w.JobID, NodeID: nodes[best].ID, Iterations: size})
 			left -= size
 			free[best]--
@@ -139,7 +156,7 @@ func (s *Service) Schedule(ctx context.Context) (int, error) {
 		now := s.clock.Now()
 		var latencies []float64
 		assigned, err := s.store.AssignPending(ctx, scheduleBatch, now, func(work []store.PendingChunk, nodes []store.NodeLoad) []store.Assignment {
-			as := plan(work, nodes, scheduleBatch)
+			as := plan(work, nodes, scheduleBatch, s.chunkTarget)
 			// Work waited since it became pending (a job's rest: since the
 			// job was created).
 			waited := make(map[[2]string]float64, len(work))

@@ -72,6 +72,8 @@ const (
 	TokenTTL = time.Hour
 	// DefaultChunkTimeout is the default hard limit on one chunk's run.
 	DefaultChunkTimeout = 30 * time.Minute
+	// DefaultChunkTarget is how long a sized chunk should take its node.
+	DefaultChunkTarget = 15 * time.Second
 	// scheduleBatch is how many pending chunks one scheduling pass locks.
 	scheduleBatch = 1000
 )
@@ -85,6 +87,9 @@ type Config struct {
 	// ChunkTimeout is the hard limit on a running chunk; DefaultChunkTimeout
 	// when zero.
 	ChunkTimeout time.Duration
+	// ChunkTarget is how long a sized chunk should take the node it is
+	// given to (ChunkIterations); DefaultChunkTarget when zero.
+	ChunkTarget time.Duration
 	// OfflineAfter and ReclaimAfter are the liveness limits;
 	// DefaultOfflineAfter and DefaultReclaimAfter when zero. Shorter limits
 	// notice failures sooner (tests, small clusters on a LAN).
@@ -120,6 +125,7 @@ type Service struct {
 	store        store.Store
 	secret       []byte
 	chunkTimeout time.Duration
+	chunkTarget  time.Duration
 	offlineAfter time.Duration
 	reclaimAfter time.Duration
 	clock        Clock
@@ -158,6 +164,12 @@ func New(cfg Config) (*Service, error) {
 	}
 	if cfg.ChunkTimeout < time.Minute {
 		return nil, fmt.Errorf("sentinel: chunk timeout %v is shorter than a minute", cfg.ChunkTimeout)
+	}
+	if cfg.ChunkTarget == 0 {
+		cfg.ChunkTarget = DefaultChunkTarget
+	}
+	if cfg.ChunkTarget < time.Second || cfg.ChunkTarget > cfg.ChunkTimeout/2 {
+		return nil, fmt.Errorf("sentinel: chunk target %v: at least 1s and at most half the chunk timeout %v", cfg.ChunkTarget, cfg.ChunkTimeout)
 	}
 	if cfg.OfflineAfter == 0 {
 		cfg.OfflineAfter = DefaultOfflineAfter
@@ -204,6 +216,7 @@ func New(cfg Config) (*Service, error) {
 		store:        cfg.Store,
 		secret:       append([]byte(nil), cfg.JWTSecret...),
 		chunkTimeout: cfg.ChunkTimeout,
+		chunkTarget:  cfg.ChunkTarget,
 		offlineAfter: cfg.OfflineAfter,
 		reclaimAfter: cfg.ReclaimAfter,
 		clock:        cfg.Clock,

@@ -39,6 +39,7 @@ type options struct {
 	listen       string
 	jwtSecret    string
 	chunkTimeout time.Duration
+	chunkTarget  time.Duration
 	offlineAfter time.Duration
 	reclaimAfter time.Duration
 	server       string
@@ -85,6 +86,8 @@ func newRoot(env environment) *cobra.Command {
 	cli.BindEnv(serve.Flags(), "public-url", "SENTINEL_PUBLIC_URL")
 	serve.Flags().DurationVar(&o.chunkTimeout, "chunk-timeout", sentinel.DefaultChunkTimeout, "hard limit on one chunk's run before it is taken back")
 	cli.BindEnv(serve.Flags(), "chunk-timeout", "SENTINEL_CHUNK_TIMEOUT")
+	serve.Flags().DurationVar(&o.chunkTarget, "chunk-target", sentinel.DefaultChunkTarget, "how long a sized chunk should take its node (nodes announcing sized chunks)")
+	cli.BindEnv(serve.Flags(), "chunk-target", "SENTINEL_CHUNK_TARGET")
 	serve.Flags().DurationVar(&o.offlineAfter, "offline-after", sentinel.DefaultOfflineAfter, "a node without heartbeat or presence for this long is offline")
 	cli.BindEnv(serve.Flags(), "offline-after", "SENTINEL_OFFLINE_AFTER")
 	serve.Flags().DurationVar(&o.reclaimAfter, "reclaim-after", sentinel.DefaultReclaimAfter, "running chunks of a node silent for this long go back to pending")
@@ -327,6 +330,9 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	if o.chunkTimeout < time.Minute {
 		return cli.Usagef("--chunk-timeout must be at least 1m")
 	}
+	if o.chunkTarget < time.Second || o.chunkTarget > o.chunkTimeout/2 {
+		return cli.Usagef("--chunk-target must be at least 1s and at most half of --chunk-timeout")
+	}
 	if o.offlineAfter < time.Second || o.reclaimAfter < o.offlineAfter {
 		return cli.Usagef("--offline-after must be at least 1s and --reclaim-after at least as long")
 	}
@@ -350,7 +356,7 @@ func runServe(ctx context.Context, o *options, stderr io.Writer) error {
 	}
 	srv, err := server.Start(server.Config{
 		Store: d, Listen: d.listen, JWTSecret: []byte(o.jwtSecret), Logger: log,
-		ChunkTimeout: o.chunkTimeout, OfflineAfter: o.offlineAfter, ReclaimAfter: o.reclaimAfter,
+		ChunkTimeout: o.chunkTimeout, ChunkTarget: o.chunkTarget, OfflineAfter: o.offlineAfter, ReclaimAfter: o.reclaimAfter,
 		ClaimChecksPerUser: o.limits.claimChecksPerUser, ClaimChecksPerAddress: o.limits.claimChecksPerAddress,
 		RegistrationsPerAddress: o.limits.registrationsPerAddress, ClientIPHeader: o.limits.clientIPHeader,
 		MaxBodyMemory: o.limits.maxBodyMemory, Realtime: o.limits.realtime, HTTP: o.limits.http,

@@ -41,6 +41,10 @@ func TestChunkAssignmentReachesOnlyItsNode(t *testing.T) {
 			t.Fatalf("join b: %+v %+v", rb, rbNode)
 		}
 
+		cu := e.connect(vsn)
+		if r := cu.join("realtime:mine", tok1, []map[string]string{changes("*", "jobs_chunks", "")}, ""); r.status != "ok" {
+			t.Fatalf("owner join: %+v", r)
+		}
 		status, body := e.rest("POST", "/rest/v1/rpc/create_job", e.anon, tok1, map[string]any{"p_config": json.RawMessage(examples.Quick(1)), "p_iterations": 700})
 		if status != 200 {
 			t.Fatalf("create_job: %d %s", status, body)
@@ -64,6 +68,15 @@ func TestChunkAssignmentReachesOnlyItsNode(t *testing.T) {
 		// Handed back and given again, it is an update: the * and UPDATE
 		// bindings hear it, with the old keys.
 		e.exec(`UPDATE jobs_chunks SET status = 'pending', node_id = NULL, claimed_at = NULL WHERE id = $1`, rec["id"])
+		// a is not told of the hand-back (its new row is nobody's); the
+		// owner is, so once the owner has it the reassignment is a change
+		// of its own.
+		for {
+			hb := cu.expectChange("realtime:mine")
+			if hb.Data.Type == "UPDATE" && hb.Data.Record["node_id"] == nil {
+				break
+			}
+		}
 		if n, err := e.a.svc.Schedule(context.Background()); err != nil || n != 1 {
 			t.Fatalf("schedule again: %d %v", n, err)
 		}

@@ -29,9 +29,9 @@ type Config struct {
 	Listen func(ctx context.Context) error
 	// JWTSecret signs tokens. Required, at least 32 bytes.
 	JWTSecret []byte
-	// ChunkTimeout, OfflineAfter and ReclaimAfter are passed to the
-	// service; zero picks its defaults.
-	ChunkTimeout, OfflineAfter, ReclaimAfter time.Duration
+	// ChunkTimeout, ChunkTarget, OfflineAfter and ReclaimAfter are passed
+	// to the service; zero picks its defaults.
+	ChunkTimeout, ChunkTarget, OfflineAfter, ReclaimAfter time.Duration
 	// ClaimChecksPerUser, ClaimChecksPerAddress, RegistrationsPerAddress,
 	// ClientIPHeader and MaxBodyMemory are passed to the service (see
 	// sentinel.Config); zero picks its defaults.
@@ -148,7 +148,7 @@ func Start(cfg Config, ln net.Listener) (*Server, error) {
 	}
 	svc, err := sentinel.New(sentinel.Config{
 		Store: cfg.Store, JWTSecret: cfg.JWTSecret, Logger: cfg.Logger,
-		ChunkTimeout: cfg.ChunkTimeout, OfflineAfter: cfg.OfflineAfter, ReclaimAfter: cfg.ReclaimAfter,
+		ChunkTimeout: cfg.ChunkTimeout, ChunkTarget: cfg.ChunkTarget, OfflineAfter: cfg.OfflineAfter, ReclaimAfter: cfg.ReclaimAfter,
 		ClaimChecksPerUser: cfg.ClaimChecksPerUser, ClaimChecksPerAddress: cfg.ClaimChecksPerAddress,
 		RegistrationsPerAddress: cfg.RegistrationsPerAddress, ClientIPHeader: cfg.ClientIPHeader,
 		MaxBodyMemory: cfg.MaxBodyMemory, Clock: cfg.Clock, PublicURL: cfg.PublicURL,

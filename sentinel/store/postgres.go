@@ -178,6 +178,19 @@ func (p *Postgres) UserByTokenHash(ctx context.Context, hash string) (User, erro
 const nodeCols = `id::text, coalesce(user_id::text, ''), name, max_parallel, status, last_seen_at, version,
 	total_cores, platform, created_at, public_key, coalesce(claim_code, '')`
 
+// nodeOfferJoin adds the node's sized-chunk offer to a read of nodeCols
+// (scanNodeOffer reads it).
+const nodeOfferJoin = `, coalesce(o.chunk_max, 0), coalesce(o.throughput, 0) FROM nodes LEFT JOIN nodes_chunk_offers o ON o.node_id = nodes.id`
+
+func scanNodeOffer(row pgx.Row) (Node, error) {
+	var n Node
+	var seen pgtype.Timestamptz
+	err := row.Scan(&n.ID, &n.UserID, &n.Name, &n.MaxParallel, &n.Status, &seen, &n.Version,
+		&n.TotalCores, &n.Platform, &n.CreatedAt, &n.PublicKey, &n.ClaimCode, &n.ChunkMax, &n.Throughput)
+	n.LastSeenAt = timeOf(seen)
+	return n, err
+}
+
 func scanNode(row pgx.Row) (Node, error) {
 	var n Node
 	var seen pgtype.Timestamptz
@@ -213,13 +226,13 @@ func (p *Postgres) NodeByID(ctx context.Context, id string) (Node, error) {
 	if err := checkIDs("node", id); err != nil {
 		return Node{}, err
 	}
-	n, err := scanNode(p.pool.QueryRow(ctx, "SELECT "+nodeCols+" FROM nodes WHERE id = $1", id))
+	n, err := scanNodeOffer(p.pool.QueryRow(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE id = $1", id))
 	return n, notFound(err, "node "+id)
 }
 
 // NodeByPublicKey returns a node or ErrNotFound.
 func (p *Postgres) NodeByPublicKey(ctx context.Context, key string) (Node, error) {
-	n, err := scanNode(p.pool.QueryRow(ctx, "SELECT "+nodeCols+" FROM nodes WHERE public_key = $1", key))
+	n, err := scanNodeOffer(p.pool.QueryRow(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE public_key = $1", key))
 	if err != nil {
 		return n, notFound(err, "node by key")
 	}
@@ -368,6 +381,24 @@ func (p *Postgres) SetNodeCapacity(ctx context.Context, id string, capacity *int
 		return false, fmt.Errorf("set node capacity: %w", err)
 	}
 	return tag.RowsAffected() == 1, nil
+}
+
+// SetNodeChunks records a node's sized-chunk offer.
+func (p *Postgres) SetNodeChunks(ctx context.Context, id string, chunkMax int, throughput float64) error {
+	if err := checkIDs("node", id); err != nil {
+		return err
+	}
+	var err error
+	if chunkMax == 0 {
+		_, err = p.pool.Exec(ctx, "DELETE FROM nodes_chunk_offers WHERE node_id = $1", id)
+	} else {
+		_, err = p.pool.Exec(ctx, `INSERT INTO nodes_chunk_offers (node_id, chunk_max, throughput) VALUES ($1, $2, $3)
+			ON CONFLICT (node_id) DO UPDATE SET chunk_max = EXCLUDED.chunk_max, throughput = EXCLUDED.throughput`, id, chunkMax, throughput)
+	}
+	if err != nil {
+		return fmt.Errorf("set node chunks: %w", err)
+	}
+	return nil
 }
 
 // MarkNodeOffline sets one online node offline.
@@ -597,6 +628,8 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 			return fmt.Errorf("lock nodes: %w", err)
 		}
 		rows, err = tx.Query(ctx, `SELECT n.id::text, n.user_id::text, n.max_parallel, n.total_cores, n.capacity,
+				coalesce((SELECT o.chunk_max FROM nodes_chunk_offers o WHERE o.node_id = n.id), 0),
+				coalesce((SELECT o.throughput FROM nodes_chunk_offers o WHERE o.node_id = n.id), 0),
 				(SELECT count(*) FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running')::int,
 				coalesce((SELECT array_agg(p.target_id) FROM nodes_permissions p
 					WHERE p.node_id = n.id AND p.access_type = 'user'), '{}')
@@ -606,7 +639,7 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 		}
 		nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NodeLoad, error) {
 			var n NodeLoad
-			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Capacity, &n.Running, &n.GrantedTo)
+			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Capacity, &n.ChunkMax, &n.Throughput, &n.Running, &n.GrantedTo)
 			return n, err
 		})
 		if err != nil {

@@ -52,6 +52,12 @@ type Node struct {
 	CreatedAt   time.Time
 	PublicKey   string
 	ClaimCode   string
+	// ChunkMax and Throughput are the node's sized-chunk offer (protocol
+	// extension): the largest chunk it takes and its measured iterations
+	// per second; 0 when it announces none. NodeByID and NodeByPublicKey
+	// read them; other methods leave them 0.
+	ChunkMax   int
+	Throughput float64
 }
 
 // NewNode is what registration stores for a key not seen before.
@@ -161,6 +167,8 @@ type NodeLoad struct {
 	MaxParallel int
 	TotalCores  int
 	Capacity    *int     // of its last heartbeat; nil: it reports none
+	ChunkMax    int      // largest chunk it takes; 0: fixed-size chunks only
+	Throughput  float64  // iterations per second it measured; 0: unknown
 	Running     int      // chunks it holds now
 	GrantedTo   []string // user ids granted use through nodes_permissions (access_type user)
 }
@@ -307,6 +315,8 @@ type Store interface {
 	// SetNodeCapacity records the capacity a node reported (nil: none) and
 	// reports whether it changed.
 	SetNodeCapacity(ctx context.Context, id string, capacity *int) (bool, error)
+	// SetNodeChunks records a node's sized-chunk offer (0, 0: none).
+	SetNodeChunks(ctx context.Context, id string, chunkMax int, throughput float64) error
 	// MarkNodeOffline sets one online node offline (a node saying it is
 	// shutting down) and reports whether it was online.
 	MarkNodeOffline(ctx context.Context, id string) (bool, error)

@@ -21,3 +21,14 @@ BEGIN
 END $$;
 CREATE TRIGGER jobs_unassigned_pending AFTER INSERT ON jobs_unassigned
     FOR EACH ROW EXECUTE FUNCTION notify_unassigned();
+
+-- Chunks sized to the node (protocol extension): the largest chunk a node
+-- takes and the iterations per second it measured over all its workers,
+-- as its registration and heartbeats announce them; no row: it announces
+-- nothing and is given chunks of the protocol's fixed size. Kept apart
+-- from nodes so that the rows and changes of nodes keep their shape.
+CREATE TABLE nodes_chunk_offers (
+    node_id    uuid PRIMARY KEY REFERENCES nodes (id) ON DELETE CASCADE,
+    chunk_max  int NOT NULL CHECK (chunk_max > 0),
+    throughput double precision NOT NULL CHECK (throughput >= 0)
+);

@@ -60,6 +60,17 @@ func (s *Store) UserByTokenHash(ctx context.Context, hash string) (store.User, e
 const nodeCols = `id, coalesce(user_id, ''), name, max_parallel, status, last_seen_at, version,
 	total_cores, platform, created_at, public_key, coalesce(claim_code, '')`
 
+// nodeOfferJoin adds the node's sized-chunk offer to a read of nodeCols
+// (scanNodeOffer reads it).
+const nodeOfferJoin = `, coalesce(o.chunk_max, 0), coalesce(o.throughput, 0) FROM nodes LEFT JOIN nodes_chunk_offers o ON o.node_id = nodes.id`
+
+func scanNodeOffer(row interface{ Scan(...any) error }) (store.Node, error) {
+	var n store.Node
+	err := row.Scan(&n.ID, &n.UserID, &n.Name, &n.MaxParallel, &n.Status, timeCol{&n.LastSeenAt}, &n.Version,
+		&n.TotalCores, &n.Platform, timeCol{&n.CreatedAt}, &n.PublicKey, &n.ClaimCode, &n.ChunkMax, &n.Throughput)
+	return n, err
+}
+
 func scanNode(row interface{ Scan(...any) error }) (store.Node, error) {
 	var n store.Node
 	err := row.Scan(&n.ID, &n.UserID, &n.Name, &n.MaxParallel, &n.Status, timeCol{&n.LastSeenAt}, &n.Version,
@@ -111,13 +122,13 @@ func (s *Store) nodeByID(ctx context.Context, q queryer, id string) (store.Node,
 	if err != nil {
 		return store.Node{}, err
 	}
-	n, err := scanNode(q.QueryRowContext(ctx, "SELECT "+nodeCols+" FROM nodes WHERE id = ?", id))
+	n, err := scanNodeOffer(q.QueryRowContext(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE id = ?", id))
 	return n, notFound(err, "node "+id)
 }
 
 // NodeByPublicKey returns a node or ErrNotFound.
 func (s *Store) NodeByPublicKey(ctx context.Context, key string) (store.Node, error) {
-	n, err := scanNode(s.reader.QueryRowContext(ctx, "SELECT "+nodeCols+" FROM nodes WHERE public_key = ?", key))
+	n, err := scanNodeOffer(s.reader.QueryRowContext(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE public_key = ?", key))
 	return n, notFound(err, "node by key")
 }
 
@@ -275,6 +286,27 @@ func (s *Store) TouchNodes(ctx context.Context, ids []string, now time.Time) ([]
 		return nil, err
 	}
 	return came, nil
+}
+
+// SetNodeChunks records a node's sized-chunk offer.
+func (s *Store) SetNodeChunks(ctx context.Context, id string, chunkMax int, throughput float64) error {
+	id, err := lookupID("node", id)
+	if err != nil {
+		return err
+	}
+	return s.write(ctx, func(tx *sql.Tx) error {
+		var err error
+		if chunkMax == 0 {
+			_, err = tx.ExecContext(ctx, "DELETE FROM nodes_chunk_offers WHERE node_id = ?", id)
+		} else {
+			_, err = tx.ExecContext(ctx, `INSERT INTO nodes_chunk_offers (node_id, chunk_max, throughput) VALUES (?1, ?2, ?3)
+				ON CONFLICT (node_id) DO UPDATE SET chunk_max = excluded.chunk_max, throughput = excluded.throughput`, id, chunkMax, throughput)
+		}
+		if err != nil {
+			return fmt.Errorf("set node chunks: %w", err)
+		}
+		return nil
+	})
 }
 
 // MarkNodeOffline sets one online node offline.

@@ -10,3 +10,10 @@ CREATE TABLE jobs_unassigned (
 CREATE TRIGGER jobs_unassigned_pending AFTER INSERT ON jobs_unassigned BEGIN
     INSERT INTO feed_outbox (kind, row_id) VALUES ('pending_chunk', NEW.job_id);
 END;
+
+-- The sized-chunk offer of each node, as in the PostgreSQL schema.
+CREATE TABLE nodes_chunk_offers (
+    node_id    TEXT NOT NULL PRIMARY KEY REFERENCES nodes (id) ON DELETE CASCADE,
+    chunk_max  INTEGER NOT NULL CHECK (chunk_max > 0),
+    throughput REAL NOT NULL CHECK (throughput >= 0)
+) STRICT;
