@@ -61,6 +61,13 @@ func Open(ctx context.Context, connString string, log *slog.Logger) (*Postgres, 
 		return nil, fmt.Errorf("parse database URL: %w", err)
 	}
 	connConf.RuntimeParams["application_name"] = ListenApplicationName
+	// The pool's own settings (pool_max_conns, ...) are no server
+	// parameters: the listening connection must not send them.
+	for k := range connConf.RuntimeParams {
+		if strings.HasPrefix(k, "pool_") {
+			delete(connConf.RuntimeParams, k)
+		}
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("connect to database: %w", err)

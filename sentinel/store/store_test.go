@@ -296,6 +296,24 @@ func TestPoolSize(t *testing.T) {
 		if got := p.pool.Config().MaxConns; got != tc.want {
 			t.Errorf("pool of %q holds %d connections, want %d", tc.conn, got, tc.want)
 		}
+		// Regression: the listening connection sent pool_max_conns to the
+		// server as a parameter and was refused, so no change reached
+		// Realtime. It connects, and says so with a reset.
+		sub := p.Subscribe(4)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		done := make(chan error, 1)
+		go func() { done <- p.Listen(ctx) }()
+		select {
+		case n := <-sub.C:
+			if n.Kind != KindReset {
+				t.Errorf("first notification %+v, want the reset of a connected listener", n)
+			}
+		case <-ctx.Done():
+			t.Errorf("the listener of %q never connected", tc.conn)
+		}
+		cancel()
+		<-done
+		sub.Close()
 		p.Close()
 	}
 }
