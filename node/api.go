@@ -136,10 +136,11 @@ func (a *API) Verify(ctx context.Context) (protocol.NodeInfo, error) {
 }
 
 // Heartbeat reports the node online, taking capacity chunks at once (0:
-// none, while paused or finishing).
-func (a *API) Heartbeat(ctx context.Context, capacity int) (protocol.NodeInfo, error) {
+// none, while paused or finishing), and renews its sized-chunk offer (nil:
+// none).
+func (a *API) Heartbeat(ctx context.Context, capacity int, offer *protocol.ChunkOffer) (protocol.NodeInfo, error) {
 	var out protocol.NodeInfo
-	err := a.post(ctx, protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOnline, Capacity: &capacity}, &out)
+	err := a.post(ctx, protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOnline, Capacity: &capacity, Chunks: offer}, &out)
 	return out, err
 }
 

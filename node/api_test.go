@@ -91,14 +91,18 @@ func TestAPISignsEveryCall(t *testing.T) {
 		t.Fatalf("verify %+v %v", info, err)
 	}
 	check("/prefix/nodes/verify", "")
-	if _, err := api.Heartbeat(ctx, 3); err != nil {
+	if _, err := api.Heartbeat(ctx, 3, nil); err != nil {
 		t.Fatal(err)
 	}
 	check("/prefix/nodes/heartbeat", `{"status":"online","capacity":3}`)
-	if _, err := api.Heartbeat(ctx, 0); err != nil {
+	if _, err := api.Heartbeat(ctx, 0, nil); err != nil {
 		t.Fatal(err)
 	}
 	check("/prefix/nodes/heartbeat", `{"status":"online","capacity":0}`)
+	if _, err := api.Heartbeat(ctx, 2, &protocol.ChunkOffer{MaxIterations: 5000, Throughput: 1234.5}); err != nil {
+		t.Fatal(err)
+	}
+	check("/prefix/nodes/heartbeat", `{"status":"online","capacity":2,"chunks":{"maxIterations":5000,"throughput":1234.5}}`)
 	tok, err := api.Token(ctx)
 	if err != nil || tok.Token != "jwt" || tok.ExpiresAt != 1767225600 {
 		t.Fatalf("token %+v %v", tok, err)
@@ -165,7 +169,7 @@ func TestAPINetworkErrors(t *testing.T) {
 		t.Fatalf("undecodable answer: %T %v", err, err)
 	}
 	srv.Close()
-	_, err = api.Heartbeat(context.Background(), 1)
+	_, err = api.Heartbeat(context.Background(), 1, nil)
 	if !errors.As(err, &ne) || !ServerUnavailable(err) {
 		t.Fatalf("closed server: %T %v", err, err)
 	}

@@ -74,7 +74,7 @@ func BenchmarkEngineChunk(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		if _, err := sim.run(context.Background(), raw, i*protocol.ChunkSize, protocol.ChunkSize, nil); err != nil {
+		if _, err := sim.run(context.Background(), raw, i*protocol.ChunkSize, protocol.ChunkSize, 1, nil); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/uuid"
 
 	"wowlab/node/worker"
+	"wowlab/protocol"
 	"wowlab/supabase"
 )
 
@@ -85,6 +87,32 @@ func (c *Core) assign(ch Chunk) {
 	}
 }
 
+// threads is how many of the node's workers a chunk starting now runs on:
+// its enabled cores shared among the chunks it holds. A sentinel that
+// sizes chunks gives it one running and one queued, which then run on all
+// its workers together; one giving fixed chunks, two per worker, has each
+// run on one.
+func (c *Core) threads() int {
+	c.mu.Lock()
+	active := c.active
+	c.mu.Unlock()
+	cores := max(1, c.host.EnabledCores)
+	return max(1, cores/max(1, min(active, cores)))
+}
+
+// chunkOffer is what the node announces with registration and heartbeats
+// (the sized-chunk extension): chunks up to MaxChunkIterations, and the
+// throughput it last measured while working.
+func (c *Core) chunkOffer() *protocol.ChunkOffer {
+	rate := c.meter.rate(c.clock.Now())
+	if rate > 0 {
+		c.lastRate.Store(math.Float64bits(rate))
+	} else {
+		rate = math.Float64frombits(c.lastRate.Load())
+	}
+	return &protocol.ChunkOffer{MaxIterations: MaxChunkIterations, Throughput: min(rate, protocol.MaxThroughput)}
+}
+
 // maxInProgress bounds the chunks the node works on or has queued. The
 // sentinel gives at most two per worker and a node has at most TotalCores
 // workers; the margin covers chunks it reclaimed while this node kept
@@ -140,7 +168,7 @@ func (c *Core) process(ctx context.Context, ch Chunk, t *tracked) error {
 		prev := last.Swap(int64(done))
 		c.meter.addIterations(int64(done)-prev, c.clock.Now())
 	}
-	res, err := c.sim.run(ctx, doc, ch.SeedOffset, ch.Iterations, progress)
+	res, err := c.sim.run(ctx, doc, ch.SeedOffset, ch.Iterations, c.threads(), progress)
 	if err == nil {
 		err = res.Validate(ch.Iterations)
 	}

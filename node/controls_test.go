@@ -49,7 +49,7 @@ func (g *gateSim) open(offsets ...int) {
 	}
 }
 
-func (g *gateSim) run(ctx context.Context, _ []byte, offset, n int, progress func(int)) (protocol.ChunkResult, error) {
+func (g *gateSim) run(ctx context.Context, _ []byte, offset, n, _ int, progress func(int)) (protocol.ChunkResult, error) {
 	g.started <- offset
 	progress(1)
 	select {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/maypok86/otter/v2"
@@ -136,6 +137,7 @@ type Core struct {
 	inProgress  map[string]*tracked
 	active      int
 	claimedCh   chan struct{} // signalled when a node change shows the claim
+	lastRate    atomic.Uint64 // float64 bits: the last non-zero throughput measured
 	session     *realtimeSession
 	decision    policy.Decision // the one the pool follows
 	finishing   bool
@@ -489,7 +491,9 @@ func (c *Core) identify(ctx context.Context, ok func()) (identity, error) {
 		}
 	}
 	c.setState(State{Phase: Registering})
-	reg, err := c.api.Register(ctx, c.host.RegisterRequest(c.opts.Version))
+	req := c.host.RegisterRequest(c.opts.Version)
+	req.Chunks = c.chunkOffer()
+	reg, err := c.api.Register(ctx, req)
 	if err != nil {
 		return identity{}, err
 	}
@@ -579,7 +583,7 @@ func (c *Core) run(ctx context.Context, nodeID, name string, sessErr <-chan erro
 			case <-c.clock.After(c.iv.Heartbeat):
 			}
 		}
-		info, err := c.api.Heartbeat(ctx, c.capacity())
+		info, err := c.api.Heartbeat(ctx, c.capacity(), c.chunkOffer())
 		var ae *APIError
 		switch {
 		case err == nil:

@@ -350,20 +350,22 @@ func TestCoreReportsEngineRejection(t *testing.T) {
 type fakeSim struct {
 	mu      sync.Mutex
 	runs    map[int]int
+	threads map[int]int // of the last run, by offset
 	blocked map[int]bool
 }
 
 func newFakeSim(blocked ...int) *fakeSim {
-	f := &fakeSim{runs: map[int]int{}, blocked: map[int]bool{}}
+	f := &fakeSim{runs: map[int]int{}, threads: map[int]int{}, blocked: map[int]bool{}}
 	for _, o := range blocked {
 		f.blocked[o] = true
 	}
 	return f
 }
 
-func (f *fakeSim) run(ctx context.Context, _ []byte, offset, n int, progress func(int)) (protocol.ChunkResult, error) {
+func (f *fakeSim) run(ctx context.Context, _ []byte, offset, n, threads int, progress func(int)) (protocol.ChunkResult, error) {
 	f.mu.Lock()
 	f.runs[offset]++
+	f.threads[offset] = threads
 	blocked := f.blocked[offset]
 	f.mu.Unlock()
 	if blocked {
@@ -488,7 +490,7 @@ func TestCoreRefusesOversizedChunks(t *testing.T) {
 		refused[fr.ChunkID] = fr.Error
 	}
 	for _, id := range []string{cid("huge-resync"), cid("huge-realtime")} {
-		if !strings.Contains(refused[id], "accepts 1 to 1000") {
+		if !strings.Contains(refused[id], fmt.Sprintf("accepts 1 to %d", MaxChunkIterations)) {
 			t.Errorf("chunk %s refused with %q", id, refused[id])
 		}
 	}
@@ -589,4 +591,33 @@ func TestCoreBoundsFailReports(t *testing.T) {
 	}
 	close(block)
 	n.waitEvent(t, "the marker's completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == cid("marker") })
+}
+
+// The node announces sized chunks with its registration and heartbeats
+// (up to MaxChunkIterations, at the throughput it measured), and runs a
+// chunk it holds alone on all its enabled cores.
+func TestCoreOffersSizedChunksAndRunsThemOnAllCores(t *testing.T) {
+	b, hash := claimedBackend(t)
+	sim := newFakeSim()
+	n := startNode(t, b, "", func(o *Options) { o.sim = sim })
+	for _, path := range []string{protocol.PathRegister, protocol.PathHeartbeat} {
+		var req struct {
+			Chunks *protocol.ChunkOffer `json:"chunks"`
+		}
+		if err := json.Unmarshal(b.waitCall(t, path).body, &req); err != nil {
+			t.Fatal(err)
+		}
+		if req.Chunks == nil || req.Chunks.MaxIterations != MaxChunkIterations || req.Chunks.Validate() != nil {
+			t.Fatalf("%s offers %+v", path, req.Chunks)
+		}
+	}
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "INSERT", chunkRow(cid("sized"), hash, 40_000, 5000))
+	n.waitEvent(t, "completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == cid("sized") })
+	sim.mu.Lock()
+	threads := sim.threads[5000]
+	sim.mu.Unlock()
+	if threads != 4 {
+		t.Fatalf("a lone chunk ran on %d threads, want the node's 4 enabled cores", threads)
+	}
 }

@@ -13,7 +13,7 @@ import (
 
 // simulator runs a chunk's iterations on a config document.
 type simulator interface {
-	run(ctx context.Context, config []byte, offset, n int, progress func(done int)) (protocol.ChunkResult, error)
+	run(ctx context.Context, config []byte, offset, n, threads int, progress func(done int)) (protocol.ChunkResult, error)
 }
 
 // engineSimulator is the real engine. It keeps the last few compiled
@@ -33,8 +33,9 @@ func newEngineSimulator() *engineSimulator {
 }
 
 // run compiles the document (or reuses its compiled value) and runs the
-// iterations on one goroutine (the pool runs one chunk per core).
-func (e *engineSimulator) run(ctx context.Context, config []byte, offset, n int, progress func(done int)) (protocol.ChunkResult, error) {
+// iterations on threads goroutines (the engine's batch runner: iteration g
+// runs with seed offset+g whatever the threads, so the result is the same).
+func (e *engineSimulator) run(ctx context.Context, config []byte, offset, n, threads int, progress func(done int)) (protocol.ChunkResult, error) {
 	key := sha256.Sum256(config)
 	sim, ok := e.compiled.GetIfPresent(key)
 	if !ok {
@@ -44,7 +45,7 @@ func (e *engineSimulator) run(ctx context.Context, config []byte, offset, n int,
 		}
 		e.compiled.Set(key, sim)
 	}
-	res, err := sim.Run(ctx, offset, n, engine.RunOptions{Threads: 1, Progress: progress})
+	res, err := sim.Run(ctx, offset, n, engine.RunOptions{Threads: threads, Progress: progress})
 	if err != nil {
 		return protocol.ChunkResult{}, err
 	}

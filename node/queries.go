@@ -10,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"wowlab/protocol"
+	"wowlab/engine"
 	"wowlab/supabase"
 )
 
@@ -27,11 +27,10 @@ type Chunk struct {
 	SeedOffset int    `json:"seed_offset"`
 }
 
-// MaxChunkIterations is the largest chunk this node accepts: today the
-// protocol's chunk size. A larger chunk is refused with /chunks/fail
-// before anything is allocated for it. A later change may raise it and
-// have the node announce it at registration.
-const MaxChunkIterations = protocol.ChunkSize
+// MaxChunkIterations is the largest chunk this node accepts, and announces
+// with its sized-chunk offer: what the engine runs in one call. A larger
+// chunk is refused with /chunks/fail before anything is allocated for it.
+const MaxChunkIterations = engine.MaxIterations
 
 // maxConfigHashLen is the length of a config hash: SHA-256 in hex.
 const maxConfigHashLen = 64

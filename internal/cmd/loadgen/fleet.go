@@ -152,7 +152,7 @@ func (n *simNode) start(ctx context.Context) error {
 	}
 	reg, err := n.api.Register(ctx, protocol.RegisterRequest{
 		Hostname: fmt.Sprintf("loadgen-%d", n.index), TotalCores: f.o.cores, EnabledCores: f.o.cores,
-		Platform: "linux-amd64", Version: "loadgen",
+		Platform: "linux-amd64", Version: "loadgen", Chunks: f.offer(),
 	})
 	if err != nil {
 		return fmt.Errorf("register: %w", err)
@@ -240,7 +240,7 @@ func (n *simNode) heartbeats(ctx context.Context) {
 		case <-time.After(wait):
 		}
 		wait = every
-		if _, err := n.api.Heartbeat(ctx); err != nil && ctx.Err() == nil {
+		if _, err := n.api.Heartbeat(ctx, n.f.o.cores, n.f.offer()); err != nil && ctx.Err() == nil {
 			n.f.heartbeatErrs.Add(1)
 		}
 	}
@@ -299,9 +299,26 @@ func (n *simNode) assign(ch node.Chunk, resync bool) {
 	n.runQueued()
 }
 
-// chunkWorkers is how many of a node's cores one chunk occupies: one, as
-// the protocol's fixed 1 000-iteration chunks run one per worker.
-func (n *simNode) chunkWorkers() int { return 1 }
+// chunkWorkers is how many of a node's cores one chunk occupies: all of
+// them for sized chunks (the node runs a chunk on all its workers), one
+// for the protocol's fixed 1 000-iteration chunks, which run one per
+// worker.
+func (n *simNode) chunkWorkers() int {
+	if n.f.o.sized {
+		return n.f.o.cores
+	}
+	return 1
+}
+
+// offer is the sized-chunk offer of every simulated node (nil without
+// --sized): chunks as large as the real node takes, at the simulated
+// throughput.
+func (f *fleet) offer() *protocol.ChunkOffer {
+	if !f.o.sized {
+		return nil
+	}
+	return &protocol.ChunkOffer{MaxIterations: node.MaxChunkIterations, Throughput: f.o.rate * float64(f.o.cores)}
+}
 
 // runQueued starts queued chunks on idle cores.
 func (n *simNode) runQueued() {
@@ -353,7 +370,11 @@ func (f *fleet) beginJob(now time.Time) {
 	f.mu.Lock()
 	f.jobStart = now
 	f.mu.Unlock()
-	slots := f.o.cores + sentinelPrefetch(f.o.cores)
+	w := f.o.cores
+	if f.o.sized {
+		w = 1 // one chunk on all cores
+	}
+	slots := w + sentinel.Prefetch(w)
 	for _, n := range f.nodes {
 		n.mu.Lock()
 		for range slots {
@@ -362,10 +383,6 @@ func (f *fleet) beginJob(now time.Time) {
 		n.mu.Unlock()
 	}
 }
-
-// sentinelPrefetch mirrors sentinel.Prefetch: the chunks a node is given
-// beyond its workers.
-func sentinelPrefetch(workers int) int { return sentinel.Prefetch(workers) }
 
 func (f *fleet) addLatency(d time.Duration) {
 	f.mu.Lock()

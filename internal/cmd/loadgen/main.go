@@ -44,6 +44,7 @@ type options struct {
 	iterations      int
 	duration        time.Duration
 	connectParallel int
+	sized           bool
 	sentinelArgs    []string
 	json            bool
 }
@@ -86,6 +87,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.iterations, "iterations", 0, "iterations of the job (0: ten seconds of the whole fleet's work, at most the sentinel's job size limit)")
 	fs.DurationVar(&o.duration, "duration", 5*time.Minute, "limit on the whole run, connecting included")
 	fs.IntVar(&o.connectParallel, "connect-parallel", 200, "nodes connecting at once")
+	fs.BoolVar(&o.sized, "sized", false, "nodes announce sized chunks (their throughput, cores x rate) and run each on all their cores")
 	fs.Var((*stringList)(&o.sentinelArgs), "sentinel-arg", "extra argument of `sentinel serve` (repeatable)")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {

@@ -24,6 +24,7 @@ type report struct {
 	Instances  int     `json:"instances"`
 	Cores      int     `json:"cores"`
 	Rate       float64 `json:"ratePerCore"`
+	Sized      bool    `json:"sizedChunks"`
 	Iterations int64   `json:"iterations"`
 	// Database is the database the run created (and dropped).
 	Database string `json:"database"`
@@ -74,7 +75,7 @@ func measure(ctx context.Context, o options, log *slog.Logger) (_ *report, err e
 			err = cerr
 		}
 	}()
-	rep := &report{Nodes: o.nodes, Instances: o.instances, Cores: o.cores, Rate: o.rate, Iterations: int64(o.iterations), Database: c.dbName}
+	rep := &report{Nodes: o.nodes, Instances: o.instances, Cores: o.cores, Rate: o.rate, Sized: o.sized, Iterations: int64(o.iterations), Database: c.dbName}
 	smp := newSampler(c.pids(), c.dbName)
 	stopSampling := sampleEvery(smp, 500*time.Millisecond)
 	defer stopSampling()
@@ -110,6 +111,11 @@ func measure(ctx context.Context, o options, log *slog.Logger) (_ *report, err e
 	smp.reset(start)
 	f.beginJob(start)
 	rep.JobCompleted, err = waitJob(ctx, c, jobID)
+	if !rep.JobCompleted {
+		for i := range c.logs {
+			log.Warn("job not completed; the end of the sentinel's log follows", "instance", i, "log", c.logTail(i))
+		}
+	}
 	if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return nil, err
 	}
@@ -238,7 +244,11 @@ func checkChunks(ctx context.Context, c *cluster, jobID string, iterations int) 
 func (r *report) print(w io.Writer) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	p := func(format string, args ...any) { fmt.Fprintf(tw, format+"\n", args...) }
-	p("fleet\t%d nodes x %d cores at %.0f it/s per core, %d instance(s)", r.Nodes, r.Cores, r.Rate, r.Instances)
+	chunks := "fixed 1000-iteration chunks"
+	if r.Sized {
+		chunks = "sized chunks"
+	}
+	p("fleet\t%d nodes x %d cores at %.0f it/s per core, %s, %d instance(s)", r.Nodes, r.Cores, r.Rate, chunks, r.Instances)
 	p("connect\t%d ready in %.1fs", r.Ready, r.ConnectSeconds)
 	for _, ph := range []struct {
 		name string
