@@ -196,7 +196,25 @@ func TestPoisonJob(t *testing.T) {
 func TestRefusals(t *testing.T) {
 	c := newCluster(t, clusterOptions{})
 	cfg := writeConfig(t, c.dir, 60, nil)
-	id := c.submit(cfg, 2_000) // no node is claimed: the chunks stay pending
+	id := c.submit(cfg, 2_000)
+	// A node of the job's user that never runs anything takes its chunks
+	// (a job's chunks are carved as nodes take work).
+	_, holder, _ := ed25519.GenerateKey(nil)
+	var held protocol.RegisterResponse
+	if status := c.signed(t, holder, protocol.PathRegister, protocol.RegisterRequest{Hostname: "holder", TotalCores: 1, EnabledCores: 1, Platform: "linux-x86_64", Version: "x"}, &held); status != 200 {
+		t.Fatalf("register holder: %d", status)
+	}
+	c.admin("nodes", "claim", held.ClaimCode, "--user", c.userID)
+	if status := c.signed(t, holder, protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: protocol.NodeOnline}, nil); status != 200 {
+		t.Fatalf("holder heartbeat: %d", status)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for c.job(id).Status != "running" {
+		if time.Now().After(deadline) {
+			t.Fatal("the holder was given no chunk within 30s")
+		}
+		time.Sleep(50 * time.Millisecond) // polling a condition, not synchronising on time
+	}
 	before := c.job(id)
 
 	// An intruder registers a node of its own (it is never claimed).

@@ -68,13 +68,13 @@ func sentinelOutage(t *testing.T, opts clusterOptions, outage time.Duration, res
 	c.startSentinel()
 	j := c.waitJob(id, 4*time.Minute)
 	checkEqualsLocal(t, j, localResult(t, cfg, iterations), iterations/1000)
-	c.checkChunksCompletedOnce(id, iterations/1000)
+	c.checkChunksCompletedOnce(id, iterations)
 }
 
 // checkChunksCompletedOnce reads the job's chunk rows in the database:
-// each is completed with a result and no failed attempt counted, and the
-// job counted each chunk's iterations once.
-func (c *cluster) checkChunksCompletedOnce(jobID string, chunks int) {
+// each is completed with a result and no failed attempt counted, they hold
+// the job's iterations, and the job counted each chunk's iterations once.
+func (c *cluster) checkChunksCompletedOnce(jobID string, iterations int) {
 	c.t.Helper()
 	conn, err := pgx.Connect(ctx(c.t), c.dbURL)
 	if err != nil {
@@ -89,7 +89,7 @@ func (c *cluster) checkChunksCompletedOnce(jobID string, chunks int) {
 	if err != nil {
 		c.t.Fatal(err)
 	}
-	if total != chunks || completed != chunks || withResult != chunks || failedAttempts != 0 || counted != sum {
+	if total == 0 || completed != total || withResult != total || failedAttempts != 0 || counted != sum || sum != iterations {
 		c.t.Errorf("chunks: %d rows, %d completed, %d with a result, %d failed attempts; job counted %d of %d iterations",
 			total, completed, withResult, failedAttempts, counted, sum)
 	}

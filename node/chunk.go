@@ -87,19 +87,6 @@ func (c *Core) assign(ch Chunk) {
 	}
 }
 
-// threads is how many of the node's workers a chunk starting now runs on:
-// its enabled cores shared among the chunks it holds. A sentinel that
-// sizes chunks gives it one running and one queued, which then run on all
-// its workers together; one giving fixed chunks, two per worker, has each
-// run on one.
-func (c *Core) threads() int {
-	c.mu.Lock()
-	active := c.active
-	c.mu.Unlock()
-	cores := max(1, c.host.EnabledCores)
-	return max(1, cores/max(1, min(active, cores)))
-}
-
 // chunkOffer is what the node announces with registration and heartbeats
 // (the sized-chunk extension): chunks up to MaxChunkIterations, and the
 // throughput it last measured while working.
@@ -168,7 +155,15 @@ func (c *Core) process(ctx context.Context, ch Chunk, t *tracked) error {
 		prev := last.Swap(int64(done))
 		c.meter.addIterations(int64(done)-prev, c.clock.Now())
 	}
-	res, err := c.sim.run(ctx, doc, ch.SeedOffset, ch.Iterations, c.threads(), progress)
+	// One chunk at a time runs, on all the cores the policies allow now (the engine's
+	// batch runner); the others wait here, queued.
+	select {
+	case c.running <- struct{}{}:
+	case <-ctx.Done():
+		return fmt.Errorf("chunk %s: %w", ch.ID, ctx.Err())
+	}
+	res, err := c.sim.run(ctx, doc, ch.SeedOffset, ch.Iterations, max(1, c.capacity()), progress)
+	<-c.running
 	if err == nil {
 		err = res.Validate(ch.Iterations)
 	}

@@ -595,7 +595,7 @@ func TestCoreBoundsFailReports(t *testing.T) {
 
 // The node announces sized chunks with its registration and heartbeats
 // (up to MaxChunkIterations, at the throughput it measured), and runs a
-// chunk it holds alone on all its enabled cores.
+// chunk on all its enabled cores, one chunk at a time.
 func TestCoreOffersSizedChunksAndRunsThemOnAllCores(t *testing.T) {
 	b, hash := claimedBackend(t)
 	sim := newFakeSim()
@@ -618,6 +618,6 @@ func TestCoreOffersSizedChunksAndRunsThemOnAllCores(t *testing.T) {
 	threads := sim.threads[5000]
 	sim.mu.Unlock()
 	if threads != 4 {
-		t.Fatalf("a lone chunk ran on %d threads, want the node's 4 enabled cores", threads)
+		t.Fatalf("a chunk ran on %d threads, want the node's 4 enabled cores", threads)
 	}
 }
