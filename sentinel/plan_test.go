@@ -176,4 +176,3 @@ func TestSizedChunks(t *testing.T) {
 	}
 }
 
-func ptr[T any](v T) *T { return &v }
