@@ -83,7 +83,8 @@ func ChunkIterations(n store.NodeLoad, target time.Duration) int {
 // node), split when it holds more than that node's chunk size (the rest
 // waits for the next pass); a job's unassigned rest is carved into chunks
 // of each receiving node's size, one node after the other by free
-// capacity, until it runs out.
+// capacity, until it runs out; no chunk holds more than an even share of
+// the work among the eligible nodes with room.
 func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target time.Duration) []store.Assignment {
 	free := make([]int, len(nodes))
 	total := 0
@@ -106,9 +107,12 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 			}
 		}
 		heap.Init(h)
+		// No node takes more than its share of what the work holds, so
+		// a job smaller than the fleet's chunks is spread over the fleet.
+		share := max(protocol.ChunkSize, (w.Iterations+h.Len()-1)/max(h.Len(), 1))
 		for left := w.Iterations; left > 0 && h.Len() > 0 && len(out) < limit; {
 			best := h.idx[0]
-			size := min(ChunkIterations(nodes[best], target), left)
+			size := min(ChunkIterations(nodes[best], target), share, left)
 			out = append(out, store.Assignment{ChunkID: w.ID, JobID: w.JobID, NodeID: nodes[best].ID, Iterations: size})
 			left -= size
 			free[best]--
