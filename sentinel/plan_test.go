@@ -177,19 +177,20 @@ func TestSizedChunks(t *testing.T) {
 }
 
 // A job smaller than the fleet's chunks is spread over the fleet: each of
-// four sized nodes gets a quarter, not the first one all of it.
+// the eight slots of four sized nodes gets an eighth, not the first node
+// all of it.
 func TestPlanSpreadsSmallJobs(t *testing.T) {
 	var nodes []store.NodeLoad
 	for i := range 4 {
 		nodes = append(nodes, store.NodeLoad{ID: fmt.Sprint(i), UserID: "u", MaxParallel: 8, TotalCores: 8, ChunkMax: 10_000_000, Throughput: 160_000})
 	}
 	got := plan([]store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 4_000_000}}, nodes, 100, DefaultChunkTarget)
-	if len(got) != 4 {
-		t.Fatalf("plan %v, want one chunk per node", got)
+	if len(got) != 8 {
+		t.Fatalf("plan %v, want two chunks per node", got)
 	}
 	for _, a := range got {
-		if a.Iterations != 1_000_000 {
-			t.Fatalf("plan %v, want 1000000 each", got)
+		if a.Iterations != 500_000 {
+			t.Fatalf("plan %v, want 500000 each", got)
 		}
 	}
 }

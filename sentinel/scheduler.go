@@ -84,7 +84,7 @@ func ChunkIterations(n store.NodeLoad, target time.Duration) int {
 // waits for the next pass); a job's unassigned rest is carved into chunks
 // of each receiving node's size, one node after the other by free
 // capacity, until it runs out; no chunk holds more than an even share of
-// the work among the eligible nodes with room.
+// the work among the free slots of the eligible nodes.
 func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target time.Duration) []store.Assignment {
 	free := make([]int, len(nodes))
 	total := 0
@@ -107,9 +107,14 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 			}
 		}
 		heap.Init(h)
-		// No node takes more than its share of what the work holds, so
-		// a job smaller than the fleet's chunks is spread over the fleet.
-		share := max(protocol.ChunkSize, (w.Iterations+h.Len()-1)/max(h.Len(), 1))
+		// No chunk takes more than its share of what the work holds
+		// among the free slots of eligible nodes, so a job smaller than
+		// the fleet's chunks is spread over the fleet.
+		slots := 0
+		for _, i := range h.idx {
+			slots += free[i]
+		}
+		share := max(protocol.ChunkSize, (w.Iterations+slots-1)/max(slots, 1))
 		for left := w.Iterations; left > 0 && h.Len() > 0 && len(out) < limit; {
 			best := h.idx[0]
 			size := min(ChunkIterations(nodes[best], target), share, left)
