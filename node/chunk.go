@@ -87,6 +87,18 @@ func (c *Core) assign(ch Chunk) {
 	}
 }
 
+// threads is how many goroutines a chunk starting now runs on (the
+// engine's batch runner): the cores the policies allow now, shared among
+// the chunks the node holds. A lone sized chunk runs on all of them; fixed
+// chunks, two per worker, on one each.
+func (c *Core) threads() int {
+	c.mu.Lock()
+	cores := max(1, c.capacityLocked())
+	held := len(c.inProgress)
+	c.mu.Unlock()
+	return max(1, cores/max(1, min(held, cores)))
+}
+
 // chunkOffer is what the node announces with registration and heartbeats
 // (the sized-chunk extension): chunks up to MaxChunkIterations, and the
 // throughput it last measured while working.
@@ -155,15 +167,7 @@ func (c *Core) process(ctx context.Context, ch Chunk, t *tracked) error {
 		prev := last.Swap(int64(done))
 		c.meter.addIterations(int64(done)-prev, c.clock.Now())
 	}
-	// One chunk at a time runs, on all the cores the policies allow now (the engine's
-	// batch runner); the others wait here, queued.
-	select {
-	case c.running <- struct{}{}:
-	case <-ctx.Done():
-		return fmt.Errorf("chunk %s: %w", ch.ID, ctx.Err())
-	}
-	res, err := c.sim.run(ctx, doc, ch.SeedOffset, ch.Iterations, max(1, c.capacity()), progress)
-	<-c.running
+	res, err := c.sim.run(ctx, doc, ch.SeedOffset, ch.Iterations, c.threads(), progress)
 	if err == nil {
 		err = res.Validate(ch.Iterations)
 	}

@@ -138,7 +138,6 @@ type Core struct {
 	active      int
 	claimedCh   chan struct{} // signalled when a node change shows the claim
 	lastRate    atomic.Uint64 // float64 bits: the last non-zero throughput measured
-	running     chan struct{} // capacity 1: held by the chunk the engine runs
 	session     *realtimeSession
 	decision    policy.Decision // the one the pool follows
 	finishing   bool
@@ -221,7 +220,7 @@ func New(opts Options) (*Core, error) {
 		api: api, cache: NewCache(clk), pool: worker.New(decision.Cores), meter: newMeter(clk.Now()),
 		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
 		gov: gov, decision: decision, needs: needs, beat: make(chan struct{}, 1), settled: make(chan struct{}, 1), finishCh: make(chan struct{}),
-		subs: map[int]chan Event{}, inProgress: map[string]*tracked{}, claimedCh: make(chan struct{}, 1), running: make(chan struct{}, 1),
+		subs: map[int]chan Event{}, inProgress: map[string]*tracked{}, claimedCh: make(chan struct{}, 1),
 		held: held, answered: make(chan struct{}, 1), retry: make(chan struct{}, 1), failReports: make(chan struct{}, maxFailReports),
 		delivered: otter.Must(&otter.Options[string, struct{}]{
 			MaximumSize:      100_000,

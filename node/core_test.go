@@ -617,7 +617,7 @@ func TestCoreOffersSizedChunksAndRunsThemOnAllCores(t *testing.T) {
 	sim.mu.Lock()
 	threads := sim.threads[5000]
 	sim.mu.Unlock()
-	if threads != 4 {
-		t.Fatalf("a chunk ran on %d threads, want the node's 4 enabled cores", threads)
+	if want := n.core.capacity(); threads != want || want < 2 {
+		t.Fatalf("a lone chunk ran on %d threads, want all %d cores the node runs", threads, want)
 	}
 }
