@@ -46,9 +46,13 @@ func New(t testing.TB, width, height int) *Browser {
 		}
 		t.Skip("Chromium is not installed (Debian: apt-get install chromium); skipping the browser test")
 	}
+	// Chromium keeps its singleton socket in TMPDIR and leaves it there
+	// when it is killed: give it the test's own directory.
+	tmp := t.TempDir()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(path),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Env("TMPDIR=" + tmp),
+		chromedp.UserDataDir(filepath.Join(tmp, "profile")),
 		chromedp.WindowSize(width, height),
 		chromedp.Headless,
 		chromedp.NoSandbox,
