@@ -115,7 +115,7 @@ func TestVolunteerControls(t *testing.T) {
 		return j.Status == "completed" || j.Status == "failed"
 	})
 	checkEqualsLocal(t, c.job(job1), localResult(t, cfg, n1), n1/1000)
-	c.checkChunksCompletedOnce(job1, n1/1000)
+	c.checkChunksCompletedOnce(job1, n1)
 	if got := len(assignedLine.FindAllString(a.out.String(), -1)); got != assigned {
 		t.Errorf("the paused node started %d chunks", got-assigned)
 	}
@@ -163,7 +163,7 @@ func TestVolunteerControls(t *testing.T) {
 	}
 	j2 := c.waitJob(job2, 4*time.Minute)
 	checkEqualsLocal(t, j2, localResult(t, cfg2, n2), n2/1000)
-	c.checkChunksCompletedOnce(job2, n2/1000)
+	c.checkChunksCompletedOnce(job2, n2)
 	if !b.running() {
 		t.Fatalf("node b stopped: %v", b.err)
 	}

@@ -103,13 +103,15 @@ func measure(ctx context.Context, o options, log *slog.Logger) (_ *report, err e
 	smp.sample()
 	rep.Idle = smp.window(time.Now())
 
+	// The measurement starts before the job exists: its first chunks may
+	// be assigned and completed before the submission's answer arrives.
+	start = time.Now()
+	smp.reset(start)
+	f.beginJob(start)
 	jobID, err := submit(ctx, c, o.iterations)
 	if err != nil {
 		return nil, err
 	}
-	start = time.Now()
-	smp.reset(start)
-	f.beginJob(start)
 	rep.JobCompleted, err = waitJob(ctx, c, jobID)
 	if !rep.JobCompleted {
 		for i := range c.logs {
