@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -126,12 +127,37 @@ func (b *Browser) WaitText(sel, want string) {
 	b.WaitJS(sel+" to show "+want, js, time.Minute)
 }
 
-// WaitJS waits until the expression is true.
+// WaitJS waits until the expression is true. A page may reload itself
+// while it is waited on (the console does on a state change): a poll that
+// the navigation ended is started again in the new page, until the timeout.
 func (b *Browser) WaitJS(what, expr string, timeout time.Duration) {
 	b.t.Helper()
-	if _, err := chromedp.Run(b.Ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(timeout))); err != nil {
-		b.t.Fatalf("wait for %s: %v", what, err)
+	deadline := time.Now().Add(timeout)
+	for {
+		left := time.Until(deadline)
+		if left <= 0 {
+			b.t.Fatalf("wait for %s: %v", what, chromedp.ErrPollingTimeout)
+		}
+		err := chromedp.Do(b.Ctx, chromedp.WaitReady(chromedp.CSS("body")))
+		if err == nil {
+			_, err = chromedp.Run(b.Ctx, chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(left)))
+		}
+		if err == nil {
+			return
+		}
+		if !navigated(err) || b.Ctx.Err() != nil {
+			b.t.Fatalf("wait for %s: %v", what, err)
+		}
 	}
+}
+
+// navigated tells whether err is Chromium's answer to an evaluation whose
+// page went away under it (a reload or a navigation).
+func navigated(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "Inspected target navigated or closed") ||
+		strings.Contains(msg, "Execution context was destroyed") ||
+		strings.Contains(msg, "Cannot find context with specified id")
 }
 
 func quote(s string) string {

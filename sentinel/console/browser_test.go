@@ -229,7 +229,8 @@ func TestConsoleInABrowser(t *testing.T) {
 		chromedp.Submit(chromedp.CSS(`#iterations`)), chromedp.WaitVisible(chromedp.CSS(`[data-job]`)))
 	// The bar moves with the job's events; the screenshot catches it on the
 	// way when the job is not already done.
-	b.WaitJS("the job's bar to move", `(() => { const c = document.querySelector('[data-job]'); const p = Number(c.querySelector('[data-field="bar"]').dataset.percent);
+	b.WaitJS("the job's bar to move", `(() => { const c = document.querySelector('[data-job]'); const bar = c && c.querySelector('[data-field="bar"]');
+		if (!bar) return false; const p = Number(bar.dataset.percent);
 		return (p > 0 && p < 100) || c.dataset.status === 'completed'; })()`, time.Minute)
 	b.screenshot("job-running")
 	b.run("the job completes", chromedp.WaitVisible(chromedp.CSS(`[data-job] .result`)))

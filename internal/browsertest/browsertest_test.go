@@ -1,0 +1,35 @@
+package browsertest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// reloadingPage reloads itself once while a test waits on it, as the
+// console does when the state changes, and is done in its second life.
+const reloadingPage = `<!doctype html><title>reload</title><body><script>
+if (!sessionStorage.getItem('loaded')) {
+  sessionStorage.setItem('loaded', '1');
+  requestAnimationFrame(function () { setTimeout(function () { location.reload(); }, 100); });
+} else {
+  window.done = true;
+}
+</script></body>`
+
+func TestWaitJSSurvivesAReload(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(reloadingPage))
+	}))
+	defer srv.Close()
+	b := New(t, 400, 300)
+	b.Do("open the page", chromedp.Navigate(srv.URL), chromedp.WaitReady(chromedp.CSS("body")))
+	b.WaitJS("the page's second life", `window.done === true`, time.Minute)
+	if loaded := Eval[string](b, `sessionStorage.getItem('loaded')`); loaded != "1" {
+		t.Fatalf("the page did not go through its reload: loaded=%q", loaded)
+	}
+}
