@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"context"
 	"fmt"
 
 	"wowlab/protocol"
@@ -56,6 +57,20 @@ type RunOptions struct {
 	// Breakdown asks for per-ability damage and cast counts in
 	// Result.Abilities.
 	Breakdown bool
+	// Gate, when set, bounds how many of the run's goroutines simulate at
+	// once: each holds a slot of it for a batch of iterations. Runs sharing
+	// one gate share its slots, so a caller can start each run on as many
+	// goroutines as it may ever get cores and let the gate follow the
+	// cores it has. The result does not depend on it.
+	Gate Gate
+}
+
+// Gate hands out slots to simulate in (see RunOptions.Gate). Acquire
+// blocks until a slot is free or ctx ends; each successful Acquire is
+// followed by one Release.
+type Gate interface {
+	Acquire(ctx context.Context) error
+	Release()
 }
 
 // Result summarises a batch of iterations.

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -66,6 +67,60 @@ func TestSplittingInvariance(t *testing.T) {
 		if whole.Chunk() != two.Chunk() || whole.Events != two.Events {
 			t.Fatalf("%s: summaries differ: %+v and %+v", ex, whole.Chunk(), two.Chunk())
 		}
+	}
+}
+
+// countingGate lets limit goroutines in at once and records the most it
+// ever held.
+type countingGate struct {
+	slots     chan struct{}
+	mu        sync.Mutex
+	held, top int
+	acquired  int
+}
+
+func newCountingGate(limit int) *countingGate {
+	return &countingGate{slots: make(chan struct{}, limit)}
+}
+
+func (g *countingGate) Acquire(ctx context.Context) error {
+	select {
+	case g.slots <- struct{}{}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	g.mu.Lock()
+	g.held++
+	g.acquired++
+	g.top = max(g.top, g.held)
+	g.mu.Unlock()
+	return nil
+}
+
+func (g *countingGate) Release() {
+	g.mu.Lock()
+	g.held--
+	g.mu.Unlock()
+	<-g.slots
+}
+
+// Goroutines simulate only while they hold a slot of the gate, and the
+// result is the same as without one.
+func TestGateBoundsTheSimulatingGoroutines(t *testing.T) {
+	s := compileExample(t, "bm_hunter.json")
+	free := run(t, s, 0, 600, RunOptions{Threads: 1, KeepDps: true})
+	g := newCountingGate(2)
+	gated := run(t, s, 0, 600, RunOptions{Threads: 6, Gate: g, KeepDps: true})
+	if g.top < 1 || g.top > 2 || g.held != 0 || g.acquired < 600/16 {
+		t.Fatalf("gate: at most %d held (limit 2), %d still held, %d acquired", g.top, g.held, g.acquired)
+	}
+	if free.Chunk() != gated.Chunk() || free.Events != gated.Events {
+		t.Fatalf("summaries differ: %+v and %+v", free.Chunk(), gated.Chunk())
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Run(ctx, 0, 600, RunOptions{Threads: 3, Gate: newCountingGate(1)}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a run whose context ended: %v", err)
 	}
 }
 

@@ -224,6 +224,12 @@ func (s *Sim) getState() (*state, error) {
 	return st, nil
 }
 
+// ungated is the Gate of a run given none: every goroutine simulates.
+type ungated struct{}
+
+func (ungated) Acquire(context.Context) error { return nil }
+func (ungated) Release()                      {}
+
 // Run simulates iterations [offset, offset+n). Iteration g uses RNG seed
 // config.seed + g, so the per-iteration results do not depend on how a job
 // is split into calls, threads or machines. n is at most MaxIterations.
@@ -247,6 +253,10 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 	)
 	const batch = 16
 	seed := uint64(s.cfg.Seed)
+	gate := opts.Gate
+	if gate == nil {
+		gate = ungated{}
+	}
 	for range threads {
 		wg.Add(1)
 		go func() {
@@ -262,8 +272,12 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 			var local [numAbilities]tally
 			var localEvents int64
 			for ctx.Err() == nil {
+				if gate.Acquire(ctx) != nil {
+					break
+				}
 				start := int(next.Add(batch)) - batch
 				if start >= n {
+					gate.Release()
 					break
 				}
 				for i := start; i < min(start+batch, n); i++ {
@@ -273,6 +287,7 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 						mu.Lock()
 						first = cmpErr(first, &EngineError{Iteration: g, Msg: "damage is not a finite number"})
 						mu.Unlock()
+						gate.Release()
 						return
 					}
 					dps[i] = v
@@ -286,6 +301,7 @@ func (s *Sim) Run(ctx context.Context, offset, n int, opts RunOptions) (*Result,
 						}
 					}
 				}
+				gate.Release()
 				d := done.Add(int64(min(start+batch, n) - start))
 				if opts.Progress != nil {
 					opts.Progress(int(d))

@@ -74,7 +74,7 @@ func BenchmarkEngineChunk(b *testing.B) {
 	b.ResetTimer()
 	start := time.Now()
 	for i := 0; i < b.N; i++ {
-		if _, err := sim.run(context.Background(), raw, i*protocol.ChunkSize, protocol.ChunkSize, 1, nil); err != nil {
+		if _, err := sim.run(context.Background(), simRun{config: raw, offset: i * protocol.ChunkSize, n: protocol.ChunkSize, threads: 1}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -87,29 +87,52 @@ func (c *Core) assign(ch Chunk) {
 	}
 }
 
-// threads is how many goroutines a chunk starting now runs on (the
-// engine's batch runner): the cores the policies allow now, shared among
-// the chunks the node holds. A lone sized chunk runs on all of them; fixed
-// chunks, two per worker, on one each.
-func (c *Core) threads() int {
-	c.mu.Lock()
-	cores := max(1, c.capacityLocked())
-	held := len(c.inProgress)
-	c.mu.Unlock()
-	return max(1, cores/max(1, min(held, cores)))
-}
+// threads is how many goroutines a chunk runs on (the engine's batch
+// runner): as many as the computer has cores. The core gate lets as many
+// of them simulate at once, over all the chunks held, as the policies
+// allow, so a lone chunk runs on all allowed cores and chunks side by side
+// share them.
+func (c *Core) threads() int { return max(1, c.host.TotalCores) }
+
+// announceSlack is how far the node's throughput may move from the one it
+// announced before it heartbeats early (the sentinel ignores smaller moves).
+const announceSlack = 0.1
 
 // chunkOffer is what the node announces with registration and heartbeats
-// (the sized-chunk extension): chunks up to MaxChunkIterations, and the
-// throughput it last measured while working.
+// (the sized-chunk extension): chunks up to MaxChunkIterations, and its
+// throughput now; nothing with Options.FixedChunks.
 func (c *Core) chunkOffer() *protocol.ChunkOffer {
-	rate := c.meter.rate(c.clock.Now())
-	if rate > 0 {
-		c.lastRate.Store(math.Float64bits(rate))
-	} else {
-		rate = math.Float64frombits(c.lastRate.Load())
+	if c.opts.FixedChunks {
+		return nil
 	}
-	return &protocol.ChunkOffer{MaxIterations: MaxChunkIterations, Throughput: min(rate, protocol.MaxThroughput)}
+	tp := c.throughput()
+	c.announced.Store(math.Float64bits(tp))
+	return &protocol.ChunkOffer{MaxIterations: MaxChunkIterations, Throughput: tp}
+}
+
+// throughput is the node's measured speed per core times the cores the
+// policies allow now: iterations per second over all its workers (0
+// before it has simulated anything).
+func (c *Core) throughput() float64 {
+	perCore := c.speed.sample(c.meter.simulated(), c.gate.busyTime())
+	c.mu.Lock()
+	cores := c.decision.Cores
+	c.mu.Unlock()
+	return min(perCore*float64(cores), protocol.MaxThroughput)
+}
+
+// announceSpeed heartbeats early when the throughput was first measured or
+// moved by more than announceSlack from the one announced, so the sentinel
+// sizes the next chunks from it rather than a heartbeat interval later.
+func (c *Core) announceSpeed() {
+	if c.opts.FixedChunks {
+		return
+	}
+	tp := c.throughput()
+	last := math.Float64frombits(c.announced.Load())
+	if tp > 0 && (last == 0 || math.Abs(tp-last) > announceSlack*last) {
+		c.heartbeatNow()
+	}
 }
 
 // maxInProgress bounds the chunks the node works on or has queued. The
@@ -167,7 +190,8 @@ func (c *Core) process(ctx context.Context, ch Chunk, t *tracked) error {
 		prev := last.Swap(int64(done))
 		c.meter.addIterations(int64(done)-prev, c.clock.Now())
 	}
-	res, err := c.sim.run(ctx, doc, ch.SeedOffset, ch.Iterations, c.threads(), progress)
+	gate := chunkGate{g: c.gate, order: c.started.Add(1)}
+	res, err := c.sim.run(ctx, simRun{config: doc, offset: ch.SeedOffset, n: ch.Iterations, threads: c.threads(), gate: gate, progress: progress})
 	if err == nil {
 		err = res.Validate(ch.Iterations)
 	}
@@ -179,6 +203,7 @@ func (c *Core) process(ctx context.Context, ch Chunk, t *tracked) error {
 		return nil
 	}
 	c.hold(newHeldResult(ch, res, c.clock.Now()))
+	c.announceSpeed()
 	return nil
 }
 

@@ -166,6 +166,9 @@ func (c *Core) apply() {
 	after := c.capacityLocked()
 	c.mu.Unlock()
 	c.pool.Resize(d.Cores)
+	if d.Cores > 0 { // a paused node's running chunks finish on the cores they had
+		c.gate.setLimit(d.Cores)
+	}
 	if st := c.State(); st.Phase.claimed() {
 		c.setWorkState(st.NodeID, st.Name)
 	}

@@ -13,34 +13,34 @@ import (
 	"wowlab/protocol"
 )
 
-// gateSim stands in for the engine: every run reports its seed offset on
-// started and waits until the test opens its gate (then it succeeds) or
+// latchSim stands in for the engine: every run reports its seed offset on
+// started and waits until the test opens its latch (then it succeeds) or
 // its context ends.
-type gateSim struct {
+type latchSim struct {
 	started chan int
 	mu      sync.Mutex
-	gates   map[int]chan struct{}
+	latches map[int]chan struct{}
 }
 
-func newGateSim() *gateSim {
-	return &gateSim{started: make(chan int, 100), gates: map[int]chan struct{}{}}
+func newLatchSim() *latchSim {
+	return &latchSim{started: make(chan int, 100), latches: map[int]chan struct{}{}}
 }
 
-func (g *gateSim) gate(offset int) chan struct{} {
+func (g *latchSim) latch(offset int) chan struct{} {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	ch, ok := g.gates[offset]
+	ch, ok := g.latches[offset]
 	if !ok {
 		ch = make(chan struct{})
-		g.gates[offset] = ch
+		g.latches[offset] = ch
 	}
 	return ch
 }
 
-// open lets the runs at offsets finish (an open gate stays open).
-func (g *gateSim) open(offsets ...int) {
+// open lets the runs at offsets finish (an open latch stays open).
+func (g *latchSim) open(offsets ...int) {
 	for _, o := range offsets {
-		ch := g.gate(o)
+		ch := g.latch(o)
 		select {
 		case <-ch:
 		default:
@@ -49,20 +49,20 @@ func (g *gateSim) open(offsets ...int) {
 	}
 }
 
-func (g *gateSim) run(ctx context.Context, _ []byte, offset, n, _ int, progress func(int)) (protocol.ChunkResult, error) {
-	g.started <- offset
-	progress(1)
+func (g *latchSim) run(ctx context.Context, r simRun) (protocol.ChunkResult, error) {
+	g.started <- r.offset
+	r.progress(1)
 	select {
-	case <-g.gate(offset):
-		progress(n)
-		return fakeResult(offset, n), nil
+	case <-g.latch(r.offset):
+		r.progress(r.n)
+		return fakeResult(r.offset, r.n), nil
 	case <-ctx.Done():
-		return protocol.ChunkResult{}, fmt.Errorf("offset %d: %w", offset, ctx.Err())
+		return protocol.ChunkResult{}, fmt.Errorf("offset %d: %w", r.offset, ctx.Err())
 	}
 }
 
 // waitStarted returns the offsets of the next n runs to start.
-func (g *gateSim) waitStarted(t *testing.T, n int) []int {
+func (g *latchSim) waitStarted(t *testing.T, n int) []int {
 	t.Helper()
 	var out []int
 	timeout := time.After(60 * time.Second)
@@ -79,7 +79,7 @@ func (g *gateSim) waitStarted(t *testing.T, n int) []int {
 }
 
 // noneStarted checks that no run started beyond those received.
-func (g *gateSim) noneStarted(t *testing.T) {
+func (g *latchSim) noneStarted(t *testing.T) {
 	t.Helper()
 	select {
 	case o := <-g.started:
@@ -88,14 +88,14 @@ func (g *gateSim) noneStarted(t *testing.T) {
 	}
 }
 
-// controlNode starts a claimed node with a gateSim on cores cores (the
+// controlNode starts a claimed node with a latchSim on cores cores (the
 // sentinel's max_parallel does not limit it) and waits for its chunk
 // subscription.
-func controlNode(t *testing.T, cores int) (*testNode, *backend, *gateSim, string) {
+func controlNode(t *testing.T, cores int) (*testNode, *backend, *latchSim, string) {
 	t.Helper()
 	b, hash := claimedBackend(t)
 	b.set(func(b *backend) { b.maxParallel = 16 })
-	sim := newGateSim()
+	sim := newLatchSim()
 	n := startNode(t, b, "", func(o *Options) {
 		o.sim = sim
 		o.Host = Host{Hostname: "test-host", TotalCores: 8, EnabledCores: 8, Platform: "linux-x86_64"}

@@ -85,6 +85,9 @@ type Options struct {
 	// Host overrides machine detection (tests); zero: DetectHost(0). Its
 	// EnabledCores is the default of the cores setting.
 	Host Host
+	// FixedChunks announces no sized chunks: the sentinel gives the node
+	// the protocol's chunks of protocol.ChunkSize, as to an original node.
+	FixedChunks bool
 	// sim runs chunks; nil: the engine. Only tests of this package set it.
 	sim simulator
 }
@@ -137,7 +140,10 @@ type Core struct {
 	inProgress  map[string]*tracked
 	active      int
 	claimedCh   chan struct{} // signalled when a node change shows the claim
-	lastRate    atomic.Uint64 // float64 bits: the last non-zero throughput measured
+	gate        *coreGate     // the cores the chunks share
+	speed       speedometer   // iterations per core-second
+	started     atomic.Uint64 // chunks started: the order of a chunk at the gate
+	announced   atomic.Uint64 // float64 bits: the throughput last announced
 	session     *realtimeSession
 	decision    policy.Decision // the one the pool follows
 	finishing   bool
@@ -217,7 +223,7 @@ func New(opts Options) (*Core, error) {
 	}
 	c := &Core{
 		opts: opts, iv: iv, log: log, clock: clk, id: id, host: host,
-		api: api, cache: NewCache(clk), pool: worker.New(decision.Cores), meter: newMeter(clk.Now()),
+		api: api, cache: NewCache(clk), pool: worker.New(decision.Cores), gate: newCoreGate(decision.Cores), meter: newMeter(clk.Now()),
 		cpu: newCPUSampler(), sim: sim, httpc: httpc, config: eff, saved: saved,
 		gov: gov, decision: decision, needs: needs, beat: make(chan struct{}, 1), settled: make(chan struct{}, 1), finishCh: make(chan struct{}),
 		subs: map[int]chan Event{}, inProgress: map[string]*tracked{}, claimedCh: make(chan struct{}, 1),

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"math"
 	"net/http"
 	"os"
 	"strings"
@@ -352,6 +353,7 @@ type fakeSim struct {
 	runs    map[int]int
 	threads map[int]int // of the last run, by offset
 	blocked map[int]bool
+	work    time.Duration // of computing per run, holding the gate
 }
 
 func newFakeSim(blocked ...int) *fakeSim {
@@ -362,19 +364,27 @@ func newFakeSim(blocked ...int) *fakeSim {
 	return f
 }
 
-func (f *fakeSim) run(ctx context.Context, _ []byte, offset, n, threads int, progress func(int)) (protocol.ChunkResult, error) {
+func (f *fakeSim) run(ctx context.Context, r simRun) (protocol.ChunkResult, error) {
 	f.mu.Lock()
-	f.runs[offset]++
-	f.threads[offset] = threads
-	blocked := f.blocked[offset]
+	f.runs[r.offset]++
+	f.threads[r.offset] = r.threads
+	blocked := f.blocked[r.offset]
 	f.mu.Unlock()
+	// Its work is done holding a slot of the gate, as the engine's is.
+	if err := r.gate.Acquire(ctx); err != nil {
+		return protocol.ChunkResult{}, err
+	}
+	defer r.gate.Release()
 	if blocked {
-		progress(1)
+		r.progress(1)
 		<-ctx.Done()
 		return protocol.ChunkResult{}, ctx.Err()
 	}
-	progress(n)
-	return fakeResult(offset, n), nil
+	for start := time.Now(); time.Since(start) < f.work; {
+		// computing, as the engine does while it holds its slot
+	}
+	r.progress(r.n)
+	return fakeResult(r.offset, r.n), nil
 }
 
 // runsOf returns how often the chunk at offset ran.
@@ -595,7 +605,8 @@ func TestCoreBoundsFailReports(t *testing.T) {
 
 // The node announces sized chunks with its registration and heartbeats
 // (up to MaxChunkIterations, at the throughput it measured), and runs a
-// chunk on all its enabled cores, one chunk at a time.
+// chunk on as many goroutines as the computer has cores (the core gate
+// lets those the policies allow simulate).
 func TestCoreOffersSizedChunksAndRunsThemOnAllCores(t *testing.T) {
 	b, hash := claimedBackend(t)
 	sim := newFakeSim()
@@ -617,7 +628,49 @@ func TestCoreOffersSizedChunksAndRunsThemOnAllCores(t *testing.T) {
 	sim.mu.Lock()
 	threads := sim.threads[5000]
 	sim.mu.Unlock()
-	if want := n.core.capacity(); threads != want || want < 2 {
-		t.Fatalf("a lone chunk ran on %d threads, want all %d cores the node runs", threads, want)
+	if want := n.core.host.TotalCores; threads != want || want < 2 {
+		t.Fatalf("a lone chunk ran on %d threads, want the computer's %d cores", threads, want)
+	}
+}
+
+// The first chunk done gives the node its speed, and a heartbeat announces
+// the throughput at once, not an interval later; it is the speed per core
+// times the cores allowed, so fewer cores announce less at once too.
+func TestCoreAnnouncesItsThroughputOnceMeasured(t *testing.T) {
+	b, hash := claimedBackend(t)
+	sim := newFakeSim()
+	sim.work = 2 * time.Millisecond // 5e5 iterations per core-second for its chunk of 1000
+	n := startNode(t, b, "", func(o *Options) {
+		o.sim = sim
+		o.Intervals.Heartbeat = time.Hour
+	})
+	beat := func() (throughput float64, capacity int) {
+		t.Helper()
+		var req protocol.HeartbeatRequest
+		if err := json.Unmarshal(b.waitCall(t, protocol.PathHeartbeat).body, &req); err != nil || req.Chunks == nil || req.Capacity == nil {
+			t.Fatalf("heartbeat %+v (%v)", req, err)
+		}
+		return req.Chunks.Throughput, *req.Capacity
+	}
+	if tp, _ := beat(); tp != 0 {
+		t.Fatalf("the first heartbeat, before any work, announces %v iterations/s", tp)
+	}
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "INSERT", chunkRow(cid("first"), hash, 1000, 0))
+	// Heartbeats of other causes (the claim, max_parallel) may come first;
+	// with an hour's interval, one announcing a throughput is the early one.
+	tp, cores := beat()
+	for !(tp > 0) {
+		tp, cores = beat()
+	}
+	if err := n.core.SetCores(1); err != nil {
+		t.Fatal(err)
+	}
+	one, c1 := beat()
+	for c1 != 1 {
+		one, c1 = beat()
+	}
+	if want := tp / float64(cores); math.Abs(one-want) > 1e-9*want {
+		t.Fatalf("on 1 core the node announces %v iterations/s, want %v (%v on %d cores)", one, want, tp, cores)
 	}
 }

@@ -13,7 +13,18 @@ import (
 
 // simulator runs a chunk's iterations on a config document.
 type simulator interface {
-	run(ctx context.Context, config []byte, offset, n, threads int, progress func(done int)) (protocol.ChunkResult, error)
+	run(ctx context.Context, r simRun) (protocol.ChunkResult, error)
+}
+
+// simRun is one chunk's run: iterations [offset, offset+n) of the config,
+// on threads goroutines that simulate while they hold a slot of gate, with
+// progress called as iterations finish (see engine.RunOptions).
+type simRun struct {
+	config    []byte
+	offset, n int
+	threads   int
+	gate      engine.Gate
+	progress  func(done int)
 }
 
 // engineSimulator is the real engine. It keeps the last few compiled
@@ -33,19 +44,19 @@ func newEngineSimulator() *engineSimulator {
 }
 
 // run compiles the document (or reuses its compiled value) and runs the
-// iterations on threads goroutines (the engine's batch runner: iteration g
-// runs with seed offset+g whatever the threads, so the result is the same).
-func (e *engineSimulator) run(ctx context.Context, config []byte, offset, n, threads int, progress func(done int)) (protocol.ChunkResult, error) {
-	key := sha256.Sum256(config)
+// iterations on the engine's batch runner (iteration g runs with seed
+// offset+g whatever the threads, so the result is the same).
+func (e *engineSimulator) run(ctx context.Context, r simRun) (protocol.ChunkResult, error) {
+	key := sha256.Sum256(r.config)
 	sim, ok := e.compiled.GetIfPresent(key)
 	if !ok {
 		var err error
-		if sim, err = engine.Compile(config); err != nil {
+		if sim, err = engine.Compile(r.config); err != nil {
 			return protocol.ChunkResult{}, err
 		}
 		e.compiled.Set(key, sim)
 	}
-	res, err := sim.Run(ctx, offset, n, engine.RunOptions{Threads: threads, Progress: progress})
+	res, err := sim.Run(ctx, r.offset, r.n, engine.RunOptions{Threads: r.threads, Gate: r.gate, Progress: r.progress})
 	if err != nil {
 		return protocol.ChunkResult{}, err
 	}

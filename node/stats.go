@@ -54,6 +54,14 @@ func (m *meter) addIterations(n int64, now time.Time) {
 	m.total += n
 }
 
+// simulated returns the iterations simulated so far, in chunks finished or
+// not.
+func (m *meter) simulated() int64 {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.total
+}
+
 func (m *meter) chunkDone(ok bool) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -42,6 +42,7 @@ type flags struct {
 	// one that is not loopback.
 	controlListen string
 	controlRemote bool
+	fixedChunks   bool
 }
 
 // resolvedConfigDir returns --config-dir or the default.
@@ -77,6 +78,7 @@ func NewRoot(app App, out io.Writer, lookupEnv func(string) (string, bool)) *cob
 	fs.StringVar(&f.priority, "priority", "idle", "CPU priority: idle (simulate only when nothing else wants the CPU), low or normal")
 	fs.StringVar(&f.controlListen, app.controlFlag(), app.ControlAddr, "address of the local control API that ctl uses (port 0: a free one, written to control.url)")
 	fs.BoolVar(&f.controlRemote, "control-allow-remote", false, "allow a --"+app.controlFlag()+" address that is not loopback (the API is then reachable from the network, with the key)")
+	fs.BoolVar(&f.fixedChunks, "fixed-chunks", false, "announce no sized chunks: take the protocol's chunks of 1000 iterations, as an original node does")
 	for name, env := range map[string]string{
 		"config-dir": "WOWLAB_NODE_CONFIG_DIR", "log-dir": "WOWLAB_NODE_LOG_DIR", "api-url": "WOWLAB_API_URL",
 		"sentinel-url": "WOWLAB_SENTINEL_URL", "anon-key": "WOWLAB_ANON_KEY", "priority": "WOWLAB_NODE_PRIORITY",
@@ -155,13 +157,14 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	}
 
 	core, err := node.New(node.Options{
-		ConfigDir: f.configDir,
-		Overrides: node.Overrides{APIURL: f.apiURL, SentinelURL: f.sentinelURL, AnonKey: f.anonKey},
-		Policy:    f.policy,
-		Probes:    probe.New(logger.Logger),
-		Version:   version.String(),
-		Logger:    logger.Logger,
-		Intervals: node.Intervals{Grace: grace},
+		ConfigDir:   f.configDir,
+		Overrides:   node.Overrides{APIURL: f.apiURL, SentinelURL: f.sentinelURL, AnonKey: f.anonKey},
+		Policy:      f.policy,
+		Probes:      probe.New(logger.Logger),
+		Version:     version.String(),
+		Logger:      logger.Logger,
+		Intervals:   node.Intervals{Grace: grace},
+		FixedChunks: f.fixedChunks,
 	})
 	if err != nil {
 		return err
