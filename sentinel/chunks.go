@@ -53,7 +53,7 @@ func (s *Service) CompleteChunk(ctx context.Context, pub ed25519.PublicKey, req 
 			return protocol.CompleteResponse{}, refuse(KindInvalid, "Invalid result: %v", err)
 		}
 	}
-	out, err := s.store.CompleteChunk(ctx, store.Completion{ChunkID: c.ID, NodeID: n.ID, Result: req.Result, Now: s.clock.Now()}, aggregate)
+	out, err := s.completions.complete(ctx, store.Completion{ChunkID: c.ID, NodeID: n.ID, Result: req.Result, Now: s.clock.Now()})
 	if err != nil {
 		return protocol.CompleteResponse{}, fmt.Errorf("complete chunk: %w", err)
 	}

@@ -2,8 +2,10 @@ package sentinel
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"wowlab/protocol"
 	"wowlab/sentinel/store"
@@ -177,20 +179,55 @@ func TestSizedChunks(t *testing.T) {
 }
 
 // A job smaller than the fleet's chunks is spread over the fleet: each of
-// the eight slots of four sized nodes gets an eighth, not the first node
-// all of it.
+// four sized nodes gets a quarter, not the first node all of it.
 func TestPlanSpreadsSmallJobs(t *testing.T) {
 	var nodes []store.NodeLoad
 	for i := range 4 {
 		nodes = append(nodes, store.NodeLoad{ID: fmt.Sprint(i), UserID: "u", MaxParallel: 8, TotalCores: 8, ChunkMax: 10_000_000, Throughput: 160_000})
 	}
 	got := plan([]store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 4_000_000}}, nodes, 100, DefaultChunkTarget)
-	if len(got) != 8 {
-		t.Fatalf("plan %v, want two chunks per node", got)
+	if len(got) != 4 {
+		t.Fatalf("plan %v, want one chunk per node", got)
 	}
 	for _, a := range got {
-		if a.Iterations != 500_000 {
-			t.Fatalf("plan %v, want 500000 each", got)
+		if a.Iterations != 1_000_000 {
+			t.Fatalf("plan %v, want 1000000 each", got)
+		}
+	}
+}
+
+// Near a job's end a sized node's chunk takes it as long as the rest takes
+// all the eligible sized nodes, in proportion to its throughput, so the
+// nodes finish together; far from it, chunks are of the target duration;
+// none is shorter than an eighth of the target.
+func TestPlanShrinksChunksNearTheEnd(t *testing.T) {
+	nodes := []store.NodeLoad{
+		{ID: "slow", UserID: "u", MaxParallel: 8, TotalCores: 8, ChunkMax: 100_000_000, Throughput: 100_000},
+		{ID: "fast", UserID: "u", MaxParallel: 8, TotalCores: 8, ChunkMax: 100_000_000, Throughput: 300_000},
+		{ID: "fixed", UserID: "u", MaxParallel: 1, TotalCores: 8},
+	}
+	sizes := func(rest int) map[string][]int {
+		got := map[string][]int{}
+		for _, a := range plan([]store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: rest}}, nodes, 100, 16*time.Second) {
+			got[a.NodeID] = append(got[a.NodeID], a.Iterations)
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		rest             int
+		slow, fast, fixd []int
+	}{
+		// 4e6 at 400 000 per second: 10 s of the sized nodes, shared in
+		// proportion; nothing is left for the second slots.
+		{4_000_000, []int{1_000_000}, []int{3_000_000}, nil},
+		// Far from the end: 16 s chunks, and the fixed node's 1000s.
+		{1_000_000_000, []int{1_600_000, 1_600_000}, []int{4_800_000, 4_800_000}, []int{1000, 1000}},
+		// 400 000 is 1 s of them: chunks of the floor, 2 s, and the rest.
+		{400_000, []int{200_000}, []int{200_000}, nil},
+	} {
+		got := sizes(tc.rest)
+		if !slices.Equal(got["slow"], tc.slow) || !slices.Equal(got["fast"], tc.fast) || !slices.Equal(got["fixed"], tc.fixd) {
+			t.Errorf("rest %d: %v, want slow %v, fast %v, fixed %v", tc.rest, got, tc.slow, tc.fast, tc.fixd)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"container/heap"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -67,7 +68,7 @@ func Prefetch(workers int) int { return max(workers, 0) }
 // its largest chunk; protocol.ChunkSize for a node that announces no
 // sized chunks, or no throughput yet.
 func ChunkIterations(n store.NodeLoad, target time.Duration) int {
-	if n.ChunkMax < protocol.ChunkSize || !(n.Throughput > 0) {
+	if !sized(n) {
 		return protocol.ChunkSize
 	}
 	want := n.Throughput * target.Seconds()
@@ -83,8 +84,8 @@ func ChunkIterations(n store.NodeLoad, target time.Duration) int {
 // node), split when it holds more than that node's chunk size (the rest
 // waits for the next pass); a job's unassigned rest is carved into chunks
 // of each receiving node's size, one node after the other by free
-// capacity, until it runs out; no chunk holds more than an even share of
-// the work among the free slots of the eligible nodes.
+// capacity, until it runs out. Near a job's end its chunks shrink (see
+// tailShare), so that its nodes finish together.
 func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target time.Duration) []store.Assignment {
 	free := make([]int, len(nodes))
 	total := 0
@@ -107,17 +108,10 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 			}
 		}
 		heap.Init(h)
-		// No chunk takes more than its share of what the work holds
-		// among the free slots of eligible nodes, so a job smaller than
-		// the fleet's chunks is spread over the fleet.
-		slots := 0
-		for _, i := range h.idx {
-			slots += free[i]
-		}
-		share := max(protocol.ChunkSize, (w.Iterations+slots-1)/max(slots, 1))
+		rate := fleetRate(w, nodes)
 		for left := w.Iterations; left > 0 && h.Len() > 0 && len(out) < limit; {
 			best := h.idx[0]
-			size := min(ChunkIterations(nodes[best], target), share, left)
+			size := min(ChunkIterations(nodes[best], target), tailShare(w.Iterations, nodes[best], rate, target), left)
 			out = append(out, store.Assignment{ChunkID: w.ID, JobID: w.JobID, NodeID: nodes[best].ID, Iterations: size})
 			left -= size
 			free[best]--
@@ -134,6 +128,47 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 	}
 	return out
 }
+
+// fleetRate is how many iterations per second the sized nodes eligible
+// for w take together: the sum of their throughputs, busy or not.
+func fleetRate(w store.PendingChunk, nodes []store.NodeLoad) float64 {
+	rate := 0.0
+	for _, n := range nodes {
+		if sized(n) && Capacity(n) > 0 && Eligible(w.AccessType, w.JobOwner, n) {
+			rate += n.Throughput
+		}
+	}
+	return rate
+}
+
+// tailFloor is the shortest chunk tailShare makes, as a part of the chunk
+// target: chunks much shorter than the time an assignment takes to come
+// would leave their nodes waiting more than working.
+const tailFloor = 8
+
+// tailShare bounds the chunk a sized node is given of work holding rest
+// iterations: what takes it as long as the rest takes all the eligible
+// sized nodes together (rate, from fleetRate), but not less than an
+// eighth of the chunk target, nor less than protocol.ChunkSize. Far from a
+// job's end that is more than the target; near it, chunks shrink with the
+// rest (guided self-scheduling, weighted by throughput), so the nodes
+// finish together instead of one holding a long chunk while the others are
+// done, and a job smaller than the fleet's chunks is spread over the
+// fleet. Nodes of fixed chunks are not bounded (theirs are the smallest).
+func tailShare(rest int, n store.NodeLoad, rate float64, target time.Duration) int {
+	if !sized(n) || !(rate > 0) {
+		return rest
+	}
+	share := max(float64(rest)*n.Throughput/rate, n.Throughput*target.Seconds()/tailFloor)
+	if share >= float64(rest) {
+		return rest
+	}
+	return max(protocol.ChunkSize, int(math.Ceil(share)))
+}
+
+// sized reports whether a node takes sized chunks and announced its
+// throughput.
+func sized(n store.NodeLoad) bool { return n.ChunkMax >= protocol.ChunkSize && n.Throughput > 0 }
 
 // byFree is a heap of node indexes, the one with the most free capacity
 // (then the lowest index) on top.
@@ -165,7 +200,7 @@ func (s *Service) Schedule(ctx context.Context) (int, error) {
 		now := s.clock.Now()
 		var latencies []float64
 		assigned, err := s.store.AssignPending(ctx, scheduleBatch, now, func(work []store.PendingChunk, nodes []store.NodeLoad) []store.Assignment {
-			as := plan(work, nodes, scheduleBatch, s.chunkTarget)
+			as := plan(work, nodes, passAssignments, s.chunkTarget)
 			// Work waited since it became pending (a job's rest: since the
 			// job was created).
 			waited := make(map[[2]string]float64, len(work))
@@ -195,7 +230,7 @@ func (s *Service) Schedule(ctx context.Context) (int, error) {
 			s.log.Debug("assigned chunks", "count", len(assigned))
 		}
 		// Another full batch may be waiting behind this one.
-		if len(assigned) < scheduleBatch {
+		if len(assigned) < passAssignments {
 			return total, nil
 		}
 	}

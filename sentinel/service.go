@@ -76,6 +76,11 @@ const (
 	DefaultChunkTarget = 15 * time.Second
 	// scheduleBatch is how many pending chunks one scheduling pass locks.
 	scheduleBatch = 1000
+	// passAssignments is how many assignments one scheduling pass makes at
+	// most. A pass reads the load of every online node, so a fleet taking
+	// a new job is fed in few passes: chunks carved from a job's range are
+	// written in bulk.
+	passAssignments = 10 * scheduleBatch
 )
 
 // Config configures a Service.
@@ -131,6 +136,7 @@ type Service struct {
 	clock        Clock
 	log          *slog.Logger
 	metrics      *Metrics
+	completions  *groupCommit // chunk results, written in batches
 	started      time.Time
 
 	kick chan struct{} // wakes the scheduler loop; capacity 1
@@ -226,6 +232,9 @@ func New(cfg Config) (*Service, error) {
 		kick:         make(chan struct{}, 1),
 		present:      make(map[string]int),
 		replay:       newReplayCache(),
+		completions: &groupCommit{write: func(ctx context.Context, cs []store.Completion) ([]store.CompletionOutcome, error) {
+			return cfg.Store.CompleteChunks(ctx, cs, aggregate)
+		}},
 
 		clientIPHeader:     cfg.ClientIPHeader,
 		claimChecksByUser:  newKeyedLimiter(cfg.ClaimChecksPerUser),

@@ -105,6 +105,9 @@ func (c *cluster) startNode(t *testing.T) string {
 		Policy:    policy.Overrides{"cores": "1"},
 		Version:   "browser-test",
 		Logger:    slog.New(slog.NewTextHandler(testLog{t}, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		// Chunks of 1000, as an original node takes: the job's page draws
+		// the histogram of its chunks' means, which needs several.
+		FixedChunks: true,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,9 @@ type histogram struct {
 	Bars     []bar
 	Min, Max float64
 	Chunks   int
+	// Smallest and Largest are the iterations of the smallest and largest
+	// chunk: nodes are given chunks sized to them.
+	Smallest, Largest int
 }
 
 type bar struct {
@@ -47,12 +50,21 @@ func (c *Console) chunkHistogram(r *http.Request, jobID string) (*histogram, err
 		return nil, fmt.Errorf("read chunks: %w", err)
 	}
 	var means []float64
+	smallest, largest := 0, 0
 	for _, row := range rows {
 		if row.Result != nil {
 			means = append(means, row.Result.MeanDps)
+			if n := row.Result.Iterations; smallest == 0 || n < smallest {
+				smallest = n
+			}
+			largest = max(largest, row.Result.Iterations)
 		}
 	}
-	return binMeans(means), nil
+	h := binMeans(means)
+	if h != nil {
+		h.Smallest, h.Largest = smallest, largest
+	}
+	return h, nil
 }
 
 // binMeans bins values into at most histogramBins bars; nil with fewer

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -746,51 +747,78 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 	return applied, nil
 }
 
-// CompleteChunk records a result and completes the job exactly once.
-func (p *Postgres) CompleteChunk(ctx context.Context, c Completion, aggregate Aggregator) (CompletionOutcome, error) {
-	var out CompletionOutcome
-	if err := checkIDs("chunk", c.ChunkID, c.NodeID); err != nil {
-		return out, err
+// CompleteChunks records results and completes jobs exactly once, all in
+// one transaction: the chunk updates go in one round trip, then each job's
+// count is raised once (its row lock, taken in id order, serialises the
+// completions of a job across instances), and a job whose count reaches
+// its total gets its result.
+func (p *Postgres) CompleteChunks(ctx context.Context, cs []Completion, aggregate Aggregator) ([]CompletionOutcome, error) {
+	results := make([][]byte, len(cs))
+	for i, c := range cs {
+		if err := checkIDs("chunk", c.ChunkID, c.NodeID); err != nil {
+			return nil, err
+		}
+		var err error
+		if results[i], err = json.Marshal(c.Result); err != nil {
+			return nil, fmt.Errorf("encode result: %w", err)
+		}
 	}
-	result, err := json.Marshal(c.Result)
-	if err != nil {
-		return out, fmt.Errorf("encode result: %w", err)
-	}
-	err = p.tx(ctx, func(tx pgx.Tx) error {
-		out = CompletionOutcome{}
-		var jobID string
-		var iterations int
-		err := tx.QueryRow(ctx, `UPDATE jobs_chunks SET status = 'completed', result = $2, completed_at = $3,
-				node_id = $4::uuid, claimed_at = coalesce(claimed_at, $3),
-				previous_node_ids = CASE WHEN node_id IS NOT NULL AND node_id <> $4::uuid
-					THEN array_append(previous_node_ids, node_id) ELSE previous_node_ids END
-			WHERE id = $1 AND status IN ('pending', 'running') RETURNING job_id::text, iterations`,
-			c.ChunkID, result, c.Now, c.NodeID).Scan(&jobID, &iterations)
-		if errors.Is(err, pgx.ErrNoRows) {
-			if err := tx.QueryRow(ctx, "SELECT job_id::text, status FROM jobs_chunks WHERE id = $1", c.ChunkID).Scan(&jobID, &out.ChunkStatus); err != nil {
-				return notFound(err, "chunk "+c.ChunkID)
+	outs := make([]CompletionOutcome, len(cs))
+	err := p.tx(ctx, func(tx pgx.Tx) error {
+		jobOf := make([]string, len(cs))
+		added := map[string]int{}
+		var b pgx.Batch
+		for i, c := range cs {
+			b.Queue(`UPDATE jobs_chunks SET status = 'completed', result = $2, completed_at = $3,
+					node_id = $4::uuid, claimed_at = coalesce(claimed_at, $3),
+					previous_node_ids = CASE WHEN node_id IS NOT NULL AND node_id <> $4::uuid
+						THEN array_append(previous_node_ids, node_id) ELSE previous_node_ids END
+				WHERE id = $1 AND status IN ('pending', 'running') RETURNING job_id::text, iterations`,
+				c.ChunkID, results[i], c.Now, c.NodeID)
+		}
+		br := tx.SendBatch(ctx, &b)
+		var missed []int
+		for i := range cs {
+			outs[i] = CompletionOutcome{}
+			var iterations int
+			err := br.QueryRow().Scan(&jobOf[i], &iterations)
+			switch {
+			case errors.Is(err, pgx.ErrNoRows):
+				missed = append(missed, i)
+			case err != nil:
+				br.Close()
+				return fmt.Errorf("complete chunk: %w", err)
+			default:
+				outs[i].Applied, outs[i].ChunkStatus = true, protocol.StatusCompleted
+				added[jobOf[i]] += iterations
 			}
-			job, err := scanJob(tx.QueryRow(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = $1", jobID))
-			if err != nil {
-				return notFound(err, "job "+jobID)
+		}
+		if err := br.Close(); err != nil {
+			return fmt.Errorf("complete chunks: %w", err)
+		}
+		// Already completed or failed (a repeat): its status and job.
+		for _, i := range missed {
+			if err := tx.QueryRow(ctx, "SELECT job_id::text, status FROM jobs_chunks WHERE id = $1", cs[i].ChunkID).Scan(&jobOf[i], &outs[i].ChunkStatus); err != nil {
+				return notFound(err, "chunk "+cs[i].ChunkID)
 			}
-			out.Job, out.JobComplete = job, job.Status == protocol.StatusCompleted
-			return nil
 		}
-		if err != nil {
-			return fmt.Errorf("complete chunk: %w", err)
+		jobIDs := make([]string, 0, len(added))
+		for id := range added {
+			jobIDs = append(jobIDs, id)
 		}
-		out.Applied, out.ChunkStatus = true, protocol.StatusCompleted
-		// The update takes the job's row lock, which serialises concurrent
-		// completions of one job; each chunk is counted once (above), so
-		// the completion that brings the count to the total is the last.
-		var jobStatus string
-		var done, total int
-		if err := tx.QueryRow(ctx, `UPDATE jobs SET completed_iterations = completed_iterations + $2 WHERE id = $1
-			RETURNING status, completed_iterations, total_iterations`, jobID, iterations).Scan(&jobStatus, &done, &total); err != nil {
-			return fmt.Errorf("count iterations: %w", err)
-		}
-		if done == total && jobStatus != protocol.StatusCompleted && jobStatus != protocol.StatusFailed {
+		slices.Sort(jobIDs)
+		for _, jobID := range jobIDs {
+			// Each chunk is counted once (above), so the update that brings
+			// the count to the total is the last.
+			var jobStatus string
+			var done, total int64
+			if err := tx.QueryRow(ctx, `UPDATE jobs SET completed_iterations = completed_iterations + $2 WHERE id = $1
+				RETURNING status, completed_iterations, total_iterations`, jobID, added[jobID]).Scan(&jobStatus, &done, &total); err != nil {
+				return fmt.Errorf("count iterations: %w", err)
+			}
+			if done != total || jobStatus == protocol.StatusCompleted || jobStatus == protocol.StatusFailed {
+				continue
+			}
 			rows, err := tx.Query(ctx, "SELECT result FROM jobs_chunks WHERE job_id = $1 ORDER BY seed_offset, id", jobID)
 			if err != nil {
 				return fmt.Errorf("read chunk results: %w", err)
@@ -804,18 +832,28 @@ func (p *Postgres) CompleteChunk(ctx context.Context, c Completion, aggregate Ag
 				return err
 			}
 			if _, err := tx.Exec(ctx, "UPDATE jobs SET status = 'completed', result = $2, completed_at = $3 WHERE id = $1",
-				jobID, jobResult, c.Now); err != nil {
+				jobID, jobResult, cs[0].Now); err != nil {
 				return fmt.Errorf("complete job: %w", err)
 			}
 		}
-		job, err := scanJob(tx.QueryRow(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = $1", jobID))
-		if err != nil {
-			return fmt.Errorf("read job: %w", err)
+		jobs := map[string]Job{}
+		for i := range cs {
+			job, ok := jobs[jobOf[i]]
+			if !ok {
+				var err error
+				if job, err = scanJob(tx.QueryRow(ctx, "SELECT "+jobCols+" FROM jobs WHERE id = $1", jobOf[i])); err != nil {
+					return notFound(err, "job "+jobOf[i])
+				}
+				jobs[jobOf[i]] = job
+			}
+			outs[i].Job, outs[i].JobComplete = job, job.Status == protocol.StatusCompleted
 		}
-		out.Job, out.JobComplete = job, job.Status == protocol.StatusCompleted
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	return outs, nil
 }
 
 // RequeueChunk puts a chunk held by r.NodeID back to pending.

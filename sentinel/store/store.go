@@ -371,10 +371,13 @@ type Store interface {
 	// node_id, status running, claimed_at now, and the job running. Each row
 	// is applied once; a job's rest is carved in the order asked.
 	AssignPending(ctx context.Context, limit int, now time.Time, plan Planner) ([]Assignment, error)
-	// CompleteChunk records a result unless the chunk is already completed or
-	// failed, adds its iterations to the job and, when it was the last chunk,
-	// stores aggregate's result and completes the job, exactly once.
-	CompleteChunk(ctx context.Context, c Completion, aggregate Aggregator) (CompletionOutcome, error)
+	// CompleteChunks records results, in one transaction: each unless its
+	// chunk is already completed or failed, adding its iterations to the
+	// job and, when it was the last chunk, storing aggregate's result and
+	// completing the job, exactly once. The outcomes are in the order of cs,
+	// each with its job as the whole batch left it.
+	// A chunk named twice is applied once (the second is a repeat).
+	CompleteChunks(ctx context.Context, cs []Completion, aggregate Aggregator) ([]CompletionOutcome, error)
 	// RequeueChunk puts a chunk back to pending; false when r.NodeID does not
 	// hold it running.
 	RequeueChunk(ctx context.Context, r Requeue) (bool, error)

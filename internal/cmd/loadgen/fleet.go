@@ -72,9 +72,16 @@ type simNode struct {
 	freeSince []time.Time // when each free slot at the sentinel opened, oldest first
 }
 
+// maxConnsPerInstance bounds the HTTP connections the simulated nodes
+// share to one sentinel instance. A real node holds its own; here ten
+// thousand nodes' sockets and connections would pass the process's file
+// limit, so their requests queue for one of these instead.
+const maxConnsPerInstance = 2048
+
 func newFleet(o options, c *cluster, log *slog.Logger) *fleet {
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConnsPerHost = 1024
+	t.MaxIdleConnsPerHost = maxConnsPerInstance
+	t.MaxConnsPerHost = maxConnsPerInstance
 	t.MaxIdleConns = 0
 	return &fleet{o: o, c: c, log: log, httpc: &http.Client{Timeout: 30 * time.Second, Transport: t}}
 }
@@ -346,18 +353,29 @@ func (n *simNode) finish(ch node.Chunk, took time.Duration, workers int) {
 	n.mu.Unlock()
 	n.runQueued()
 	res := protocol.ChunkResult{Iterations: ch.Iterations, MeanDps: 1000, StdDps: 0, MinDps: 1000, MaxDps: 1000}
-	ctx, cancel := context.WithTimeout(n.ctx, 30*time.Second)
-	resp, err := n.api.Complete(ctx, ch.ID, res)
-	cancel()
-	now := time.Now()
-	if err != nil {
+	// As the real node, it keeps the result until the sentinel takes it.
+	backoff := supabase.Backoff{Initial: time.Second, Max: 10 * time.Second, Jitter: time.Second}
+	var resp protocol.CompleteResponse
+	for attempt := 0; ; attempt++ {
+		ctx, cancel := context.WithTimeout(n.ctx, 30*time.Second)
+		var err error
+		resp, err = n.api.Complete(ctx, ch.ID, res)
+		cancel()
+		if err == nil {
+			break
+		}
 		if n.ctx.Err() != nil {
 			return // the run is over
 		}
 		n.f.completeErrs.Add(1)
-		n.f.log.Warn("complete failed", "node", n.id, "chunk", ch.ID, "err", err)
-		return
+		n.f.log.Warn("complete failed; retrying", "node", n.id, "chunk", ch.ID, "attempt", attempt+1, "err", err)
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-time.After(backoff.Delay(attempt)):
+		}
 	}
+	now := time.Now()
 	n.mu.Lock()
 	n.freeSince = append(n.freeSince, now)
 	n.mu.Unlock()

@@ -267,7 +267,7 @@ func (r *report) print(w io.Writer) {
 	p("coordinated\t%.0f iterations/s", r.IterationsPerSec)
 	p("utilisation\t%.1f%% (busy / available core time)", 100*r.Utilisation)
 	p("chunk rows\t%d; lost %d, assigned twice %d, duplicate frames %d", r.ChunkRows, r.ChunksLost, r.AssignedTwice, r.DuplicateFrames)
-	p("errors\t%d completions, %d heartbeats", r.CompleteErrors, r.HeartbeatErrors)
+	p("errors\t%d completion attempts (each retried), %d heartbeats", r.CompleteErrors, r.HeartbeatErrors)
 	p("loadgen\t%.1f%% of the machine's CPU", 100*r.LoadgenShare)
 	tw.Flush()
 }

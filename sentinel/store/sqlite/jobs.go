@@ -372,26 +372,64 @@ func (s *Store) AssignPending(ctx context.Context, limit int, now time.Time, pla
 	return applied, nil
 }
 
-// CompleteChunk records a result and completes the job exactly once: the
-// single writer serialises completions of one job, so the last one sees
-// every other chunk done.
-func (s *Store) CompleteChunk(ctx context.Context, c store.Completion, aggregate store.Aggregator) (store.CompletionOutcome, error) {
+// CompleteChunks records results and completes jobs exactly once, in one
+// transaction: the single writer serialises completions of one job, so the
+// last one sees every other chunk done.
+func (s *Store) CompleteChunks(ctx context.Context, cs []store.Completion, aggregate store.Aggregator) ([]store.CompletionOutcome, error) {
+	type item struct {
+		chunkID, nodeID, result string
+	}
+	items := make([]item, len(cs))
+	for i, c := range cs {
+		chunkID, err := lookupID("chunk", c.ChunkID)
+		if err != nil {
+			return nil, err
+		}
+		nodeID, err := lookupID("node", c.NodeID)
+		if err != nil {
+			return nil, err
+		}
+		result, err := json.Marshal(c.Result)
+		if err != nil {
+			return nil, fmt.Errorf("encode result: %w", err)
+		}
+		items[i] = item{chunkID, nodeID, string(result)}
+	}
+	outs := make([]store.CompletionOutcome, len(cs))
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		for i, it := range items {
+			out, err := s.completeChunk(ctx, tx, it.chunkID, it.nodeID, it.result, fmtTime(cs[i].Now), aggregate)
+			if err != nil {
+				return err
+			}
+			outs[i] = out
+		}
+		// Each outcome tells of its job after the whole batch.
+		jobs := map[string]store.Job{}
+		for i := range outs {
+			id := outs[i].Job.ID
+			job, ok := jobs[id]
+			if !ok {
+				var err error
+				if job, err = s.jobByID(ctx, tx, id); err != nil {
+					return fmt.Errorf("read job: %w", err)
+				}
+				jobs[id] = job
+			}
+			outs[i].Job, outs[i].JobComplete = job, job.Status == protocol.StatusCompleted
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return outs, nil
+}
+
+// completeChunk records one result in tx (see CompleteChunks).
+func (s *Store) completeChunk(ctx context.Context, tx *sql.Tx, chunkID, nodeID, result, at string, aggregate store.Aggregator) (store.CompletionOutcome, error) {
 	var out store.CompletionOutcome
-	chunkID, err := lookupID("chunk", c.ChunkID)
-	if err != nil {
-		return out, err
-	}
-	nodeID, err := lookupID("node", c.NodeID)
-	if err != nil {
-		return out, err
-	}
-	result, err := json.Marshal(c.Result)
-	if err != nil {
-		return out, fmt.Errorf("encode result: %w", err)
-	}
-	at := fmtTime(c.Now)
-	err = s.write(ctx, func(tx *sql.Tx) error {
-		out = store.CompletionOutcome{}
+	err := func() error {
 		var jobID string
 		var iterations int
 		err := tx.QueryRowContext(ctx, `UPDATE jobs_chunks SET status = 'completed', result = json(?2), completed_at = ?3,
@@ -399,7 +437,7 @@ func (s *Store) CompleteChunk(ctx context.Context, c store.Completion, aggregate
 				previous_node_ids = CASE WHEN node_id IS NOT NULL AND node_id <> ?4
 					THEN json_insert(previous_node_ids, '$[#]', node_id) ELSE previous_node_ids END
 			WHERE id = ?1 AND status IN ('pending', 'running') RETURNING job_id, iterations`,
-			chunkID, string(result), at, nodeID).Scan(&jobID, &iterations)
+			chunkID, result, at, nodeID).Scan(&jobID, &iterations)
 		if errors.Is(err, sql.ErrNoRows) {
 			if err := tx.QueryRowContext(ctx, "SELECT job_id, status FROM jobs_chunks WHERE id = ?", chunkID).Scan(&jobID, &out.ChunkStatus); err != nil {
 				return notFound(err, "chunk "+chunkID)
@@ -448,7 +486,7 @@ func (s *Store) CompleteChunk(ctx context.Context, c store.Completion, aggregate
 		}
 		out.Job, out.JobComplete = job, job.Status == protocol.StatusCompleted
 		return nil
-	})
+	}()
 	return out, err
 }
 

@@ -153,7 +153,7 @@ func testFeed(f *fixture) {
 
 	f.assign(t0, n.ID, c0)
 	f.expect(sub, "assign again", change("jobs_chunks", "UPDATE", c0, chunkKeys(c0, nil, protocol.StatusPending)))
-	out, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c0, NodeID: n.ID, Result: result(1000, 1), Now: t0}, sumAggregate)
+	out, err := f.completeOne(store.Completion{ChunkID: c0, NodeID: n.ID, Result: result(1000, 1), Now: t0}, sumAggregate)
 	if err != nil || !out.Applied {
 		f.t.Fatalf("complete: %+v %v", out, err)
 	}
@@ -277,7 +277,7 @@ func testReadRows(f *fixture) {
 
 	f.assign(t1, n.ID, c)
 	t2 := t1.Add(time.Minute)
-	if _, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c, NodeID: n.ID, Result: result(1000, 123.5), Now: t2}, sumAggregate); err != nil {
+	if _, err := f.completeOne(store.Completion{ChunkID: c, NodeID: n.ID, Result: result(1000, 123.5), Now: t2}, sumAggregate); err != nil {
 		t.Fatal(err)
 	}
 	row = f.readRow("jobs", j.Job.ID, jobColumns)

@@ -316,7 +316,7 @@ func testCompleteChunk(f *fixture) {
 		return sumAggregate(rs)
 	}
 	t2 := t1.Add(time.Minute)
-	out, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c0, NodeID: a.ID, Result: result(1000, 100), Now: t2}, agg)
+	out, err := f.completeOne(store.Completion{ChunkID: c0, NodeID: a.ID, Result: result(1000, 100), Now: t2}, agg)
 	f.check(err)
 	if !out.Applied || out.ChunkStatus != protocol.StatusCompleted || out.JobComplete || out.Job.CompletedIterations != 1000 ||
 		out.Job.ID != j.Job.ID || out.Job.Status != protocol.StatusRunning {
@@ -332,7 +332,7 @@ func testCompleteChunk(f *fixture) {
 	}
 
 	// A repeat changes nothing.
-	out, err = f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c0, NodeID: a.ID, Result: result(1000, 999), Now: t2.Add(time.Minute)}, agg)
+	out, err = f.completeOne(store.Completion{ChunkID: c0, NodeID: a.ID, Result: result(1000, 999), Now: t2.Add(time.Minute)}, agg)
 	f.check(err)
 	if out.Applied || out.ChunkStatus != protocol.StatusCompleted || out.JobComplete || out.Job.CompletedIterations != 1000 {
 		t.Fatalf("repeat completion %+v", out)
@@ -343,7 +343,7 @@ func testCompleteChunk(f *fixture) {
 	}
 
 	// Another node's report is accepted and moves the chunk to it.
-	out, err = f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c1, NodeID: b.ID, Result: result(1000, 200), Now: t2}, agg)
+	out, err = f.completeOne(store.Completion{ChunkID: c1, NodeID: b.ID, Result: result(1000, 200), Now: t2}, agg)
 	f.check(err)
 	if !out.Applied || out.Job.CompletedIterations != 2000 {
 		t.Fatalf("completion by another node %+v", out)
@@ -361,7 +361,7 @@ func testCompleteChunk(f *fixture) {
 	if calls.Load() != 0 {
 		t.Fatal("aggregated before the last chunk")
 	}
-	out, err = f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c2, NodeID: a.ID, Result: result(500, 300), Now: t3}, agg)
+	out, err = f.completeOne(store.Completion{ChunkID: c2, NodeID: a.ID, Result: result(500, 300), Now: t3}, agg)
 	f.check(err)
 	if !out.Applied || !out.JobComplete || out.Job.Status != protocol.StatusCompleted || out.Job.CompletedIterations != 2500 || !out.Job.CompletedAt.Equal(t3) {
 		t.Fatalf("last completion %+v", out)
@@ -380,14 +380,14 @@ func testCompleteChunk(f *fixture) {
 		t.Fatalf("pending chunk completed %+v", c)
 	}
 
-	out, err = f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c2, NodeID: a.ID, Result: result(500, 300), Now: t3}, agg)
+	out, err = f.completeOne(store.Completion{ChunkID: c2, NodeID: a.ID, Result: result(500, 300), Now: t3}, agg)
 	f.check(err)
 	if out.Applied || !out.JobComplete || calls.Load() != 1 {
 		t.Fatalf("repeat of the last completion %+v, %d aggregations", out, calls.Load())
 	}
-	_, err = f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: uuid.NewString(), NodeID: a.ID, Result: result(1, 1), Now: t3}, agg)
+	_, err = f.completeOne(store.Completion{ChunkID: uuid.NewString(), NodeID: a.ID, Result: result(1, 1), Now: t3}, agg)
 	wantErr(t, "unknown chunk", err, store.ErrNotFound)
-	_, err = f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: "not-a-uuid", NodeID: a.ID, Result: result(1, 1), Now: t3}, agg)
+	_, err = f.completeOne(store.Completion{ChunkID: "not-a-uuid", NodeID: a.ID, Result: result(1, 1), Now: t3}, agg)
 	wantErr(t, "malformed chunk id", err, store.ErrNotFound)
 }
 
@@ -414,7 +414,7 @@ func testCompleteChunkConcurrent(f *fixture) {
 	for i, c := range j.Chunks {
 		for range 2 {
 			wg.Go(func() {
-				out, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c.ID, NodeID: nodes[i%2].ID, Result: result(c.Iterations, 50), Now: t0.Add(time.Minute)}, agg)
+				out, err := f.completeOne(store.Completion{ChunkID: c.ID, NodeID: nodes[i%2].ID, Result: result(c.Iterations, 50), Now: t0.Add(time.Minute)}, agg)
 				if err != nil {
 					errs <- err
 					return
@@ -442,6 +442,62 @@ func testCompleteChunkConcurrent(f *fixture) {
 	if err := json.Unmarshal(job.Result, &jr); err != nil || job.Status != protocol.StatusCompleted || job.CompletedIterations != 7500 ||
 		jr.TotalIterations != 7500 || jr.ChunksCompleted != len(j.Chunks) {
 		t.Fatalf("job %+v result %+v (%v)", job, jr, err)
+	}
+}
+
+// testCompleteChunksBatch completes the chunks of two jobs in one call,
+// one of them named twice: outcomes come in order, each chunk applies
+// once, and each job completes once with every result.
+func testCompleteChunksBatch(f *fixture) {
+	t := f.t
+	owner := f.user("owner")
+	n := f.online(owner.ID, 8, t0)
+	j1, j2 := f.job(owner.ID, 2000, t0), f.job(owner.ID, 3000, t0)
+	var batch []store.Completion
+	for _, j := range []store.NewJob{j1, j2} {
+		for _, c := range j.Chunks {
+			f.assign(t0, n.ID, c.ID)
+			batch = append(batch, store.Completion{ChunkID: c.ID, NodeID: n.ID, Result: result(c.Iterations, 10), Now: t0.Add(time.Minute)})
+		}
+	}
+	batch = append(batch, batch[0])
+	var calls atomic.Int32
+	agg := func(rs []protocol.ChunkResult) protocol.JobResult {
+		calls.Add(1)
+		return sumAggregate(rs)
+	}
+	outs, err := f.s.CompleteChunks(f.ctx, batch, agg)
+	f.check(err)
+	if len(outs) != len(batch) {
+		t.Fatalf("%d outcomes for %d completions", len(outs), len(batch))
+	}
+	for i, out := range outs {
+		want := j1.Job.ID
+		if i >= len(j1.Chunks) && i < len(batch)-1 {
+			want = j2.Job.ID
+		}
+		if out.Applied != (i < len(batch)-1) || out.ChunkStatus != protocol.StatusCompleted || !out.JobComplete || out.Job.ID != want {
+			t.Fatalf("outcome %d: %+v", i, out)
+		}
+	}
+	if calls.Load() != 2 {
+		t.Fatalf("aggregated %d times, want once per job", calls.Load())
+	}
+	for _, j := range []store.NewJob{j1, j2} {
+		if row := f.jobRow(j.Job.ID); row.Status != protocol.StatusCompleted || row.CompletedIterations != row.TotalIterations {
+			t.Fatalf("job %+v", row)
+		}
+	}
+	// A batch naming an unknown chunk changes nothing of the others.
+	j3 := f.job(owner.ID, 1000, t0)
+	f.assign(t0, n.ID, j3.Chunks[0].ID)
+	_, err = f.s.CompleteChunks(f.ctx, []store.Completion{
+		{ChunkID: j3.Chunks[0].ID, NodeID: n.ID, Result: result(1000, 1), Now: t0},
+		{ChunkID: uuid.NewString(), NodeID: n.ID, Result: result(1, 1), Now: t0},
+	}, agg)
+	wantErr(t, "a batch with an unknown chunk", err, store.ErrNotFound)
+	if c := f.chunk(j3.Chunks[0].ID); c.Status != protocol.StatusRunning {
+		t.Fatalf("the failed batch left its other chunk %+v", c)
 	}
 }
 
@@ -494,7 +550,7 @@ func testFailChunk(f *fixture) {
 	j := f.job(owner.ID, 3000, t0)
 	c0, c1, c2 := j.Chunks[0].ID, j.Chunks[1].ID, j.Chunks[2].ID
 	f.assign(t0, a.ID, c0, c1)
-	if _, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c1, NodeID: a.ID, Result: result(1000, 1), Now: t0}, sumAggregate); err != nil {
+	if _, err := f.completeOne(store.Completion{ChunkID: c1, NodeID: a.ID, Result: result(1000, 1), Now: t0}, sumAggregate); err != nil {
 		t.Fatal(err)
 	}
 	if ok, err := f.s.FailChunk(f.ctx, store.Failure{ChunkID: c0, NodeID: b.ID, Error: "x", Now: t0}); err != nil || ok {
@@ -519,7 +575,7 @@ func testFailChunk(f *fixture) {
 	if ok, err := f.s.FailChunk(f.ctx, store.Failure{ChunkID: c0, NodeID: a.ID, Error: "again", Now: t1}); err != nil || ok {
 		t.Fatalf("second failure: %v %v", ok, err)
 	}
-	out, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c0, NodeID: a.ID, Result: result(1000, 1), Now: t1}, sumAggregate)
+	out, err := f.completeOne(store.Completion{ChunkID: c0, NodeID: a.ID, Result: result(1000, 1), Now: t1}, sumAggregate)
 	if err != nil || out.Applied || out.ChunkStatus != protocol.StatusFailed || out.JobComplete || out.Job.Status != protocol.StatusFailed {
 		t.Fatalf("completion of a failed chunk %+v, %v", out, err)
 	}

@@ -48,7 +48,7 @@ func testCancelJob(f *fixture) {
 	n := f.online(owner.ID, 4, t0)
 	j := f.job(owner.ID, 3000, t0)
 	f.assign(t0, n.ID, j.Chunks[0].ID, j.Chunks[1].ID)
-	if _, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: j.Chunks[1].ID, NodeID: n.ID, Result: result(1000, 1), Now: t0}, sumAggregate); err != nil {
+	if _, err := f.completeOne(store.Completion{ChunkID: j.Chunks[1].ID, NodeID: n.ID, Result: result(1000, 1), Now: t0}, sumAggregate); err != nil {
 		t.Fatal(err)
 	}
 	_, err := f.s.CancelJob(f.ctx, store.Cancel{JobID: j.Job.ID, UserID: other.ID, Error: "x", Now: t0})

@@ -102,7 +102,7 @@ func testJobRanges(f *fixture) {
 	}
 	all := append(as, last...)
 	for i, x := range all {
-		out, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: x.ChunkID, NodeID: x.NodeID, Result: result(x.Iterations, 100), Now: t1}, sumAggregate)
+		out, err := f.completeOne(store.Completion{ChunkID: x.ChunkID, NodeID: x.NodeID, Result: result(x.Iterations, 100), Now: t1}, sumAggregate)
 		f.check(err)
 		if out.JobComplete != (i == len(all)-1) {
 			t.Fatalf("completion %d: %+v", i, out)

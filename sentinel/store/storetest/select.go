@@ -150,7 +150,7 @@ func testSelectAccess(f *fixture) {
 	steal := f.jobUsing(u1.ID, rPriv2.ID, 1000, t0)
 	f.assign(t1, nA.ID, j1.Chunks[0].ID, upper.Chunks[0].ID, steal.Chunks[0].ID)
 	f.assign(t1, nB.ID, j2.Chunks[0].ID)
-	if _, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: j2.Chunks[0].ID, NodeID: nB.ID, Result: result(1000, 5), Now: t1}, sumAggregate); err != nil {
+	if _, err := f.completeOne(store.Completion{ChunkID: j2.Chunks[0].ID, NodeID: nB.ID, Result: result(1000, 5), Now: t1}, sumAggregate); err != nil {
 		t.Fatal(err)
 	}
 
@@ -427,7 +427,7 @@ func testSelectShapes(f *fixture) {
 	c := j.Chunks[0].ID
 	f.assign(t1, n.ID, c)
 	res := result(1000, 123.5)
-	if _, err := f.s.CompleteChunk(f.ctx, store.Completion{ChunkID: c, NodeID: n.ID, Result: res, Now: t2}, sumAggregate); err != nil {
+	if _, err := f.completeOne(store.Completion{ChunkID: c, NodeID: n.ID, Result: res, Now: t2}, sumAggregate); err != nil {
 		t.Fatal(err)
 	}
 	other := f.job(u.ID, 1000, t0)

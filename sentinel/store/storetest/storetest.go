@@ -55,6 +55,7 @@ func Run(t *testing.T, open func(t *testing.T) Harness) {
 		{"CarveConcurrent", testCarveConcurrent},
 		{"CompleteChunk", testCompleteChunk},
 		{"CompleteChunkConcurrent", testCompleteChunkConcurrent},
+		{"CompleteChunksBatch", testCompleteChunksBatch},
 		{"RequeueChunk", testRequeueChunk},
 		{"FailChunk", testFailChunk},
 		{"ReclaimSilent", testReclaimSilent},
@@ -95,6 +96,18 @@ func (f *fixture) check(err error) {
 	if err != nil {
 		f.t.Fatal(err)
 	}
+}
+
+// completeOne completes one chunk (a batch of one).
+func (f *fixture) completeOne(c store.Completion, agg store.Aggregator) (store.CompletionOutcome, error) {
+	outs, err := f.s.CompleteChunks(f.ctx, []store.Completion{c}, agg)
+	if err != nil {
+		return store.CompletionOutcome{}, err
+	}
+	if len(outs) != 1 {
+		f.t.Fatalf("CompleteChunks of one gave %d outcomes", len(outs))
+	}
+	return outs[0], nil
 }
 
 // user creates a user.
