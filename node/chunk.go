@@ -50,10 +50,22 @@ func (c *Core) assign(ch Chunk) {
 		return
 	}
 	if h := c.held.get(ch.ID); h != nil {
-		c.mu.Unlock()
-		c.log.Info("chunk assigned again while its result waits for the sentinel; delivering the result now", "chunk", ch.ID)
-		h.nudge()
-		return
+		if sameRange(h.Chunk, ch) {
+			c.mu.Unlock()
+			c.log.Info("chunk assigned again while its result waits for the sentinel; delivering the result now", "chunk", ch.ID)
+			h.nudge()
+			return
+		}
+		// The sentinel gave the chunk back out with another range (it
+		// split the row after a reclaim): the result held is of iterations
+		// the chunk no longer names, and the new range runs.
+		if _, err := c.held.remove(h); err != nil {
+			c.log.Error("could not write the results journal", "chunk", ch.ID, "err", err)
+		}
+		h.nudge() // its delivery sees it is no longer held and ends
+		c.log.Warn("chunk assigned again with another range than the result held; running the new range",
+			"chunk", ch.ID, "held_iterations", h.Chunk.Iterations, "held_seed_offset", h.Chunk.SeedOffset,
+			"iterations", ch.Iterations, "seed_offset", ch.SeedOffset)
 	}
 	if _, ok := c.delivered.GetIfPresent(ch.ID); ok {
 		c.mu.Unlock()
@@ -85,6 +97,12 @@ func (c *Core) assign(ch Chunk) {
 	if errors.Is(err, worker.ErrClosed) {
 		go c.release(context.Background(), ch.ID) // shutting down: hand it back at once
 	}
+}
+
+// sameRange reports whether a held result's chunk and an assignment of
+// the same id name the same iterations of the same config.
+func sameRange(held, ch Chunk) bool {
+	return held.Iterations == ch.Iterations && held.SeedOffset == ch.SeedOffset && held.ConfigHash == ch.ConfigHash
 }
 
 // threads is how many goroutines a chunk runs on (the engine's batch
@@ -247,6 +265,11 @@ func (c *Core) deliver(h *heldResult) {
 			case <-h.wake:
 			case <-c.clock.After(backoff.Delay(attempt - 1)):
 			}
+		}
+		if c.held.get(id) != h {
+			c.log.Debug("result no longer held; not delivering it", "chunk", id)
+			c.signalSettled()
+			return
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(c.stopping), releaseTimeout)
 		resp, err := c.api.Complete(ctx, id, h.Result)

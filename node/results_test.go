@@ -373,3 +373,28 @@ func TestHeldResultsJournal(t *testing.T) {
 	}
 	journalGone(t, dir)
 }
+
+// A chunk assigned again with another range than the result the node
+// holds for it (the sentinel split the row after a reclaim) runs the new
+// range; the stale result is dropped, not delivered.
+func TestCoreRunsANewRangeOfAHeldChunk(t *testing.T) {
+	b, hash := claimedBackend(t)
+	b.set(func(b *backend) { b.failStatus[protocol.PathComplete] = []int{http.StatusServiceUnavailable} })
+	sim := newFakeSim()
+	n := startNode(t, b, "", func(o *Options) {
+		o.sim = sim
+		o.Intervals.ResultRetry, o.Intervals.ResultRetryMax = time.Hour, time.Hour
+	})
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "INSERT", chunkRow(cid("split"), hash, 5000, 0))
+	b.waitCall(t, protocol.PathComplete) // refused with 503: the result is held
+	waitUntil(t, "the result held", func() bool { return n.core.held.get(cid("split")) != nil })
+	b.push("realtime:chunks:"+testNodeID, "jobs_chunks", "UPDATE", chunkRow(cid("split"), hash, 1000, 0))
+	e := n.waitEvent(t, "completion", func(e Event) bool { return e.Kind == ChunkCompleted && e.Chunk.ID == cid("split") })
+	if e.Result.Iterations != 1000 || sim.runsOf(0) != 2 {
+		t.Fatalf("completed %d iterations after %d runs, want the new range of 1000 run again", e.Result.Iterations, sim.runsOf(0))
+	}
+	if h := n.core.held.get(cid("split")); h != nil {
+		t.Fatalf("a result is still held: %+v", h.Chunk)
+	}
+}

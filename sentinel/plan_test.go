@@ -231,3 +231,23 @@ func TestPlanShrinksChunksNearTheEnd(t *testing.T) {
 		}
 	}
 }
+
+// A row a node held before goes whole to a node that takes it whole, even
+// one that announced no throughput yet (just restarted): split, it would
+// name other iterations than the result its earlier holder may deliver. A
+// node of fixed chunks still gets its 1000 of it.
+func TestPlanGivesHeldRowsWhole(t *testing.T) {
+	held := []store.PendingChunk{{ID: "c", JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 58_000, Held: true}}
+	sized := store.NodeLoad{ID: "n", UserID: "u", MaxParallel: 2, TotalCores: 2, ChunkMax: 50_000_000}
+	if got := plan(held, []store.NodeLoad{sized}, 100, DefaultChunkTarget); len(got) != 1 || got[0].Iterations != 58_000 {
+		t.Fatalf("held row to a sized node: %v", got)
+	}
+	fresh := []store.PendingChunk{{ID: "c", JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 58_000}}
+	if got := plan(fresh, []store.NodeLoad{sized}, 100, DefaultChunkTarget); len(got) != 1 || got[0].Iterations != 1000 {
+		t.Fatalf("a row never held, to a node of no throughput yet: %v", got)
+	}
+	fixed := store.NodeLoad{ID: "f", UserID: "u", MaxParallel: 2, TotalCores: 2}
+	if got := plan(held, []store.NodeLoad{fixed}, 100, DefaultChunkTarget); len(got) != 1 || got[0].Iterations != 1000 {
+		t.Fatalf("held row to a fixed node: %v", got)
+	}
+}

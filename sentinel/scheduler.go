@@ -82,7 +82,8 @@ func ChunkIterations(n store.NodeLoad, target time.Duration) int {
 // capacity nor beyond limit assignments: each pending row goes whole to
 // the eligible node with the most free capacity (ties to the earliest
 // node), split when it holds more than that node's chunk size (the rest
-// waits for the next pass); a job's unassigned rest is carved into chunks
+// waits for the next pass) unless a node held it before and the receiving
+// node takes it whole; a job's unassigned rest is carved into chunks
 // of each receiving node's size, one node after the other by free
 // capacity, until it runs out. Near a job's end its chunks shrink (see
 // tailShare), so that its nodes finish together.
@@ -112,6 +113,11 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 		for left := w.Iterations; left > 0 && h.Len() > 0 && len(out) < limit; {
 			best := h.idx[0]
 			size := min(ChunkIterations(nodes[best], target), tailShare(w.Iterations, nodes[best], rate, target), left)
+			if w.Held && takesWhole(nodes[best], w.Iterations) {
+				// Split, the row would name other iterations than the
+				// result its earlier holder may still deliver.
+				size = w.Iterations
+			}
 			out = append(out, store.Assignment{ChunkID: w.ID, JobID: w.JobID, NodeID: nodes[best].ID, Iterations: size})
 			left -= size
 			free[best]--
@@ -164,6 +170,11 @@ func tailShare(rest int, n store.NodeLoad, rate float64, target time.Duration) i
 		return rest
 	}
 	return max(protocol.ChunkSize, int(math.Ceil(share)))
+}
+
+// takesWhole reports whether a node takes a chunk of n iterations.
+func takesWhole(node store.NodeLoad, n int) bool {
+	return n <= protocol.ChunkSize || node.ChunkMax >= n
 }
 
 // sized reports whether a node takes sized chunks and announced its

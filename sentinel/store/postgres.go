@@ -587,7 +587,8 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 	var applied []Assignment
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		applied = nil
-		rows, err := tx.Query(ctx, `SELECT c.id::text, c.job_id::text, j.user_id::text, j.access_type, c.created_at, c.iterations
+		rows, err := tx.Query(ctx, `SELECT c.id::text, c.job_id::text, j.user_id::text, j.access_type, c.created_at, c.iterations,
+				cardinality(c.previous_node_ids) > 0
 			FROM jobs_chunks c JOIN jobs j ON j.id = c.job_id
 			WHERE c.status = 'pending' AND c.node_id IS NULL AND j.status IN ('pending', 'running')
 			ORDER BY c.created_at, c.seed_offset, c.id
@@ -597,7 +598,7 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 		}
 		work, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (PendingChunk, error) {
 			var c PendingChunk
-			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, &c.CreatedAt, &c.Iterations)
+			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, &c.CreatedAt, &c.Iterations, &c.Held)
 			return c, err
 		})
 		if err != nil {
@@ -669,11 +670,11 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 				chunkIDs[i], nodeIDs[i], counts[i], restIDs[i] = a.ChunkID, a.NodeID, a.Iterations, uuid.NewString()
 			}
 			// A row given in part leaves the rest of its range pending, as
-			// a new row with the row's history.
+			// a new row with the row's attempts (no node held the new row).
 			if _, err := tx.Exec(ctx, `INSERT INTO jobs_chunks (id, job_id, config_hash, iterations, seed_offset, status, created_at,
-					attempts, last_error, previous_node_ids)
+					attempts, last_error)
 				SELECT a.rest_id::uuid, c.job_id, c.config_hash, c.iterations - a.n, c.seed_offset + a.n, 'pending', c.created_at,
-					c.attempts, c.last_error, c.previous_node_ids
+					c.attempts, c.last_error
 				FROM jobs_chunks c JOIN unnest($1::text[], $2::int[], $3::text[]) AS a(chunk_id, n, rest_id) ON c.id = a.chunk_id::uuid
 				WHERE c.status = 'pending' AND c.node_id IS NULL AND c.iterations > a.n`, chunkIDs, counts, restIDs); err != nil {
 				return fmt.Errorf("split chunks: %w", err)

@@ -158,6 +158,9 @@ type PendingChunk struct {
 	AccessType string
 	CreatedAt  time.Time
 	Iterations int
+	// Held: a node held the row before (it was reclaimed or handed back),
+	// and may still deliver a result for its whole range.
+	Held bool
 }
 
 // NodeLoad is a claimed, online node as the scheduler sees it.

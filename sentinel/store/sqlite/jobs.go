@@ -255,12 +255,13 @@ func (s *Store) AssignPending(ctx context.Context, limit int, now time.Time, pla
 	var applied []store.Assignment
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		applied = nil
-		work, err := collect(query(tx.QueryContext(ctx, `SELECT c.id, c.job_id, j.user_id, j.access_type, c.created_at, c.iterations
+		work, err := collect(query(tx.QueryContext(ctx, `SELECT c.id, c.job_id, j.user_id, j.access_type, c.created_at, c.iterations,
+				json_array_length(c.previous_node_ids) > 0
 			FROM jobs_chunks c JOIN jobs j ON j.id = c.job_id
 			WHERE c.status = 'pending' AND c.node_id IS NULL AND j.status IN ('pending', 'running')
 			ORDER BY c.created_at, c.seed_offset, c.id LIMIT ?`, limit)), func(r *sql.Rows) (store.PendingChunk, error) {
 			var c store.PendingChunk
-			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, timeCol{&c.CreatedAt}, &c.Iterations)
+			err := r.Scan(&c.ID, &c.JobID, &c.JobOwner, &c.AccessType, timeCol{&c.CreatedAt}, &c.Iterations, &c.Held)
 			return c, err
 		})
 		if err != nil {
@@ -318,10 +319,10 @@ func (s *Store) AssignPending(ctx context.Context, limit int, now time.Time, pla
 		}
 		for _, a := range fromRows {
 			// A row given in part leaves the rest of its range pending, as a
-			// new row with the row's history.
+			// new row with the row's attempts (no node held the new row).
 			if _, err := tx.ExecContext(ctx, `INSERT INTO jobs_chunks (id, job_id, config_hash, iterations, seed_offset, status, created_at,
-					attempts, last_error, previous_node_ids)
-				SELECT ?2, job_id, config_hash, iterations - ?3, seed_offset + ?3, 'pending', created_at, attempts, last_error, previous_node_ids
+					attempts, last_error)
+				SELECT ?2, job_id, config_hash, iterations - ?3, seed_offset + ?3, 'pending', created_at, attempts, last_error
 				FROM jobs_chunks WHERE id = ?1 AND status = 'pending' AND node_id IS NULL AND iterations > ?3`,
 				a.ChunkID, uuid.NewString(), a.Iterations); err != nil {
 				return fmt.Errorf("split chunk: %w", err)
