@@ -114,7 +114,7 @@ func TestVolunteerControls(t *testing.T) {
 		j := c.job(job1)
 		return j.Status == "completed" || j.Status == "failed"
 	})
-	checkEqualsLocal(t, c.job(job1), localResult(t, cfg, n1), n1/1000)
+	checkEqualsLocal(t, c.job(job1), localResult(t, cfg, n1))
 	c.checkChunksCompletedOnce(job1, n1)
 	if got := len(assignedLine.FindAllString(a.out.String(), -1)); got != assigned {
 		t.Errorf("the paused node started %d chunks", got-assigned)
@@ -162,7 +162,7 @@ func TestVolunteerControls(t *testing.T) {
 		t.Errorf("chunks still running on the finished node: %v", left)
 	}
 	j2 := c.waitJob(job2, 4*time.Minute)
-	checkEqualsLocal(t, j2, localResult(t, cfg2, n2), n2/1000)
+	checkEqualsLocal(t, j2, localResult(t, cfg2, n2))
 	c.checkChunksCompletedOnce(job2, n2)
 	if !b.running() {
 		t.Fatalf("node b stopped: %v", b.err)

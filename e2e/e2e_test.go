@@ -38,7 +38,7 @@ func TestDistributedEqualsLocal(t *testing.T) {
 			const n = 20_000
 			id := c.submit(cfg, n)
 			j := c.waitJob(id, 3*time.Minute)
-			checkEqualsLocal(t, j, localResult(t, cfg, n), 20)
+			checkEqualsLocal(t, j, localResult(t, cfg, n))
 		})
 	}
 }
@@ -56,7 +56,7 @@ func TestKilledNodeChunksAreReclaimed(t *testing.T) {
 	c.requireUnfinished(id)
 	victim.stop(t, syscall.SIGKILL, 10*time.Second)
 	j := c.waitJob(id, 3*time.Minute)
-	checkEqualsLocal(t, j, localResult(t, cfg, n), 40)
+	checkEqualsLocal(t, j, localResult(t, cfg, n))
 }
 
 // Case 3: SIGTERM makes a node hand back its unfinished chunks at once;
@@ -77,7 +77,7 @@ func TestStoppedNodeReleasesChunks(t *testing.T) {
 	// The reclaim limit is ten minutes: finishing within two shows the
 	// chunks came back by release.
 	j := c.waitJob(id, 2*time.Minute)
-	checkEqualsLocal(t, j, localResult(t, cfg, n), 40)
+	checkEqualsLocal(t, j, localResult(t, cfg, n))
 }
 
 // Case 4: the sentinel restarted mid-job; nodes reconnect, resync and the
@@ -94,7 +94,7 @@ func TestSentinelRestart(t *testing.T) {
 	c.sentinel.stop(t, syscall.SIGTERM, 30*time.Second)
 	c.startSentinel()
 	j := c.waitJob(id, 3*time.Minute)
-	checkEqualsLocal(t, j, localResult(t, cfg, n), 40)
+	checkEqualsLocal(t, j, localResult(t, cfg, n))
 }
 
 // Case 5: PostgreSQL restarted mid-job (a throwaway cluster of this test,
@@ -123,7 +123,7 @@ func TestDatabaseRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	j := c.waitJob(id, 3*time.Minute)
-	checkEqualsLocal(t, j, localResult(t, cfg, n), 40)
+	checkEqualsLocal(t, j, localResult(t, cfg, n))
 }
 
 // requireUnfinished fails the test when the job is already done: a fault
@@ -187,7 +187,7 @@ func TestPoisonJob(t *testing.T) {
 	}
 	good := writeConfig(t, c.dir, 60, nil)
 	ok := c.waitJob(c.submit(good, 3_000), 2*time.Minute)
-	checkEqualsLocal(t, ok, localResult(t, good, 3_000), 3)
+	checkEqualsLocal(t, ok, localResult(t, good, 3_000))
 }
 
 // Case 7: a completion from a node that does not hold the chunk, a
@@ -373,7 +373,7 @@ func TestNetworkCut(t *testing.T) {
 	n.waitOutput(t, regexp.MustCompile(`realtime: disconnected`), time.Minute)
 	proxy.restore(t)
 	j := c.waitJob(id, 3*time.Minute)
-	checkEqualsLocal(t, j, localResult(t, cfg, n2), 30)
+	checkEqualsLocal(t, j, localResult(t, cfg, n2))
 }
 
 // A second `serve` on a SQLite store another instance serves is refused,
