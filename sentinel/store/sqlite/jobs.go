@@ -398,17 +398,16 @@ func (s *Store) CompleteChunks(ctx context.Context, cs []store.Completion, aggre
 	}
 	outs := make([]store.CompletionOutcome, len(cs))
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		jobOf := make([]string, len(cs))
 		for i, it := range items {
-			out, err := s.completeChunk(ctx, tx, it.chunkID, it.nodeID, it.result, fmtTime(cs[i].Now), aggregate)
-			if err != nil {
+			var err error
+			if jobOf[i], err = s.completeChunk(ctx, tx, it.chunkID, it.nodeID, it.result, fmtTime(cs[i].Now), aggregate, &outs[i]); err != nil {
 				return err
 			}
-			outs[i] = out
 		}
 		// Each outcome tells of its job after the whole batch.
 		jobs := map[string]store.Job{}
-		for i := range outs {
-			id := outs[i].Job.ID
+		for i, id := range jobOf {
 			job, ok := jobs[id]
 			if !ok {
 				var err error
@@ -427,68 +426,57 @@ func (s *Store) CompleteChunks(ctx context.Context, cs []store.Completion, aggre
 	return outs, nil
 }
 
-// completeChunk records one result in tx (see CompleteChunks).
-func (s *Store) completeChunk(ctx context.Context, tx *sql.Tx, chunkID, nodeID, result, at string, aggregate store.Aggregator) (store.CompletionOutcome, error) {
-	var out store.CompletionOutcome
-	err := func() error {
-		var jobID string
-		var iterations int
-		err := tx.QueryRowContext(ctx, `UPDATE jobs_chunks SET status = 'completed', result = json(?2), completed_at = ?3,
-				node_id = ?4, claimed_at = coalesce(claimed_at, ?3),
-				previous_node_ids = CASE WHEN node_id IS NOT NULL AND node_id <> ?4
-					THEN json_insert(previous_node_ids, '$[#]', node_id) ELSE previous_node_ids END
-			WHERE id = ?1 AND status IN ('pending', 'running') RETURNING job_id, iterations`,
-			chunkID, result, at, nodeID).Scan(&jobID, &iterations)
-		if errors.Is(err, sql.ErrNoRows) {
-			if err := tx.QueryRowContext(ctx, "SELECT job_id, status FROM jobs_chunks WHERE id = ?", chunkID).Scan(&jobID, &out.ChunkStatus); err != nil {
-				return notFound(err, "chunk "+chunkID)
-			}
-			job, err := s.jobByID(ctx, tx, jobID)
-			if err != nil {
-				return err
-			}
-			out.Job, out.JobComplete = job, job.Status == protocol.StatusCompleted
-			return nil
+// completeChunk records one result in tx (see CompleteChunks), sets
+// whether it applied and the chunk's status in out, and returns the
+// chunk's job.
+func (s *Store) completeChunk(ctx context.Context, tx *sql.Tx, chunkID, nodeID, result, at string, aggregate store.Aggregator, out *store.CompletionOutcome) (string, error) {
+	var jobID string
+	var iterations int
+	err := tx.QueryRowContext(ctx, `UPDATE jobs_chunks SET status = 'completed', result = json(?2), completed_at = ?3,
+			node_id = ?4, claimed_at = coalesce(claimed_at, ?3),
+			previous_node_ids = CASE WHEN node_id IS NOT NULL AND node_id <> ?4
+				THEN json_insert(previous_node_ids, '$[#]', node_id) ELSE previous_node_ids END
+		WHERE id = ?1 AND status IN ('pending', 'running') RETURNING job_id, iterations`,
+		chunkID, result, at, nodeID).Scan(&jobID, &iterations)
+	if errors.Is(err, sql.ErrNoRows) {
+		if err := tx.QueryRowContext(ctx, "SELECT job_id, status FROM jobs_chunks WHERE id = ?", chunkID).Scan(&jobID, &out.ChunkStatus); err != nil {
+			return "", notFound(err, "chunk "+chunkID)
 		}
-		if err != nil {
-			return fmt.Errorf("complete chunk: %w", err)
-		}
-		out.Applied, out.ChunkStatus = true, protocol.StatusCompleted
-		// Each chunk is counted once (above), so the completion that brings
-		// the count to the total is the last.
-		var jobStatus string
-		var done, total int
-		if err := tx.QueryRowContext(ctx, `UPDATE jobs SET completed_iterations = completed_iterations + ? WHERE id = ?
-			RETURNING status, completed_iterations, total_iterations`, iterations, jobID).Scan(&jobStatus, &done, &total); err != nil {
-			return fmt.Errorf("count iterations: %w", err)
-		}
-		if done == total && jobStatus != protocol.StatusCompleted && jobStatus != protocol.StatusFailed {
-			raw, err := collect(query(tx.QueryContext(ctx, "SELECT result FROM jobs_chunks WHERE job_id = ? ORDER BY seed_offset, id", jobID)),
-				func(r *sql.Rows) (json.RawMessage, error) {
-					var b json.RawMessage
-					err := r.Scan(rawCol{&b})
-					return b, err
-				})
-			if err != nil {
-				return fmt.Errorf("read chunk results: %w", err)
-			}
-			jobResult, err := aggregate.Merge(raw)
-			if err != nil {
-				return err
-			}
-			if _, err := tx.ExecContext(ctx, "UPDATE jobs SET status = 'completed', result = json(?), completed_at = ? WHERE id = ?",
-				string(jobResult), at, jobID); err != nil {
-				return fmt.Errorf("complete job: %w", err)
-			}
-		}
-		job, err := s.jobByID(ctx, tx, jobID)
-		if err != nil {
-			return fmt.Errorf("read job: %w", err)
-		}
-		out.Job, out.JobComplete = job, job.Status == protocol.StatusCompleted
-		return nil
-	}()
-	return out, err
+		return jobID, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("complete chunk: %w", err)
+	}
+	out.Applied, out.ChunkStatus = true, protocol.StatusCompleted
+	// Each chunk is counted once (above), so the completion that brings the
+	// count to the total is the last.
+	var jobStatus string
+	var done, total int
+	if err := tx.QueryRowContext(ctx, `UPDATE jobs SET completed_iterations = completed_iterations + ? WHERE id = ?
+		RETURNING status, completed_iterations, total_iterations`, iterations, jobID).Scan(&jobStatus, &done, &total); err != nil {
+		return "", fmt.Errorf("count iterations: %w", err)
+	}
+	if done != total || jobStatus == protocol.StatusCompleted || jobStatus == protocol.StatusFailed {
+		return jobID, nil
+	}
+	raw, err := collect(query(tx.QueryContext(ctx, "SELECT result FROM jobs_chunks WHERE job_id = ? ORDER BY seed_offset, id", jobID)),
+		func(r *sql.Rows) (json.RawMessage, error) {
+			var b json.RawMessage
+			err := r.Scan(rawCol{&b})
+			return b, err
+		})
+	if err != nil {
+		return "", fmt.Errorf("read chunk results: %w", err)
+	}
+	jobResult, err := aggregate.Merge(raw)
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE jobs SET status = 'completed', result = json(?), completed_at = ? WHERE id = ?",
+		string(jobResult), at, jobID); err != nil {
+		return "", fmt.Errorf("complete job: %w", err)
+	}
+	return jobID, nil
 }
 
 // RequeueChunk puts a chunk held by r.NodeID back to pending.
