@@ -22,7 +22,7 @@ func TestPlanCarvesRangesAndSplitsRows(t *testing.T) {
 		{JobID: "j2", JobOwner: "u", AccessType: AccessPrivate, Iterations: 2500},            // a job's rest
 		{JobID: "j3", JobOwner: "u", AccessType: AccessPrivate, Iterations: 1_000_000},
 	}
-	got := plan(work, nodes, 100, DefaultChunkTarget)
+	got := plan(work, nodes, 100, DefaultChunkTarget, time.Time{})
 	want := []store.Assignment{
 		{ChunkID: "row", JobID: "j1", NodeID: "a", Iterations: protocol.ChunkSize}, // split: the rest waits
 		{JobID: "j2", NodeID: "a", Iterations: 1000},                               // most free first, ties to the earlier node
@@ -35,10 +35,10 @@ func TestPlanCarvesRangesAndSplitsRows(t *testing.T) {
 	}
 	// The limit bounds one pass; public work goes to any claimed node.
 	pub := []store.PendingChunk{{JobID: "j4", JobOwner: "u", AccessType: AccessPublic, Iterations: 1 << 40}}
-	if got := plan(pub, nodes, 3, DefaultChunkTarget); len(got) != 3 || got[0].NodeID != "c" {
+	if got := plan(pub, nodes, 3, DefaultChunkTarget, time.Time{}); len(got) != 3 || got[0].NodeID != "c" {
 		t.Fatalf("limited public plan %v", got)
 	}
-	if got := plan(pub, nodes, 1000, DefaultChunkTarget); len(got) != 4+1+16 {
+	if got := plan(pub, nodes, 1000, DefaultChunkTarget, time.Time{}); len(got) != 4+1+16 {
 		t.Fatalf("public plan gave %d chunks, want every free slot (21)", len(got))
 	}
 }
@@ -185,7 +185,7 @@ func TestPlanSpreadsSmallJobs(t *testing.T) {
 	for i := range 4 {
 		nodes = append(nodes, store.NodeLoad{ID: fmt.Sprint(i), UserID: "u", MaxParallel: 8, TotalCores: 8, ChunkMax: 10_000_000, Throughput: 160_000})
 	}
-	got := plan([]store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 4_000_000}}, nodes, 100, DefaultChunkTarget)
+	got := plan([]store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 4_000_000}}, nodes, 100, DefaultChunkTarget, time.Time{})
 	if len(got) != 4 {
 		t.Fatalf("plan %v, want one chunk per node", got)
 	}
@@ -208,7 +208,7 @@ func TestPlanShrinksChunksNearTheEnd(t *testing.T) {
 	}
 	sizes := func(rest int) map[string][]int {
 		got := map[string][]int{}
-		for _, a := range plan([]store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: rest}}, nodes, 100, 16*time.Second) {
+		for _, a := range plan([]store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: rest}}, nodes, 100, 16*time.Second, time.Time{}) {
 			got[a.NodeID] = append(got[a.NodeID], a.Iterations)
 		}
 		return got
@@ -239,15 +239,73 @@ func TestPlanShrinksChunksNearTheEnd(t *testing.T) {
 func TestPlanGivesHeldRowsWhole(t *testing.T) {
 	held := []store.PendingChunk{{ID: "c", JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 58_000, Held: true}}
 	sized := store.NodeLoad{ID: "n", UserID: "u", MaxParallel: 2, TotalCores: 2, ChunkMax: 50_000_000}
-	if got := plan(held, []store.NodeLoad{sized}, 100, DefaultChunkTarget); len(got) != 1 || got[0].Iterations != 58_000 {
+	if got := plan(held, []store.NodeLoad{sized}, 100, DefaultChunkTarget, time.Time{}); len(got) != 1 || got[0].Iterations != 58_000 {
 		t.Fatalf("held row to a sized node: %v", got)
 	}
 	fresh := []store.PendingChunk{{ID: "c", JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: 58_000}}
-	if got := plan(fresh, []store.NodeLoad{sized}, 100, DefaultChunkTarget); len(got) != 1 || got[0].Iterations != 1000 {
+	if got := plan(fresh, []store.NodeLoad{sized}, 100, DefaultChunkTarget, time.Time{}); len(got) != 1 || got[0].Iterations != 1000 {
 		t.Fatalf("a row never held, to a node of no throughput yet: %v", got)
 	}
 	fixed := store.NodeLoad{ID: "f", UserID: "u", MaxParallel: 2, TotalCores: 2}
-	if got := plan(held, []store.NodeLoad{fixed}, 100, DefaultChunkTarget); len(got) != 1 || got[0].Iterations != 1000 {
+	if got := plan(held, []store.NodeLoad{fixed}, 100, DefaultChunkTarget, time.Time{}); len(got) != 1 || got[0].Iterations != 1000 {
 		t.Fatalf("held row to a fixed node: %v", got)
+	}
+}
+
+// A sized node's held chunks count towards the job's end: near it, a node
+// that holds work past that end gets none and the idle nodes take the
+// rest, instead of the work queuing behind a long chunk.
+func TestPlanCountsTheWorkNodesHold(t *testing.T) {
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	sized := func(id string) store.NodeLoad {
+		return store.NodeLoad{ID: id, UserID: "u", MaxParallel: 8, TotalCores: 8, ChunkMax: 100_000_000, Throughput: 100_000}
+	}
+	idle, busy := sized("idle"), sized("busy")
+	busy.Running, busy.Held, busy.LastClaimed, busy.LastIterations = 1, 1_600_000, now.Add(-4*time.Second), 1_600_000
+	job := func(n int) []store.PendingChunk {
+		return []store.PendingChunk{{JobID: "j", JobOwner: "u", AccessType: AccessPrivate, Iterations: n}}
+	}
+	sizes := func(rest int) map[string][]int {
+		got := map[string][]int{}
+		for _, a := range plan(job(rest), []store.NodeLoad{idle, busy}, 100, 16*time.Second, now) {
+			got[a.NodeID] = append(got[a.NodeID], a.Iterations)
+		}
+		return got
+	}
+	// 1e6 and the busy node's 16 s end together in 13 s: the idle node
+	// takes it all and is done in 10 s, the busy node in its 16 s.
+	if got := sizes(1_000_000); !slices.Equal(got["idle"], []int{1_000_000}) || got["busy"] != nil {
+		t.Errorf("rest 1e6: %v, want all on the idle node", got)
+	}
+	// 5e6: an end 33 s away; chunks of the 16 s target on both, the idle
+	// node's two first.
+	if got := sizes(5_000_000); !slices.Equal(got["idle"], []int{1_600_000, 1_600_000}) || !slices.Equal(got["busy"], []int{1_600_000}) {
+		t.Errorf("rest 5e6: %v", got)
+	}
+}
+
+// A node holding a queued chunk runs the older one since about when the
+// latest was given to it, up to all but the latest; holding one chunk,
+// none of it counts as run.
+func TestHeldLeft(t *testing.T) {
+	now := time.Date(2026, 12, 2, 8, 0, 0, 0, time.UTC)
+	n := store.NodeLoad{ChunkMax: 100_000_000, Throughput: 100_000, Running: 2, Held: 3_200_000, LastIterations: 1_600_000}
+	for _, tc := range []struct {
+		running int
+		ago     time.Duration
+		want    float64
+	}{
+		{2, 4 * time.Second, 2_800_000},
+		{2, 40 * time.Second, 1_600_000},
+		{2, -time.Second, 3_200_000}, // a clock step back counts nothing as run
+		{1, 4 * time.Second, 3_200_000},
+	} {
+		n.Running, n.LastClaimed = tc.running, now.Add(-tc.ago)
+		if got := heldLeft(n, now); got != tc.want {
+			t.Errorf("running %d, given %v ago: %v left, want %v", tc.running, tc.ago, got, tc.want)
+		}
+	}
+	if got := heldLeft(store.NodeLoad{Running: 2, Held: 2000}, now); got != 0 {
+		t.Errorf("fixed-chunk node: %v left, want 0", got)
 	}
 }

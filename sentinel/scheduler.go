@@ -86,9 +86,11 @@ func ChunkIterations(n store.NodeLoad, target time.Duration) int {
 // node takes it whole; a job's unassigned rest is carved into chunks
 // of each receiving node's size, one node after the other by free
 // capacity, until it runs out. Near a job's end its chunks shrink (see
-// tailShare), so that its nodes finish together.
-func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target time.Duration) []store.Assignment {
+// tailShare), so that its nodes finish together; a node whose chunks
+// already take it past that end gets none.
+func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target time.Duration, now time.Time) []store.Assignment {
 	free := make([]int, len(nodes))
+	left := make([]float64, len(nodes))
 	total := 0
 	for i, n := range nodes {
 		free[i] = Capacity(n) - n.Running
@@ -96,6 +98,7 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 			free[i] = 0
 		}
 		total += free[i]
+		left[i] = heldLeft(n, now)
 	}
 	var out []store.Assignment
 	for _, w := range work {
@@ -109,17 +112,23 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 			}
 		}
 		heap.Init(h)
-		rate := fleetRate(w, nodes)
-		for left := w.Iterations; left > 0 && h.Len() > 0 && len(out) < limit; {
+		end := finishAt(w, nodes, left)
+		for rest := w.Iterations; rest > 0 && h.Len() > 0 && len(out) < limit; {
 			best := h.idx[0]
-			size := min(ChunkIterations(nodes[best], target), tailShare(w.Iterations, nodes[best], rate, target), left)
+			share := tailShare(rest, nodes[best], left[best], end, target)
+			if share == 0 {
+				heap.Pop(h) // busy past the job's end already
+				continue
+			}
+			size := min(ChunkIterations(nodes[best], target), share)
 			if w.Held && takesWhole(nodes[best], w.Iterations) {
 				// Split, the row would name other iterations than the
 				// result its earlier holder may still deliver.
 				size = w.Iterations
 			}
 			out = append(out, store.Assignment{ChunkID: w.ID, JobID: w.JobID, NodeID: nodes[best].ID, Iterations: size})
-			left -= size
+			rest -= size
+			left[best] += float64(size)
 			free[best]--
 			total--
 			if free[best] == 0 {
@@ -135,16 +144,40 @@ func plan(work []store.PendingChunk, nodes []store.NodeLoad, limit int, target t
 	return out
 }
 
-// fleetRate is how many iterations per second the sized nodes eligible
-// for w take together: the sum of their throughputs, busy or not.
-func fleetRate(w store.PendingChunk, nodes []store.NodeLoad) float64 {
-	rate := 0.0
-	for _, n := range nodes {
+// heldLeft is how many iterations of the chunks it holds a sized node has
+// yet to run at now. A node runs its chunks one after the other, oldest
+// first; with one queued, the one it runs began about when the latest was
+// given to it (given for the slot the one before freed), so it has run
+// for that long, up to all but the latest. Holding a single chunk, the
+// node may have begun it any time since it was given: none of it counts as
+// run.
+func heldLeft(n store.NodeLoad, now time.Time) float64 {
+	if !sized(n) || n.Held <= 0 {
+		return 0
+	}
+	held := float64(n.Held)
+	if n.Running < 2 || n.LastClaimed.IsZero() {
+		return held
+	}
+	ran := n.Throughput * now.Sub(n.LastClaimed).Seconds()
+	return held - min(max(ran, 0), float64(n.Held-n.LastIterations))
+}
+
+// finishAt is when (in seconds from now) the sized nodes eligible for w
+// would finish w's iterations and the work they hold, sharing all of it in
+// proportion to their throughputs; +Inf without such nodes.
+func finishAt(w store.PendingChunk, nodes []store.NodeLoad, left []float64) float64 {
+	rate, work := 0.0, float64(w.Iterations)
+	for i, n := range nodes {
 		if sized(n) && Capacity(n) > 0 && Eligible(w.AccessType, w.JobOwner, n) {
 			rate += n.Throughput
+			work += left[i]
 		}
 	}
-	return rate
+	if !(rate > 0) {
+		return math.Inf(1)
+	}
+	return work / rate
 }
 
 // tailFloor is the shortest chunk tailShare makes, as a part of the chunk
@@ -152,20 +185,28 @@ func fleetRate(w store.PendingChunk, nodes []store.NodeLoad) float64 {
 // would leave their nodes waiting more than working.
 const tailFloor = 8
 
-// tailShare bounds the chunk a sized node is given of work holding rest
-// iterations: what takes it as long as the rest takes all the eligible
-// sized nodes together (rate, from fleetRate), but not less than an
-// eighth of the chunk target, nor less than protocol.ChunkSize. Far from a
-// job's end that is more than the target; near it, chunks shrink with the
-// rest (guided self-scheduling, weighted by throughput), so the nodes
-// finish together instead of one holding a long chunk while the others are
-// done, and a job smaller than the fleet's chunks is spread over the
-// fleet. Nodes of fixed chunks are not bounded (theirs are the smallest).
-func tailShare(rest int, n store.NodeLoad, rate float64, target time.Duration) int {
-	if !sized(n) || !(rate > 0) {
+// tailShare bounds the chunk a sized node holding left iterations is given
+// of work holding rest iterations, that the eligible sized nodes finish
+// with what they hold end seconds from now (see finishAt): what keeps the
+// node busy until then, but not less than an eighth of the chunk target
+// (then none if it holds work already), nor less than protocol.ChunkSize.
+// Far from a job's end that is more than the target; near it, chunks
+// shrink with the rest and with the work nodes hold (guided
+// self-scheduling, weighted by throughput), so the nodes finish together
+// instead of one holding a long chunk while the others are done, and a job
+// smaller than the fleet's chunks is spread over the fleet. Nodes of fixed
+// chunks are not bounded (theirs are the smallest).
+func tailShare(rest int, n store.NodeLoad, left, end float64, target time.Duration) int {
+	if !sized(n) || math.IsInf(end, 1) {
 		return rest
 	}
-	share := max(float64(rest)*n.Throughput/rate, n.Throughput*target.Seconds()/tailFloor)
+	share := n.Throughput*end - left
+	if floor := n.Throughput * target.Seconds() / tailFloor; share < floor {
+		if left > 0 {
+			return 0
+		}
+		share = floor
+	}
 	if share >= float64(rest) {
 		return rest
 	}
@@ -211,7 +252,7 @@ func (s *Service) Schedule(ctx context.Context) (int, error) {
 		now := s.clock.Now()
 		var latencies []float64
 		assigned, err := s.store.AssignPending(ctx, scheduleBatch, now, func(work []store.PendingChunk, nodes []store.NodeLoad) []store.Assignment {
-			as := plan(work, nodes, passAssignments, s.chunkTarget)
+			as := plan(work, nodes, passAssignments, s.chunkTarget, now)
 			// Work waited since it became pending (a job's rest: since the
 			// job was created).
 			waited := make(map[[2]string]float64, len(work))

@@ -639,16 +639,25 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 		rows, err = tx.Query(ctx, `SELECT n.id::text, n.user_id::text, n.max_parallel, n.total_cores, n.capacity,
 				coalesce((SELECT o.chunk_max FROM nodes_chunk_offers o WHERE o.node_id = n.id), 0),
 				coalesce((SELECT o.throughput FROM nodes_chunk_offers o WHERE o.node_id = n.id), 0),
-				(SELECT count(*) FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running')::int,
+				h.running, h.held, h.last_claimed, coalesce(h.last_iterations, 0),
 				coalesce((SELECT array_agg(p.target_id) FROM nodes_permissions p
 					WHERE p.node_id = n.id AND p.access_type = 'user'), '{}')
-			FROM nodes n WHERE n.status = 'online' AND n.user_id IS NOT NULL ORDER BY n.id`)
+			FROM nodes n, LATERAL (SELECT count(*)::int AS running, coalesce(sum(c.iterations), 0)::bigint AS held,
+					max(c.claimed_at) AS last_claimed,
+					(array_agg(c.iterations ORDER BY c.claimed_at DESC, c.seed_offset DESC))[1] AS last_iterations
+				FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running') h
+			WHERE n.status = 'online' AND n.user_id IS NOT NULL ORDER BY n.id`)
 		if err != nil {
 			return fmt.Errorf("read node load: %w", err)
 		}
 		nodes, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (NodeLoad, error) {
 			var n NodeLoad
-			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Capacity, &n.ChunkMax, &n.Throughput, &n.Running, &n.GrantedTo)
+			var last *time.Time
+			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Capacity, &n.ChunkMax, &n.Throughput,
+				&n.Running, &n.Held, &last, &n.LastIterations, &n.GrantedTo)
+			if last != nil {
+				n.LastClaimed = *last
+			}
 			return n, err
 		})
 		if err != nil {

@@ -174,6 +174,12 @@ type NodeLoad struct {
 	Throughput  float64  // iterations per second it measured; 0: unknown
 	Running     int      // chunks it holds now
 	GrantedTo   []string // user ids granted use through nodes_permissions (access_type user)
+	// Held is the iterations of the chunks it holds now; LastClaimed and
+	// LastIterations are when the latest of them was given to it and its
+	// size (zero without chunks).
+	Held           int
+	LastClaimed    time.Time
+	LastIterations int
 }
 
 // Assignment gives work to a node. From a pending row (ChunkID): the whole

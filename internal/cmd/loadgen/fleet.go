@@ -39,6 +39,7 @@ type fleet struct {
 	assignedTwice atomic.Int64 // a chunk received by a second node
 	completeErrs  atomic.Int64
 	heartbeatErrs atomic.Int64
+	runningCores  atomic.Int64 // cores running a chunk now, over the fleet
 
 	mu          sync.Mutex
 	jobStart    time.Time
@@ -340,6 +341,7 @@ func (n *simNode) runQueued() {
 		n.queue = n.queue[1:]
 		n.idle -= w
 		n.mu.Unlock()
+		n.f.runningCores.Add(int64(w))
 		d := time.Duration(float64(ch.Iterations) / (n.f.o.rate * float64(w)) * float64(time.Second))
 		time.AfterFunc(d, func() { n.finish(ch, d, w) })
 	}
@@ -348,6 +350,7 @@ func (n *simNode) runQueued() {
 // finish posts a finished chunk's result and frees its cores.
 func (n *simNode) finish(ch node.Chunk, took time.Duration, workers int) {
 	n.f.addBusy(took*time.Duration(workers), ch.Iterations)
+	n.f.runningCores.Add(-int64(workers))
 	n.mu.Lock()
 	n.idle += workers
 	n.mu.Unlock()

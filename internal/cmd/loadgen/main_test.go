@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -105,6 +106,8 @@ func TestSmallFleet(t *testing.T) {
 		t.Errorf("assignment latency p50 %v, p99 %v", rep.AssignP50Ms, rep.AssignP99Ms)
 	case rep.LoadgenShare <= 0 || rep.LoadgenShare > 1:
 		t.Errorf("loadgen share %v", rep.LoadgenShare)
+	case len(rep.BusyByTenth) != 10 || slices.ContainsFunc(rep.BusyByTenth, func(v float64) bool { return !(v >= 0 && v <= 1) }):
+		t.Errorf("busy by tenth %v", rep.BusyByTenth)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -119,5 +122,26 @@ func TestSmallFleet(t *testing.T) {
 	}
 	if rep.Database == "" || left != 0 {
 		t.Errorf("database %q left behind", rep.Database)
+	}
+}
+
+func TestTenthsAverageEachTenth(t *testing.T) {
+	s := func(ms int, cores int64) busySample {
+		return busySample{at: time.Duration(ms) * time.Millisecond, cores: cores}
+	}
+	// 1 s of job, 100 cores: the first tenth half busy, the last empty,
+	// every other tenth full; samples past the end are left out.
+	samples := []busySample{s(10, 40), s(60, 60)}
+	for ms := 100; ms < 900; ms += 50 {
+		samples = append(samples, s(ms, 100))
+	}
+	samples = append(samples, s(950, 0), s(1000, 100), s(1200, 100))
+	got := tenths(samples, time.Second, 100)
+	want := []float64{0.5, 1, 1, 1, 1, 1, 1, 1, 1, 0}
+	if !slices.Equal(got, want) {
+		t.Errorf("tenths = %v, want %v", got, want)
+	}
+	if got := tenths(samples, 0, 100); got != nil {
+		t.Errorf("no wall time: %v, want nil", got)
 	}
 }

@@ -8,6 +8,8 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
+	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -46,6 +48,9 @@ type report struct {
 	PeakCompletionsSec float64          `json:"peakCompletionsPerSec"`
 	IterationsPerSec   float64          `json:"iterationsPerSec"`
 	Utilisation        float64          `json:"utilisation"`
+	// BusyByTenth is the share of the fleet's cores running a chunk in
+	// each tenth of the job's wall time, sampled: where the idle time is.
+	BusyByTenth []float64 `json:"busyByTenth"`
 
 	ChunkRows       int   `json:"chunkRows"`
 	ChunksLost      int   `json:"chunksLost"`
@@ -108,6 +113,7 @@ func measure(ctx context.Context, o options, log *slog.Logger) (_ *report, err e
 	start = time.Now()
 	smp.reset(start)
 	f.beginJob(start)
+	stopBusy := f.sampleBusy(start, 100*time.Millisecond)
 	jobID, err := submit(ctx, c, o.iterations)
 	if err != nil {
 		return nil, err
@@ -125,6 +131,7 @@ func measure(ctx context.Context, o options, log *slog.Logger) (_ *report, err e
 	smp.sample()
 	rep.Job = smp.window(now)
 	s := f.stats(now)
+	rep.BusyByTenth = tenths(stopBusy(), s.wall, float64(o.nodes*o.cores))
 	rep.JobSeconds = s.wall.Seconds()
 	rep.IdealSeconds = float64(o.iterations) / (float64(o.nodes*o.cores) * o.rate)
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
@@ -266,8 +273,80 @@ func (r *report) print(w io.Writer) {
 	p("completions\t%d, %.0f/s mean, %.0f/s peak", r.Completions, r.CompletionsPerSec, r.PeakCompletionsSec)
 	p("coordinated\t%.0f iterations/s", r.IterationsPerSec)
 	p("utilisation\t%.1f%% (busy / available core time)", 100*r.Utilisation)
+	if len(r.BusyByTenth) > 0 {
+		var b strings.Builder
+		for i, v := range r.BusyByTenth {
+			if i > 0 {
+				b.WriteByte(' ')
+			}
+			fmt.Fprintf(&b, "%.0f%%", 100*v)
+		}
+		p("busy by tenth of job\t%s", b.String())
+	}
 	p("chunk rows\t%d; lost %d, assigned twice %d, duplicate frames %d", r.ChunkRows, r.ChunksLost, r.AssignedTwice, r.DuplicateFrames)
 	p("errors\t%d completion attempts (each retried), %d heartbeats", r.CompleteErrors, r.HeartbeatErrors)
 	p("loadgen\t%.1f%% of the machine's CPU", 100*r.LoadgenShare)
 	tw.Flush()
+}
+
+// busySample is how many of the fleet's cores ran a chunk at a moment of
+// the job.
+type busySample struct {
+	at    time.Duration // since the job's start
+	cores int64
+}
+
+// sampleBusy records the fleet's running cores every period from start
+// until the returned function is called; that returns the samples.
+func (f *fleet) sampleBusy(start time.Time, period time.Duration) func() []busySample {
+	var (
+		mu      sync.Mutex
+		samples []busySample
+	)
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(period)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case now := <-t.C:
+				mu.Lock()
+				samples = append(samples, busySample{at: now.Sub(start), cores: f.runningCores.Load()})
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []busySample {
+		close(done)
+		<-stopped
+		return samples
+	}
+}
+
+// tenths averages samples over each tenth of wall, as a share of total
+// cores; a tenth without a sample is 0.
+func tenths(samples []busySample, wall time.Duration, total float64) []float64 {
+	if wall <= 0 || total <= 0 {
+		return nil
+	}
+	sum, n := make([]float64, 10), make([]int, 10)
+	for _, s := range samples {
+		i := int(10 * s.at / wall)
+		if i < 0 || i >= 10 {
+			continue
+		}
+		sum[i] += float64(s.cores)
+		n[i]++
+	}
+	out := make([]float64, 10)
+	for i := range out {
+		if n[i] > 0 {
+			out[i] = sum[i] / float64(n[i]) / total
+		}
+	}
+	return out
 }

@@ -291,10 +291,16 @@ func (s *Store) AssignPending(ctx context.Context, limit int, now time.Time, pla
 				coalesce((SELECT o.chunk_max FROM nodes_chunk_offers o WHERE o.node_id = n.id), 0),
 				coalesce((SELECT o.throughput FROM nodes_chunk_offers o WHERE o.node_id = n.id), 0),
 				(SELECT count(*) FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running'),
+				(SELECT coalesce(sum(c.iterations), 0) FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running'),
+				(SELECT c.claimed_at FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running'
+					ORDER BY c.claimed_at DESC, c.seed_offset DESC LIMIT 1),
+				coalesce((SELECT c.iterations FROM jobs_chunks c WHERE c.node_id = n.id AND c.status = 'running'
+					ORDER BY c.claimed_at DESC, c.seed_offset DESC LIMIT 1), 0),
 				(SELECT json_group_array(p.target_id) FROM nodes_permissions p WHERE p.node_id = n.id AND p.access_type = 'user')
 			FROM nodes n WHERE n.status = 'online' AND n.user_id IS NOT NULL ORDER BY n.id`)), func(r *sql.Rows) (store.NodeLoad, error) {
 			var n store.NodeLoad
-			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Capacity, &n.ChunkMax, &n.Throughput, &n.Running, idsCol{&n.GrantedTo})
+			err := r.Scan(&n.ID, &n.UserID, &n.MaxParallel, &n.TotalCores, &n.Capacity, &n.ChunkMax, &n.Throughput, &n.Running,
+				&n.Held, timeCol{&n.LastClaimed}, &n.LastIterations, idsCol{&n.GrantedTo})
 			return n, err
 		})
 		if err != nil {

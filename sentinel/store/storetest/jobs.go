@@ -197,9 +197,18 @@ func testAssignPending(f *fixture) {
 	if len(seenChunks) != 2 || seenChunks[0].ID != j1.Chunks[2].ID || seenChunks[1].ID != j2.Chunks[0].ID {
 		t.Fatalf("second pass saw chunks %+v", seenChunks)
 	}
+	// a holds both chunks, given at t1; the latest of a moment is the one
+	// of the highest seed offset.
+	held := j1.Chunks[0].Iterations + j1.Chunks[1].Iterations
+	wantLoad := map[string]store.NodeLoad{
+		a.ID: {Running: 2, Held: held, LastClaimed: t1, LastIterations: j1.Chunks[1].Iterations},
+		b.ID: {},
+	}
 	for _, n := range seenNodes {
-		if want := map[string]int{a.ID: 2, b.ID: 0}[n.ID]; n.Running != want {
-			t.Fatalf("node %s running %d, want %d", n.ID, n.Running, want)
+		w := wantLoad[n.ID]
+		if n.Running != w.Running || n.Held != w.Held || !n.LastClaimed.Equal(w.LastClaimed) || n.LastIterations != w.LastIterations {
+			t.Fatalf("node %s holds %d chunks of %d iterations, the latest of %d given at %v; want %d of %d, %d at %v",
+				n.ID, n.Running, n.Held, n.LastIterations, n.LastClaimed, w.Running, w.Held, w.LastIterations, w.LastClaimed)
 		}
 	}
 	if !sameAssignments(as, []store.Assignment{{ChunkID: j1.Chunks[2].ID, NodeID: b.ID}}) {
@@ -226,7 +235,8 @@ func samePending(a, b []store.PendingChunk) bool {
 func sameLoads(a, b []store.NodeLoad) bool {
 	return slices.EqualFunc(a, b, func(x, y store.NodeLoad) bool {
 		return x.ID == y.ID && x.UserID == y.UserID && x.MaxParallel == y.MaxParallel && x.TotalCores == y.TotalCores &&
-			x.Running == y.Running && sameIDs(x.GrantedTo, y.GrantedTo)
+			x.Running == y.Running && x.Held == y.Held && x.LastIterations == y.LastIterations &&
+			x.LastClaimed.Equal(y.LastClaimed) && sameIDs(x.GrantedTo, y.GrantedTo)
 	})
 }
 
