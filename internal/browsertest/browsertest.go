@@ -109,7 +109,7 @@ func (b *Browser) Shot(name string) string {
 	} else if err := os.MkdirAll(dir, 0o755); err != nil {
 		b.t.Fatal(err)
 	}
-	png, err := chromedp.Run(b.Ctx, chromedp.FullScreenshot(100))
+	png, err := b.capture()
 	if err != nil {
 		b.t.Fatalf("screenshot %s: %v", name, err)
 	}
@@ -118,6 +118,24 @@ func (b *Browser) Shot(name string) string {
 		b.t.Fatal(err)
 	}
 	return path
+}
+
+// shotAttempt bounds one capture: a capture begun while the page
+// reloads itself (the console does on a state change) may never answer.
+const shotAttempt = 15 * time.Second
+
+// capture takes a full-page screenshot, starting again in the reloaded
+// page when an attempt does not answer, for up to a minute.
+func (b *Browser) capture() ([]byte, error) {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		ctx, cancel := context.WithTimeout(b.Ctx, shotAttempt)
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		cancel()
+		if err == nil || b.Ctx.Err() != nil || time.Now().After(deadline) {
+			return png, err
+		}
+	}
 }
 
 // WaitText waits until the element matching sel holds text containing want.

@@ -1,8 +1,10 @@
 package browsertest
 
 import (
+	"bytes"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -31,5 +33,23 @@ func TestWaitJSSurvivesAReload(t *testing.T) {
 	b.WaitJS("the page's second life", `window.done === true`, time.Minute)
 	if loaded := Eval[string](b, `sessionStorage.getItem('loaded')`); loaded != "1" {
 		t.Fatalf("the page did not go through its reload: loaded=%q", loaded)
+	}
+}
+
+// A screenshot of a page that reloads itself comes back as a picture.
+func TestShotOfAReloadingPage(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write([]byte(reloadingPage))
+	}))
+	defer srv.Close()
+	b := New(t, 400, 300)
+	b.Do("open the page", chromedp.Navigate(srv.URL))
+	png, err := os.ReadFile(b.Shot("reloading"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasPrefix(png, []byte("\x89PNG")) {
+		t.Fatalf("the screenshot is not a PNG: % x", png[:min(8, len(png))])
 	}
 }
