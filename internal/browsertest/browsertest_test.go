@@ -22,14 +22,19 @@ if (!sessionStorage.getItem('loaded')) {
 }
 </script></body>`
 
-func TestWaitJSSurvivesAReload(t *testing.T) {
+// openReloadingPage serves reloadingPage for the test and starts a browser.
+func openReloadingPage(t *testing.T) (*Browser, string) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write([]byte(reloadingPage))
 	}))
-	defer srv.Close()
-	b := New(t, 400, 300)
-	b.Do("open the page", chromedp.Navigate(srv.URL), chromedp.WaitReady(chromedp.CSS("body")))
+	t.Cleanup(srv.Close)
+	return New(t, 400, 300), srv.URL
+}
+
+func TestWaitJSSurvivesAReload(t *testing.T) {
+	b, url := openReloadingPage(t)
+	b.Do("open the page", chromedp.Navigate(url), chromedp.WaitReady(chromedp.CSS("body")))
 	b.WaitJS("the page's second life", `window.done === true`, time.Minute)
 	if loaded := Eval[string](b, `sessionStorage.getItem('loaded')`); loaded != "1" {
 		t.Fatalf("the page did not go through its reload: loaded=%q", loaded)
@@ -38,13 +43,8 @@ func TestWaitJSSurvivesAReload(t *testing.T) {
 
 // A screenshot of a page that reloads itself comes back as a picture.
 func TestShotOfAReloadingPage(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/html; charset=utf-8")
-		w.Write([]byte(reloadingPage))
-	}))
-	defer srv.Close()
-	b := New(t, 400, 300)
-	b.Do("open the page", chromedp.Navigate(srv.URL))
+	b, url := openReloadingPage(t)
+	b.Do("open the page", chromedp.Navigate(url))
 	png, err := os.ReadFile(b.Shot("reloading"))
 	if err != nil {
 		t.Fatal(err)
