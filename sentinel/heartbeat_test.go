@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"net/http/httptest"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -149,5 +150,73 @@ func TestPresenceOnOneInstanceKeepsNodeOnlineForAll(t *testing.T) {
 				t.Fatalf("node %s after its presence ended", s)
 			}
 		})
+	}
+}
+
+// storeCalls counts the store calls a signed request makes before and
+// besides its handler's writes.
+type storeCalls struct {
+	store.Store
+	signatures, byKey, capacities atomic.Int64
+}
+
+func (c *storeCalls) RememberSignature(ctx context.Context, s store.Signature) (store.Signer, error) {
+	c.signatures.Add(1)
+	return c.Store.RememberSignature(ctx, s)
+}
+
+func (c *storeCalls) NodeByPublicKey(ctx context.Context, key string) (store.Node, error) {
+	c.byKey.Add(1)
+	return c.Store.NodeByPublicKey(ctx, key)
+}
+
+func (c *storeCalls) SetNodeCapacity(ctx context.Context, id string, capacity *int) (bool, error) {
+	c.capacities.Add(1)
+	return c.Store.SetNodeCapacity(ctx, id, capacity)
+}
+
+// A signed request reads its node with its signature (one round trip, no
+// lookup by key after it), and a heartbeat whose capacity is the stored
+// one does not write it again.
+func TestSignedRequestReadsItsNodeOnce(t *testing.T) {
+	e := newEnv(t)
+	calls := &storeCalls{Store: e.db}
+	e.svc = e.instance(calls)
+	e.srv = httptest.NewServer(e.svc.Handler())
+	t.Cleanup(e.srv.Close)
+	u, _ := e.user("alice")
+	n := e.onlineNode(u.ID, 4, 4)
+	if got := calls.byKey.Load(); got != 0 {
+		t.Fatalf("register, claim and heartbeat looked the node up by key %d times after the signature, want 0", got)
+	}
+	beat := func(capacity int, wantWrites int64) {
+		t.Helper()
+		sigs, writes := calls.signatures.Load(), calls.capacities.Load()
+		if st, body := n.call(protocol.PathHeartbeat, protocol.HeartbeatRequest{Status: "online", Capacity: &capacity}, nil); st != 200 {
+			t.Fatalf("heartbeat: %d %s", st, body)
+		}
+		if got := calls.signatures.Load() - sigs; got != 1 {
+			t.Fatalf("heartbeat remembered %d signatures, want 1", got)
+		}
+		if got := calls.capacities.Load() - writes; got != wantWrites {
+			t.Fatalf("heartbeat at capacity %d wrote it %d times, want %d", capacity, got, wantWrites)
+		}
+		stored, err := e.db.NodeByID(context.Background(), n.id)
+		if err != nil || stored.Capacity == nil || *stored.Capacity != capacity {
+			t.Fatalf("stored node %+v, %v; want capacity %d", stored, err, capacity)
+		}
+	}
+	beat(2, 1) // reported for the first time
+	beat(2, 0) // unchanged: nothing written
+	beat(3, 1) // changed
+	beat(3, 0)
+	j := e.job(u.ID, 1000, AccessPrivate)
+	e.schedule()
+	c := e.chunkOn(j.JobID, n.id)
+	if st, body := n.call(protocol.PathComplete, completeReq(c.ID, c.Iterations), nil); st != 200 {
+		t.Fatalf("complete: %d %s", st, body)
+	}
+	if got := calls.byKey.Load(); got != 0 {
+		t.Fatalf("signed requests looked the node up by key %d times, want 0", got)
 	}
 }

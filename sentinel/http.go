@@ -52,12 +52,37 @@ func (r *replayCache) prune(now time.Time) {
 
 type ctxKey int
 
-const nodeKeyCtx ctxKey = 1
+// Keys of what a request's context carries.
+const (
+	nodeKeyCtx ctxKey = iota + 1 // the verified public key (nodeKey)
+	addressCtx                   // the client's address (withAddress)
+	signerCtx                    // what was read with the signature (signed)
+)
 
 // nodeKey returns the verified public key the signature middleware stored.
 func nodeKey(ctx context.Context) ed25519.PublicKey {
 	k, _ := ctx.Value(nodeKeyCtx).(ed25519.PublicKey)
 	return k
+}
+
+// signed is what the signature middleware read of the signing key's node
+// along with the signature (store.Signer), and that key (encoded).
+type signed struct {
+	key    string
+	signer store.Signer
+}
+
+// nodeByKey returns the node of key (encoded): the one the signature
+// middleware read with the request's signature when it is the key that
+// signed it, else a fresh read.
+func (s *Service) nodeByKey(ctx context.Context, key string) (store.Node, error) {
+	if v, ok := ctx.Value(signerCtx).(signed); ok && v.key == key {
+		if !v.signer.Known {
+			return store.Node{}, store.ErrNotFound
+		}
+		return v.signer.Node, nil
+	}
+	return s.store.NodeByPublicKey(ctx, key)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
@@ -112,17 +137,19 @@ func (s *Service) Signed(next http.Handler) http.Handler {
 			nodeError(w, http.StatusUnauthorized, "Replayed request")
 			return
 		}
-		fresh, err := s.store.RememberSignature(r.Context(), sig, now, exp)
+		key := protocol.EncodePublicKey(pub)
+		signer, err := s.store.RememberSignature(r.Context(), store.Signature{Signature: sig, Key: key, Now: now, Expires: exp})
 		if err != nil {
 			s.nodeFailure(w, fmt.Errorf("remember signature: %w", err), 0)
 			return
 		}
-		if !fresh {
+		if !signer.Fresh {
 			nodeError(w, http.StatusUnauthorized, "Replayed request")
 			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
-		ctx := withAddress(context.WithValue(r.Context(), nodeKeyCtx, pub), s.ClientAddress(r))
+		ctx := context.WithValue(r.Context(), nodeKeyCtx, pub)
+		ctx = withAddress(context.WithValue(ctx, signerCtx, signed{key: key, signer: signer}), s.ClientAddress(r))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -115,8 +115,6 @@ func (e *Error) RetryAfterSeconds() string {
 	return strconv.Itoa(int(max((e.RetryAfter+time.Second-1)/time.Second, 1)))
 }
 
-const addressCtx ctxKey = 2
-
 // withAddress notes the caller's address in ctx for the per-address limits.
 func withAddress(ctx context.Context, addr string) context.Context {
 	return context.WithValue(ctx, addressCtx, addr)

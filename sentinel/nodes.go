@@ -34,7 +34,7 @@ const (
 // An unclaimed registration older than UnclaimedNodeTTL counts as gone:
 // the node registers again, which renews its claim code.
 func (s *Service) node(ctx context.Context, pub ed25519.PublicKey) (store.Node, error) {
-	n, err := s.store.NodeByPublicKey(ctx, protocol.EncodePublicKey(pub))
+	n, err := s.nodeByKey(ctx, protocol.EncodePublicKey(pub))
 	if errors.Is(err, store.ErrNotFound) || (err == nil && s.registrationExpired(n)) {
 		return n, refuse(KindNotFound, "Node not found")
 	}
@@ -87,7 +87,7 @@ func (s *Service) Register(ctx context.Context, pub ed25519.PublicKey, req proto
 	now := s.clock.Now()
 	key := protocol.EncodePublicKey(pub)
 	update := store.NodeUpdate{Version: req.Version, Platform: req.Platform, TotalCores: req.TotalCores}
-	switch known, err := s.store.NodeByPublicKey(ctx, key); {
+	switch known, err := s.nodeByKey(ctx, key); {
 	case errors.Is(err, store.ErrNotFound):
 		// Only new registrations count against the address: a node
 		// registering again is idempotent and costs nothing.
@@ -157,10 +157,14 @@ func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req prot
 		s.log.Info("node going offline", "node", n.ID)
 		return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: protocol.NodeOffline}, nil
 	}
-	// The capacity first: a node coming online paused gets nothing.
-	changed, err := s.store.SetNodeCapacity(ctx, n.ID, req.Capacity)
-	if err != nil {
-		return protocol.NodeInfo{}, fmt.Errorf("record capacity: %w", err)
+	// The capacity first: a node coming online paused gets nothing. The
+	// row was read with the request: an unchanged capacity writes nothing.
+	changed := false
+	if !sameCapacity(n.Capacity, req.Capacity) {
+		var err error
+		if changed, err = s.store.SetNodeCapacity(ctx, n.ID, req.Capacity); err != nil {
+			return protocol.NodeInfo{}, fmt.Errorf("record capacity: %w", err)
+		}
 	}
 	if changed {
 		s.log.Info("node capacity", "node", n.ID, "capacity", capacityText(req.Capacity))
@@ -178,6 +182,9 @@ func (s *Service) Heartbeat(ctx context.Context, pub ed25519.PublicKey, req prot
 	}
 	return protocol.NodeInfo{ID: n.ID, Name: n.Name, MaxParallel: n.MaxParallel, Status: protocol.NodeOnline}, nil
 }
+
+// sameCapacity reports whether two capacities (nil: none reported) are equal.
+func sameCapacity(a, b *int) bool { return (a == nil) == (b == nil) && (a == nil || *a == *b) }
 
 func capacityText(c *int) string {
 	if c == nil {

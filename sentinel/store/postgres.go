@@ -186,15 +186,16 @@ func (p *Postgres) UserByTokenHash(ctx context.Context, hash string) (User, erro
 const nodeCols = `id::text, coalesce(user_id::text, ''), name, max_parallel, status, last_seen_at, version,
 	total_cores, platform, created_at, public_key, coalesce(claim_code, '')`
 
-// nodeOfferJoin adds the node's sized-chunk offer to a read of nodeCols
-// (scanNodeOffer reads it).
-const nodeOfferJoin = `, coalesce(o.chunk_max, 0), coalesce(o.throughput, 0) FROM nodes LEFT JOIN nodes_chunk_offers o ON o.node_id = nodes.id`
+// nodeFullJoin adds the node's capacity and sized-chunk offer to a read of
+// nodeCols (scanNodeFull reads them).
+const nodeFullJoin = `, nodes.capacity, coalesce(o.chunk_max, 0), coalesce(o.throughput, 0)
+	FROM nodes LEFT JOIN nodes_chunk_offers o ON o.node_id = nodes.id`
 
-func scanNodeOffer(row pgx.Row) (Node, error) {
+func scanNodeFull(row pgx.Row) (Node, error) {
 	var n Node
 	var seen pgtype.Timestamptz
 	err := row.Scan(&n.ID, &n.UserID, &n.Name, &n.MaxParallel, &n.Status, &seen, &n.Version,
-		&n.TotalCores, &n.Platform, &n.CreatedAt, &n.PublicKey, &n.ClaimCode, &n.ChunkMax, &n.Throughput)
+		&n.TotalCores, &n.Platform, &n.CreatedAt, &n.PublicKey, &n.ClaimCode, &n.Capacity, &n.ChunkMax, &n.Throughput)
 	n.LastSeenAt = timeOf(seen)
 	return n, err
 }
@@ -234,13 +235,13 @@ func (p *Postgres) NodeByID(ctx context.Context, id string) (Node, error) {
 	if err := checkIDs("node", id); err != nil {
 		return Node{}, err
 	}
-	n, err := scanNodeOffer(p.pool.QueryRow(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE id = $1", id))
+	n, err := scanNodeFull(p.pool.QueryRow(ctx, "SELECT "+nodeCols+nodeFullJoin+" WHERE id = $1", id))
 	return n, notFound(err, "node "+id)
 }
 
 // NodeByPublicKey returns a node or ErrNotFound.
 func (p *Postgres) NodeByPublicKey(ctx context.Context, key string) (Node, error) {
-	n, err := scanNodeOffer(p.pool.QueryRow(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE public_key = $1", key))
+	n, err := scanNodeFull(p.pool.QueryRow(ctx, "SELECT "+nodeCols+nodeFullJoin+" WHERE public_key = $1", key))
 	if err != nil {
 		return n, notFound(err, "node by key")
 	}
@@ -965,19 +966,32 @@ func (p *Postgres) Counts(ctx context.Context) (Counts, error) {
 
 // ---- replay memory and maintenance ----
 
-// RememberSignature records a signature and reports whether it was new.
-func (p *Postgres) RememberSignature(ctx context.Context, sig string, now, expires time.Time) (bool, error) {
-	var fresh bool
-	err := p.pool.QueryRow(ctx, `INSERT INTO seen_signatures (signature, expires_at) VALUES ($1, $3)
+// RememberSignature records a signature, reports whether it was new and
+// reads the node of its key: two statements sent as one batch.
+func (p *Postgres) RememberSignature(ctx context.Context, s Signature) (Signer, error) {
+	var b pgx.Batch
+	b.Queue(`INSERT INTO seen_signatures (signature, expires_at) VALUES ($1, $3)
 		ON CONFLICT (signature) DO UPDATE SET expires_at = EXCLUDED.expires_at
-		WHERE seen_signatures.expires_at < $2 RETURNING true`, sig, now, expires).Scan(&fresh)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+		WHERE seen_signatures.expires_at < $2 RETURNING true`, s.Signature, s.Now, s.Expires)
+	b.Queue("SELECT "+nodeCols+nodeFullJoin+" WHERE public_key = $1", s.Key)
+	br := p.pool.SendBatch(ctx, &b)
+	defer br.Close()
+	var out Signer
+	if err := br.QueryRow().Scan(&out.Fresh); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return Signer{}, fmt.Errorf("remember signature: %w", err)
 	}
-	if err != nil {
-		return false, fmt.Errorf("remember signature: %w", err)
+	n, err := scanNodeFull(br.QueryRow())
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return Signer{}, fmt.Errorf("node by key: %w", err)
+	default:
+		out.Known, out.Node = true, n
 	}
-	return fresh, nil
+	if err := br.Close(); err != nil {
+		return Signer{}, fmt.Errorf("remember signature: %w", err)
+	}
+	return out, nil
 }
 
 // PruneSignatures forgets expired signatures.

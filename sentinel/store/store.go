@@ -52,12 +52,31 @@ type Node struct {
 	CreatedAt   time.Time
 	PublicKey   string
 	ClaimCode   string
-	// ChunkMax and Throughput are the node's sized-chunk offer (protocol
+	// Capacity is the capacity of its last heartbeat (nil: none reported).
+	// ChunkMax and Throughput are its sized-chunk offer (protocol
 	// extension): the largest chunk it takes and its measured iterations
-	// per second; 0 when it announces none. NodeByID and NodeByPublicKey
-	// read them; other methods leave them 0.
+	// per second; 0 when it announces none. NodeByID, NodeByPublicKey and
+	// RememberSignature read these three; other methods leave them zero.
+	Capacity   *int
 	ChunkMax   int
 	Throughput float64
+}
+
+// Signature is a signed request's signature, remembered until Expires, and
+// the public key that made it.
+type Signature struct {
+	Signature    string
+	Key          string
+	Now, Expires time.Time
+}
+
+// Signer is what RememberSignature learns of a signed request: whether its
+// signature is new (an unexpired copy means a replay) and the node of its
+// key (Known false: no node has it).
+type Signer struct {
+	Fresh bool
+	Known bool
+	Node  Node
 }
 
 // NewNode is what registration stores for a key not seen before.
@@ -406,9 +425,11 @@ type Store interface {
 	// Counts returns online nodes and pending and running chunks.
 	Counts(ctx context.Context) (Counts, error)
 
-	// RememberSignature records a request signature until expires and
-	// reports whether it was new (an unexpired copy means a replay).
-	RememberSignature(ctx context.Context, sig string, now, expires time.Time) (bool, error)
+	// RememberSignature records a request signature until it expires,
+	// reports whether it was new and reads the node of its key, in one
+	// round trip: the whole of what a signed request costs the store
+	// before its handler runs.
+	RememberSignature(ctx context.Context, s Signature) (Signer, error)
 	// PruneSignatures forgets signatures expired before now.
 	PruneSignatures(ctx context.Context, now time.Time) error
 

@@ -6,29 +6,42 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"wowlab/sentinel/store"
 )
 
 // ---- replay memory and maintenance ----
 
-// RememberSignature records a signature and reports whether it was new.
-func (s *Store) RememberSignature(ctx context.Context, sig string, now, expires time.Time) (bool, error) {
-	var fresh bool
+// RememberSignature records a signature, reports whether it was new and
+// reads the node of its key.
+func (s *Store) RememberSignature(ctx context.Context, sig store.Signature) (store.Signer, error) {
+	var out store.Signer
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var one int
 		err := tx.QueryRowContext(ctx, `INSERT INTO seen_signatures (signature, expires_at) VALUES (?1, ?3)
 			ON CONFLICT (signature) DO UPDATE SET expires_at = excluded.expires_at
-			WHERE seen_signatures.expires_at < ?2 RETURNING 1`, sig, fmtTime(now), fmtTime(expires)).Scan(&one)
+			WHERE seen_signatures.expires_at < ?2 RETURNING 1`, sig.Signature, fmtTime(sig.Now), fmtTime(sig.Expires)).Scan(&one)
 		switch {
 		case errors.Is(err, sql.ErrNoRows):
-			fresh = false
 		case err != nil:
 			return fmt.Errorf("remember signature: %w", err)
 		default:
-			fresh = true
+			out.Fresh = true
+		}
+		n, err := scanNodeFull(tx.QueryRowContext(ctx, "SELECT "+nodeCols+nodeFullJoin+" WHERE public_key = ?", sig.Key))
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("node by key: %w", err)
+		default:
+			out.Known, out.Node = true, n
 		}
 		return nil
 	})
-	return fresh, err
+	if err != nil {
+		return store.Signer{}, err
+	}
+	return out, nil
 }
 
 // PruneSignatures forgets expired signatures.

@@ -60,14 +60,20 @@ func (s *Store) UserByTokenHash(ctx context.Context, hash string) (store.User, e
 const nodeCols = `id, coalesce(user_id, ''), name, max_parallel, status, last_seen_at, version,
 	total_cores, platform, created_at, public_key, coalesce(claim_code, '')`
 
-// nodeOfferJoin adds the node's sized-chunk offer to a read of nodeCols
-// (scanNodeOffer reads it).
-const nodeOfferJoin = `, coalesce(o.chunk_max, 0), coalesce(o.throughput, 0) FROM nodes LEFT JOIN nodes_chunk_offers o ON o.node_id = nodes.id`
+// nodeFullJoin adds the node's capacity and sized-chunk offer to a read of
+// nodeCols (scanNodeFull reads them).
+const nodeFullJoin = `, nodes.capacity, coalesce(o.chunk_max, 0), coalesce(o.throughput, 0)
+	FROM nodes LEFT JOIN nodes_chunk_offers o ON o.node_id = nodes.id`
 
-func scanNodeOffer(row interface{ Scan(...any) error }) (store.Node, error) {
+func scanNodeFull(row interface{ Scan(...any) error }) (store.Node, error) {
 	var n store.Node
+	var capacity sql.NullInt64
 	err := row.Scan(&n.ID, &n.UserID, &n.Name, &n.MaxParallel, &n.Status, timeCol{&n.LastSeenAt}, &n.Version,
-		&n.TotalCores, &n.Platform, timeCol{&n.CreatedAt}, &n.PublicKey, &n.ClaimCode, &n.ChunkMax, &n.Throughput)
+		&n.TotalCores, &n.Platform, timeCol{&n.CreatedAt}, &n.PublicKey, &n.ClaimCode, &capacity, &n.ChunkMax, &n.Throughput)
+	if capacity.Valid {
+		c := int(capacity.Int64)
+		n.Capacity = &c
+	}
 	return n, err
 }
 
@@ -122,13 +128,13 @@ func (s *Store) nodeByID(ctx context.Context, q queryer, id string) (store.Node,
 	if err != nil {
 		return store.Node{}, err
 	}
-	n, err := scanNodeOffer(q.QueryRowContext(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE id = ?", id))
+	n, err := scanNodeFull(q.QueryRowContext(ctx, "SELECT "+nodeCols+nodeFullJoin+" WHERE id = ?", id))
 	return n, notFound(err, "node "+id)
 }
 
 // NodeByPublicKey returns a node or ErrNotFound.
 func (s *Store) NodeByPublicKey(ctx context.Context, key string) (store.Node, error) {
-	n, err := scanNodeOffer(s.reader.QueryRowContext(ctx, "SELECT "+nodeCols+nodeOfferJoin+" WHERE public_key = ?", key))
+	n, err := scanNodeFull(s.reader.QueryRowContext(ctx, "SELECT "+nodeCols+nodeFullJoin+" WHERE public_key = ?", key))
 	return n, notFound(err, "node by key")
 }
 

@@ -107,7 +107,7 @@ func testFeed(f *fixture) {
 	// records are not announced: the next step would see them.
 	_, err = f.s.TouchNodes(f.ctx, []string{n.ID}, t0.Add(time.Second))
 	f.check(err)
-	_, err = f.s.RememberSignature(f.ctx, "sig", t0, t0.Add(time.Minute))
+	_, err = f.s.RememberSignature(f.ctx, store.Signature{Signature: "sig", Key: n.PublicKey, Now: t0, Expires: t0.Add(time.Minute)})
 	f.check(err)
 	f.check(f.s.GrantNode(f.ctx, n.ID, "user", "friend"))
 

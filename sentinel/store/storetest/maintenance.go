@@ -4,39 +4,70 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"wowlab/sentinel/store"
 )
 
 func testRememberSignature(f *fixture) {
 	now := t0
 	exp := now.Add(10 * time.Minute)
+	remember := func(sig string, now, exp time.Time) bool {
+		f.t.Helper()
+		got, err := f.s.RememberSignature(f.ctx, store.Signature{Signature: sig, Key: "key-unknown", Now: now, Expires: exp})
+		f.check(err)
+		if got.Known {
+			f.t.Fatalf("signature %q: a node for an unknown key: %+v", sig, got.Node)
+		}
+		return got.Fresh
+	}
 	for i, want := range []bool{true, false} {
-		fresh, err := f.s.RememberSignature(f.ctx, "sig", now, exp)
-		if err != nil || fresh != want {
-			f.t.Fatalf("call %d: fresh %v, %v; want %v", i, fresh, err, want)
+		if fresh := remember("sig", now, exp); fresh != want {
+			f.t.Fatalf("call %d: fresh %v; want %v", i, fresh, want)
 		}
 	}
-	if fresh, err := f.s.RememberSignature(f.ctx, "other", now, exp); err != nil || !fresh {
-		f.t.Fatalf("another signature: fresh %v, %v", fresh, err)
+	if !remember("other", now, exp) {
+		f.t.Fatal("another signature is not fresh")
 	}
 	// Still remembered at its expiry instant, forgotten after it.
-	if fresh, err := f.s.RememberSignature(f.ctx, "sig", exp, exp.Add(time.Minute)); err != nil || fresh {
-		f.t.Fatalf("at expiry: fresh %v, %v", fresh, err)
+	if remember("sig", exp, exp.Add(time.Minute)) {
+		f.t.Fatal("fresh at its expiry")
 	}
 	later := exp.Add(time.Second)
-	if fresh, err := f.s.RememberSignature(f.ctx, "sig", later, later.Add(time.Minute)); err != nil || !fresh {
-		f.t.Fatalf("after expiry: fresh %v, %v", fresh, err)
+	if !remember("sig", later, later.Add(time.Minute)) {
+		f.t.Fatal("not fresh after its expiry")
 	}
-	if fresh, err := f.s.RememberSignature(f.ctx, "sig", later, later.Add(time.Minute)); err != nil || fresh {
-		f.t.Fatalf("replay of the renewed signature: fresh %v, %v", fresh, err)
+	if remember("sig", later, later.Add(time.Minute)) {
+		f.t.Fatal("replay of the renewed signature is fresh")
 	}
 	// Pruning forgets expired signatures only.
 	f.check(f.s.PruneSignatures(f.ctx, later))
-	if fresh, err := f.s.RememberSignature(f.ctx, "sig", later, later.Add(time.Minute)); err != nil || fresh {
-		f.t.Fatalf("unexpired signature after prune: fresh %v, %v", fresh, err)
+	if remember("sig", later, later.Add(time.Minute)) {
+		f.t.Fatal("unexpired signature fresh after prune")
 	}
 	f.check(f.s.PruneSignatures(f.ctx, later.Add(2*time.Minute)))
-	if fresh, err := f.s.RememberSignature(f.ctx, "other", later, later.Add(time.Minute)); err != nil || !fresh {
-		f.t.Fatalf("pruned signature: fresh %v, %v", fresh, err)
+	if !remember("other", later, later.Add(time.Minute)) {
+		f.t.Fatal("pruned signature is not fresh")
+	}
+
+	// The node of the key comes with the answer, fresh or replayed, with
+	// what a heartbeat compares: its capacity and chunk offer.
+	owner := f.user("signer")
+	n := f.online(owner.ID, 4, t0)
+	capacity := 3
+	_, err := f.s.SetNodeCapacity(f.ctx, n.ID, &capacity)
+	f.check(err)
+	f.check(f.s.SetNodeChunks(f.ctx, n.ID, 5000, 1234.5))
+	want, err := f.s.NodeByID(f.ctx, n.ID)
+	f.check(err)
+	if want.Capacity == nil || *want.Capacity != capacity || want.ChunkMax != 5000 || want.Throughput != 1234.5 {
+		f.t.Fatalf("NodeByID = %+v; want capacity %d and offer 5000 at 1234.5", want, capacity)
+	}
+	for i, fresh := range []bool{true, false} {
+		got, err := f.s.RememberSignature(f.ctx, store.Signature{Signature: "by-node", Key: n.PublicKey, Now: now, Expires: exp})
+		f.check(err)
+		if got.Fresh != fresh || !got.Known || !sameNode(got.Node, want) {
+			f.t.Fatalf("call %d by the node: %+v; want fresh %v and %+v", i, got, fresh, want)
+		}
 	}
 }
 

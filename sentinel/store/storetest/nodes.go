@@ -114,8 +114,10 @@ func testRegisterNode(f *fixture) {
 func sameNode(a, b store.Node) bool {
 	ta, tb := a.CreatedAt, b.CreatedAt
 	la, lb := a.LastSeenAt, b.LastSeenAt
+	ca, cb := a.Capacity, b.Capacity
 	a.CreatedAt, b.CreatedAt, a.LastSeenAt, b.LastSeenAt = time.Time{}, time.Time{}, time.Time{}, time.Time{}
-	return a == b && ta.Equal(tb) && la.Equal(lb)
+	a.Capacity, b.Capacity = nil, nil
+	return a == b && ta.Equal(tb) && la.Equal(lb) && (ca == nil) == (cb == nil) && (ca == nil || *ca == *cb)
 }
 
 func testClaimNode(f *fixture) {
