@@ -82,3 +82,44 @@ func BenchmarkCompleteLargeJob(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "completions/s")
 }
+
+// BenchmarkCompleteBatch writes completions as group commit does under
+// load: batches of maxCommitBatch chunks of one job in one transaction.
+func BenchmarkCompleteBatch(b *testing.B) {
+	e := newEnv(b)
+	u, _ := e.user("bench")
+	n := e.onlineNode(u.ID, 2*maxCommitBatch, 2*maxCommitBatch)
+	ctx := context.Background()
+	var running []store.Chunk
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		if len(running) < maxCommitBatch {
+			j := e.job(u.ID, 2*maxCommitBatch*protocol.ChunkSize, AccessPrivate)
+			running = running[:0]
+			for e.schedule() > 0 {
+			}
+			for _, c := range e.chunks(j.JobID) {
+				if c.NodeID == n.id && c.Status == protocol.StatusRunning {
+					running = append(running, c)
+				}
+			}
+		}
+		batch := make([]store.Completion, maxCommitBatch)
+		for i, c := range running[:maxCommitBatch] {
+			batch[i] = store.Completion{ChunkID: c.ID, NodeID: n.id, Result: completeReq(c.ID, c.Iterations).Result, Now: e.clock.Now()}
+		}
+		running = running[maxCommitBatch:]
+		b.StartTimer()
+		outs, err := e.svc.completions.write(ctx, batch)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for i, o := range outs {
+			if !o.Applied {
+				b.Fatalf("completion %d not applied: %+v", i, o)
+			}
+		}
+	}
+	b.ReportMetric(float64(b.N*maxCommitBatch)/b.Elapsed().Seconds(), "completions/s")
+}

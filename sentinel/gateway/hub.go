@@ -708,13 +708,12 @@ func (h *hub) deliver(ctx context.Context, w *work) {
 }
 
 // reconnectNode closes, once their queued frames are written, the sockets
-// of this instance on which the node joined channels.
+// of this instance on which the node joined channels while unclaimed.
 func (h *hub) reconnectNode(nodeID string) {
-	id := sentinel.Caller{Role: sentinel.RoleNode, NodeID: nodeID}.Identity()
 	h.mu.RLock()
 	var socks []*socket
 	for s := range h.sockets {
-		if s.identities[id] {
+		if s.unclaimed[nodeID] {
 			socks = append(socks, s)
 		}
 	}
@@ -722,6 +721,16 @@ func (h *hub) reconnectNode(nodeID string) {
 	for _, s := range socks {
 		s.closeWhenSent(statusRestart, "node claimed: reconnect to join its chunks and presence")
 	}
+}
+
+// noteUnclaimed records that s joined a channel for nodeID while the node
+// was unclaimed: only such a socket was refused anything for it, so only
+// such a socket reconnects when the claim is told (a socket that joined
+// after the claim, before its change arrived, keeps its channels).
+func (h *hub) noteUnclaimed(s *socket, nodeID string) {
+	h.mu.Lock()
+	s.unclaimed[nodeID] = true
+	h.mu.Unlock()
 }
 
 // changeData is the "data" of a postgres_changes payload.

@@ -158,6 +158,31 @@ func TestClaimReachesNode(t *testing.T) {
 	})
 }
 
+// A claim's change that arrives after a socket joined for the node already
+// claimed (the claim was written first, its change is still on its way)
+// leaves that socket be: it was refused nothing.
+func TestLateClaimChangeKeepsSocketJoinedClaimed(t *testing.T) {
+	vsns(t, func(t *testing.T, vsn string) {
+		e := newEnv(t, Limits{})
+		u, _ := e.user("alice")
+		n := e.newNode(u)
+		c := e.connect(vsn)
+		c.ignoreChanges(func(ch change) bool { return ch.Data.Table == "nodes" })
+		topic := "realtime:chunks:" + n.id
+		if r := c.join(topic, n.token, []map[string]string{changes("*", "jobs_chunks", "node_id=eq."+n.id)}, ""); r.status != "ok" {
+			t.Fatalf("join: %+v", r)
+		}
+		// What delivering the claim's change does, whenever it comes.
+		e.a.gw.hub.reconnectNode(n.id)
+		e.exec(`INSERT INTO jobs_configs (hash, config) VALUES ('h', '{}')`)
+		e.exec(`INSERT INTO jobs (user_id, config_hash, total_iterations) VALUES ($1, 'h', 1)`, u)
+		e.exec(`INSERT INTO jobs_chunks (job_id, node_id, config_hash, iterations, seed_offset, status) SELECT id, $1, 'h', 1, 0, 'running' FROM jobs`, n.id)
+		if ch := c.expectChange(topic); ch.Data.Type != "INSERT" || ch.Data.Record["node_id"] != n.id {
+			t.Fatalf("change after the late claim: %+v", ch)
+		}
+	})
+}
+
 // Presence: state after join, diffs on track, untrack and a closed socket,
 // and the sentinel counting a tracking node as online.
 func TestPresence(t *testing.T) {

@@ -54,6 +54,7 @@ type socket struct {
 	// Owned by the loop goroutine.
 	channels     map[string]*channel
 	identities   map[string]bool // also read by the hub under its lock
+	unclaimed    map[string]bool // nodes that joined while unclaimed; guarded by hub.mu (see hub.reconnectNode)
 	lastSeen     time.Time
 	tokens       float64
 	refilled     time.Time
@@ -109,7 +110,7 @@ func (g *Gateway) serveWebSocket(w http.ResponseWriter, r *http.Request) {
 		g: g, conn: conn, codec: c, apikey: key,
 		out: newSendQueue(g.limits.SendQueueBytes, g.limits.SendQueueDelay), in: make(chan []byte),
 		resetC: make(chan struct{}, 1), done: make(chan struct{}),
-		channels: make(map[string]*channel), identities: make(map[string]bool),
+		channels: make(map[string]*channel), identities: make(map[string]bool), unclaimed: make(map[string]bool),
 		lastSeen: now, tokens: float64(g.limits.MaxMessagesPerSecond), refilled: now,
 		presenceRate: rate.NewLimiter(rate.Every(g.limits.PresenceChanges.Per/time.Duration(g.limits.PresenceChanges.N)), g.limits.PresenceChanges.N),
 	}
@@ -414,6 +415,9 @@ func (s *socket) join(ctx context.Context, m message) {
 			return
 		}
 		ch.owner = n.UserID
+		if ch.owner == "" {
+			s.g.hub.noteUnclaimed(s, caller.NodeID)
+		}
 	}
 	if m.Topic == presenceTopic {
 		switch {

@@ -764,7 +764,8 @@ func (p *Postgres) AssignPending(ctx context.Context, limit int, now time.Time, 
 // completions of a job across instances), and a job whose count reaches
 // its total gets its result.
 func (p *Postgres) CompleteChunks(ctx context.Context, cs []Completion, aggregate Aggregator) ([]CompletionOutcome, error) {
-	results := make([][]byte, len(cs))
+	ids, nodes := make([]string, len(cs)), make([]string, len(cs))
+	results, nows := make([][]byte, len(cs)), make([]time.Time, len(cs))
 	for i, c := range cs {
 		if err := checkIDs("chunk", c.ChunkID, c.NodeID); err != nil {
 			return nil, err
@@ -773,39 +774,48 @@ func (p *Postgres) CompleteChunks(ctx context.Context, cs []Completion, aggregat
 		if results[i], err = json.Marshal(c.Result); err != nil {
 			return nil, fmt.Errorf("encode result: %w", err)
 		}
+		ids[i], nodes[i], nows[i] = c.ChunkID, c.NodeID, c.Now
 	}
 	outs := make([]CompletionOutcome, len(cs))
 	err := p.tx(ctx, func(tx pgx.Tx) error {
 		jobOf := make([]string, len(cs))
 		added := map[string]int{}
-		var b pgx.Batch
-		for i, c := range cs {
-			b.Queue(`UPDATE jobs_chunks SET status = 'completed', result = $2, completed_at = $3,
-					node_id = $4::uuid, claimed_at = coalesce(claimed_at, $3),
-					previous_node_ids = CASE WHEN node_id IS NOT NULL AND node_id <> $4::uuid
-						THEN array_append(previous_node_ids, node_id) ELSE previous_node_ids END
-				WHERE id = $1 AND status IN ('pending', 'running') RETURNING job_id::text, iterations`,
-				c.ChunkID, results[i], c.Now, c.NodeID)
+		// One statement for the batch. A chunk twice in it (its holder and
+		// an earlier one) is completed by the first: the later misses, as
+		// if written after it.
+		rows, err := tx.Query(ctx, `UPDATE jobs_chunks c SET status = 'completed', result = u.result, completed_at = u.at,
+				node_id = u.node, claimed_at = coalesce(c.claimed_at, u.at),
+				previous_node_ids = CASE WHEN c.node_id IS NOT NULL AND c.node_id <> u.node
+					THEN array_append(c.previous_node_ids, c.node_id) ELSE c.previous_node_ids END
+			FROM (SELECT DISTINCT ON (id) * FROM unnest($1::uuid[], $2::jsonb[], $3::timestamptz[], $4::uuid[])
+				WITH ORDINALITY AS u(id, result, at, node, ord) ORDER BY id, ord) u
+			WHERE c.id = u.id AND c.status IN ('pending', 'running')
+			RETURNING u.ord, c.job_id::text, c.iterations`, ids, results, nows, nodes)
+		if err != nil {
+			return fmt.Errorf("complete chunks: %w", err)
 		}
-		br := tx.SendBatch(ctx, &b)
+		applied := make([]bool, len(cs))
+		for rows.Next() {
+			var ord int64
+			var jobID string
+			var iterations int
+			if err := rows.Scan(&ord, &jobID, &iterations); err != nil {
+				rows.Close()
+				return fmt.Errorf("complete chunks: %w", err)
+			}
+			i := int(ord - 1)
+			applied[i], jobOf[i] = true, jobID
+			outs[i].Applied, outs[i].ChunkStatus = true, protocol.StatusCompleted
+			added[jobID] += iterations
+		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("complete chunks: %w", err)
+		}
 		var missed []int
 		for i := range cs {
-			outs[i] = CompletionOutcome{}
-			var iterations int
-			err := br.QueryRow().Scan(&jobOf[i], &iterations)
-			switch {
-			case errors.Is(err, pgx.ErrNoRows):
+			if !applied[i] {
 				missed = append(missed, i)
-			case err != nil:
-				br.Close()
-				return fmt.Errorf("complete chunk: %w", err)
-			default:
-				outs[i].Applied, outs[i].ChunkStatus = true, protocol.StatusCompleted
-				added[jobOf[i]] += iterations
 			}
-		}
-		if err := br.Close(); err != nil {
-			return fmt.Errorf("complete chunks: %w", err)
 		}
 		// Already completed or failed (a repeat): its status and job.
 		for _, i := range missed {

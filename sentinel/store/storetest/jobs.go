@@ -456,8 +456,9 @@ func testCompleteChunkConcurrent(f *fixture) {
 }
 
 // testCompleteChunksBatch completes the chunks of two jobs in one call,
-// one of them named twice: outcomes come in order, each chunk applies
-// once, and each job completes once with every result.
+// one of them named twice (by its holder, then by another node): outcomes
+// come in order, each chunk applies once, the first of the batch, and each
+// job completes once with every result.
 func testCompleteChunksBatch(f *fixture) {
 	t := f.t
 	owner := f.user("owner")
@@ -470,7 +471,10 @@ func testCompleteChunksBatch(f *fixture) {
 			batch = append(batch, store.Completion{ChunkID: c.ID, NodeID: n.ID, Result: result(c.Iterations, 10), Now: t0.Add(time.Minute)})
 		}
 	}
-	batch = append(batch, batch[0])
+	other := f.online(owner.ID, 8, t0)
+	again := batch[0]
+	again.NodeID, again.Result = other.ID, result(again.Result.Iterations, 99)
+	batch = append(batch, again)
 	var calls atomic.Int32
 	agg := func(rs []protocol.ChunkResult) protocol.JobResult {
 		calls.Add(1)
@@ -492,6 +496,9 @@ func testCompleteChunksBatch(f *fixture) {
 	}
 	if calls.Load() != 2 {
 		t.Fatalf("aggregated %d times, want once per job", calls.Load())
+	}
+	if c := f.chunk(batch[0].ChunkID); c.NodeID != n.ID {
+		t.Fatalf("the chunk named twice is %+v, want it completed by its first completion's node %s", c, n.ID)
 	}
 	for _, j := range []store.NewJob{j1, j2} {
 		if row := f.jobRow(j.Job.ID); row.Status != protocol.StatusCompleted || row.CompletedIterations != row.TotalIterations {
