@@ -659,6 +659,21 @@ func (c *Core) saveNodeID(id string) error {
 	return nil
 }
 
+// SetAutoUpdate records in config.ini whether the node installs signed
+// releases by itself (auto_update), for this run and the next.
+func (c *Core) SetAutoUpdate(on bool) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	saved := c.saved
+	saved.AutoUpdate = on
+	if err := c.saveConfig(saved); err != nil {
+		return err
+	}
+	c.saved = saved
+	c.config.AutoUpdate = on
+	return nil
+}
+
 // saveConfig writes the [node] section of config.ini.
 func (c *Core) saveConfig(cfg Config) error {
 	c.fileMu.Lock()

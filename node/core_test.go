@@ -674,3 +674,38 @@ func TestCoreAnnouncesItsThroughputOnceMeasured(t *testing.T) {
 		t.Fatalf("on 1 core the node announces %v iterations/s, want %v (%v on %d cores)", one, want, tp, cores)
 	}
 }
+
+// SetAutoUpdate is saved in config.ini with the rest of [node], and a later
+// save of the node id keeps it.
+func TestCoreSetAutoUpdateIsSaved(t *testing.T) {
+	dir := t.TempDir()
+	c, err := New(Options{ConfigDir: dir, Overrides: Overrides{SentinelURL: "http://127.0.0.1:1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Config().AutoUpdate {
+		t.Fatal("automatic updates are off by default")
+	}
+	if err := c.SetAutoUpdate(false); err != nil {
+		t.Fatal(err)
+	}
+	if c.Config().AutoUpdate {
+		t.Fatal("this run's config still has automatic updates on")
+	}
+	if err := c.saveNodeID("7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001"); err != nil {
+		t.Fatal(err)
+	}
+	saved, err := LoadConfig(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.AutoUpdate || saved.NodeID != "7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001" {
+		t.Fatalf("config.ini holds %+v, want auto_update false and the node id", saved)
+	}
+	if err := c.SetAutoUpdate(true); err != nil {
+		t.Fatal(err)
+	}
+	if saved, err := LoadConfig(dir, nil); err != nil || !saved.AutoUpdate {
+		t.Fatalf("config.ini after switching back: %+v, %v", saved, err)
+	}
+}

@@ -105,10 +105,11 @@ func Run(root *cobra.Command, args []string, stderr io.Writer) int {
 }
 
 // isCobraUsage recognises the errors cobra itself returns for unknown
-// commands and wrong argument counts, which carry no type of their own.
+// commands, wrong argument counts and arguments outside a command's
+// ValidArgs, which carry no type of their own.
 func isCobraUsage(err error) bool {
 	msg := err.Error()
-	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "required flag"} {
+	for _, p := range []string{"unknown command", "unknown flag", "unknown shorthand", "accepts ", "requires ", "required flag", "invalid argument"} {
 		if strings.HasPrefix(msg, p) || strings.Contains(msg, " "+p) {
 			return true
 		}

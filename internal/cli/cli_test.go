@@ -28,7 +28,9 @@ func newRoot(got *string) *cobra.Command {
 	sub.Flags().String("listen", ":8080", "address to listen on")
 	BindEnv(sub.Flags(), "listen", "TOOL_LISTEN")
 	fail := &cobra.Command{Use: "fail", RunE: func(*cobra.Command, []string) error { return errors.New("database\nunreachable") }}
-	root.AddCommand(sub, fail)
+	switcher := &cobra.Command{Use: "switch on|off", Args: cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs), ValidArgs: []string{"on", "off"},
+		RunE: func(*cobra.Command, []string) error { return nil }}
+	root.AddCommand(sub, fail, switcher)
 	return root
 }
 
@@ -60,6 +62,7 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"serve", "--nope"}, 2, "tool: unknown flag: --nope (see 'tool serve --help')"},
 		{[]string{"serve", "extra"}, 2, "tool: unknown command \"extra\" for \"tool serve\" (see 'tool serve --help')"},
 		{[]string{"fail"}, 1, "tool: database unreachable"},
+		{[]string{"switch", "maybe"}, 2, "tool: invalid argument \"maybe\" for \"tool switch\" (see 'tool switch --help')"},
 	}
 	for _, c := range cases {
 		var stderr bytes.Buffer

@@ -179,6 +179,23 @@ func newCtl(prog string, configDir *string, out io.Writer) *cobra.Command {
 		},
 	}
 
+	autoUpdate := &cobra.Command{
+		Use:       "auto-update on|off",
+		Short:     "Turn automatic updates on or off (saved to config.ini as auto_update)",
+		Args:      cobra.MatchAll(cobra.ExactArgs(1), cobra.OnlyValidArgs),
+		ValidArgs: []string{"on", "off"},
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return session(cmd, 10*time.Second, func(ctx context.Context, c *control.Client) error {
+				u, err := c.SetAutomaticUpdates(ctx, args[0] == "on")
+				if err != nil {
+					return err
+				}
+				fmt.Fprintln(out, updateLine(prog, u))
+				return nil
+			})
+		},
+	}
+
 	var settingsJSON bool
 	settings := &cobra.Command{
 		Use:   "settings",
@@ -283,7 +300,7 @@ func newCtl(prog string, configDir *string, out io.Writer) *cobra.Command {
 	logs.Flags().IntVarP(&lines, "lines", "n", 50, "recent lines to print first")
 	logs.Flags().StringVar(&level, "level", "info", "lowest level shown: debug, info, warn or error")
 
-	ctl.AddCommand(status, pause, resume, finish, settings, set, logs, checkUpdate)
+	ctl.AddCommand(status, pause, resume, finish, settings, set, logs, checkUpdate, autoUpdate)
 	// Of the flags ctl inherits, only --config-dir means anything to it.
 	ctl.SetUsageTemplate(strings.Replace(ctl.UsageTemplate(), "{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}",
 		`{{with .InheritedFlags.Lookup "config-dir"}}      --config-dir string   {{.Usage}}{{end}}`, 1))

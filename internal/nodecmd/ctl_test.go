@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -21,6 +22,7 @@ import (
 	"wowlab/node"
 	"wowlab/node/control"
 	"wowlab/node/policy"
+	"wowlab/node/update"
 )
 
 // ctlNode stands for node.Core behind the control API.
@@ -77,7 +79,10 @@ type ctlEnv struct {
 
 // startNodeAPI serves a fake node's control API from a config directory,
 // the way a running node-headless does.
-func startNodeAPI(t *testing.T) *ctlEnv {
+func startNodeAPI(t *testing.T) *ctlEnv { t.Helper(); return startNodeAPIWith(t, nil) }
+
+// startNodeAPIWith is startNodeAPI with its control options changed by set.
+func startNodeAPIWith(t *testing.T, set func(*control.Options)) *ctlEnv {
 	t.Helper()
 	gov, err := policy.NewGovernor(policy.Settings{PauseOnBattery: true, IdleMinutes: 3, CoresInUse: 2}, policy.Overrides{"cores": "4"},
 		policy.GovernorOptions{Machine: policy.Machine{TotalCores: 8, DefaultCores: 4}, Clock: clock.NewFake(time.Date(2026, 1, 7, 12, 0, 0, 0, time.Local))})
@@ -89,7 +94,11 @@ func startNodeAPI(t *testing.T) *ctlEnv {
 	base := time.Date(2026, 1, 7, 12, 0, 0, 0, time.Local)
 	e.ring.Add(logging.Entry{Time: base, Level: slog.LevelInfo, Message: "node state", Attrs: []logging.Attr{{Key: "state", Value: "running"}}})
 	e.ring.Add(logging.Entry{Time: base.Add(time.Second), Level: slog.LevelWarn, Message: "chunk result refused", Attrs: []logging.Attr{{Key: "err", Value: "sentinel said no"}}})
-	e.srv, err = control.Listen(e.node, control.Options{ConfigDir: e.dir, Version: "1.2.3", Logs: e.ring})
+	opts := control.Options{ConfigDir: e.dir, Version: "1.2.3", Logs: e.ring}
+	if set != nil {
+		set(&opts)
+	}
+	e.srv, err = control.Listen(e.node, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -386,5 +395,48 @@ func TestRunRefusesABadPolicyFile(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "logs")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the node started its logs before refusing: %v", err)
+	}
+}
+
+// ctl auto-update switches the node's real update checker, which saves the
+// choice; a node whose flag forces updates off refuses it (exit 1).
+func TestCtlAutoUpdate(t *testing.T) {
+	feed, err := update.ParseFeed("github:legacy3/wowlab", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "node-headless")
+	if err := os.WriteFile(bin, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u, err := update.New(update.Options{Binary: "node-headless", Version: "v1.2.3", Feed: feed, Path: bin, InContainer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var saved []bool
+	checker := &update.Checker{Updater: u, Save: func(on bool) error { saved = append(saved, on); return nil }}
+	e := startNodeAPIWith(t, func(o *control.Options) { o.Updates = checker })
+	code, out, errOut := e.ctl(t, "auto-update", "off")
+	if code != 0 || !strings.Contains(out, "automatic updates off: "+update.OffByConfig) {
+		t.Fatalf("auto-update off: %d %q %q", code, out, errOut)
+	}
+	if s := checker.Status(); s.Automatic {
+		t.Fatalf("checker after off: %+v", s)
+	}
+	if code, out, errOut := e.ctl(t, "auto-update", "on"); code != 0 || strings.Contains(out, "off") {
+		t.Fatalf("auto-update on: %d %q %q", code, out, errOut)
+	}
+	if !slices.Equal(saved, []bool{false, true}) {
+		t.Fatalf("saved %v", saved)
+	}
+	if code, _, errOut := e.ctl(t, "auto-update", "maybe"); code != 2 || !strings.Contains(errOut, "maybe") {
+		t.Fatalf("auto-update maybe: %d %q", code, errOut)
+	}
+	checker.Forced = "--no-update (or WOWLAB_NO_UPDATE) is set"
+	if code, _, errOut := e.ctl(t, "auto-update", "on"); code != 1 || !strings.Contains(errOut, "--no-update") {
+		t.Fatalf("forced off: %d %q", code, errOut)
+	}
+	if len(saved) != 2 {
+		t.Fatalf("a refused switch saved: %v", saved)
 	}
 }

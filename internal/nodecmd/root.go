@@ -179,7 +179,7 @@ func run(parent context.Context, f flags, out io.Writer) error {
 	// are completed first.
 	updating := make(chan struct{})
 	var updateOnce sync.Once
-	updates, err := startUpdates(ctx, &f, core.Config(), logger.Logger, func() {
+	updates, err := startUpdates(ctx, &f, core, logger.Logger, func() {
 		updateOnce.Do(func() { close(updating) })
 		if err := core.Finish(); err != nil && !errors.Is(err, node.ErrFinishing) {
 			logger.Warn("could not drain the node for the update", "err", err)

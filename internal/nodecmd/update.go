@@ -1,6 +1,7 @@
 package nodecmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -90,13 +91,19 @@ func (u *updateFlags) updater(binary, configDir string, logger *slog.Logger) (*u
 	})
 }
 
-// automaticOff says why automatic updates are off by configuration, or "".
-func (u *updateFlags) automaticOff(cfg node.Config) string {
-	switch {
-	case u.noUpdate:
+// forcedOff says why automatic updates are off whatever config.ini says
+// (a flag), or "".
+func (u *updateFlags) forcedOff() string {
+	if u.noUpdate {
 		return "--no-update (or WOWLAB_NO_UPDATE) is set"
-	case !cfg.AutoUpdate:
-		return "auto_update = false in config.ini"
+	}
+	return ""
+}
+
+// configOff says why config.ini turns automatic updates off, or "".
+func configOff(cfg node.Config) string {
+	if !cfg.AutoUpdate {
+		return update.OffByConfig
 	}
 	return ""
 }
@@ -155,7 +162,7 @@ func runUpdate(ctx context.Context, f *flags, out io.Writer, check, rollback boo
 		if err != nil {
 			return err
 		}
-		off := f.update.automaticOff(cfg)
+		off := cmp.Or(f.update.forcedOff(), configOff(cfg))
 		var blocked *update.BlockedError
 		if err := u.Blocked(); errors.As(err, &blocked) {
 			off = blocked.Reason
@@ -209,34 +216,30 @@ type autoUpdates struct {
 	staged  *update.Staged
 }
 
-func startUpdates(ctx context.Context, f *flags, cfg node.Config, log *slog.Logger, drain func()) (*autoUpdates, error) {
+func startUpdates(ctx context.Context, f *flags, core *node.Core, log *slog.Logger, drain func()) (*autoUpdates, error) {
 	u, err := f.update.updater(f.app.Name, f.configDir, log)
 	if err != nil {
 		return nil, err
 	}
-	off := f.update.automaticOff(cfg)
-	var blocked *update.BlockedError
-	if err := u.Blocked(); off == "" && errors.As(err, &blocked) {
-		off = blocked.Reason
-	}
-	if off != "" {
-		log.Info("automatic updates are off", "why", off)
-	}
 	a := &autoUpdates{done: make(chan struct{})}
 	ctx, a.cancel = context.WithCancel(ctx)
-	c := &update.Checker{Updater: u, Off: off, Logger: log, Interval: f.update.interval, Found: func(ctx context.Context, rel update.Release) error {
-		s, err := u.Stage(ctx, rel)
-		if err != nil {
-			log.Error("update refused; the node keeps running its version", "version", rel.Version, "running", version.String(), "err", err)
-			return err
-		}
-		a.mu.Lock()
-		a.staged = s
-		a.mu.Unlock()
-		log.Info("update verified; draining the node to install it", "version", rel.Version)
-		drain()
-		return nil
-	}}
+	c := &update.Checker{Updater: u, Off: configOff(core.Config()), Forced: f.update.forcedOff(), Save: core.SetAutoUpdate,
+		Logger: log, Interval: f.update.interval, Found: func(ctx context.Context, rel update.Release) error {
+			s, err := u.Stage(ctx, rel)
+			if err != nil {
+				log.Error("update refused; the node keeps running its version", "version", rel.Version, "running", version.String(), "err", err)
+				return err
+			}
+			a.mu.Lock()
+			a.staged = s
+			a.mu.Unlock()
+			log.Info("update verified; draining the node to install it", "version", rel.Version)
+			drain()
+			return nil
+		}}
+	if off := c.Status().Off; off != "" {
+		log.Info("automatic updates are off", "why", off)
+	}
 	a.checker = c
 	go func() {
 		defer close(a.done)

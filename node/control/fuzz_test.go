@@ -15,6 +15,7 @@ func FuzzRequestBodies(f *testing.F) {
 	targets := []struct{ method, path string }{
 		{"POST", "/api/v1/pause"}, {"POST", "/api/v1/resume"}, {"POST", "/api/v1/finish"},
 		{"PATCH", "/api/v1/settings"}, {"POST", "/api/v1/session"}, {"POST", "/api/v1/session/link"}, {"POST", "/api/v1/update/check"},
+		{"PUT", "/api/v1/update/automatic"},
 	}
 	for i, body := range []string{`{"now":true}`, `{}`, ``, `{"cores":2,"schedule":"mon-fri 18:00-08:00"}`, `{"key":"x"}`, `{"cores":1e400}`,
 		`{"schedule":"\u0000"}`, `{"idle_minutes":"5","coresInUse":"0"}`, `{"now":1}`, "\xff\xfe", `{"pauseOnBattery":"maybe"}`} {

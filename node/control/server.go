@@ -251,6 +251,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/finish", s.auth(s.postFinish)},
 		{"POST", "/api/v1/retry", s.auth(s.postRetry)},
 		{"POST", "/api/v1/update/check", s.auth(s.postUpdateCheck)},
+		{"PUT", "/api/v1/update/automatic", s.auth(s.putAutomatic)},
 		{"GET", "/api/v1/settings", s.auth(s.getSettings)},
 		{"PATCH", "/api/v1/settings", s.auth(s.patchSettings)},
 		{"GET", "/api/v1/logs", s.auth(s.getLogs)},

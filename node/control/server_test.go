@@ -77,6 +77,7 @@ var endpoints = []struct{ method, path, body string }{
 	{"DELETE", "/api/v1/session", ""},
 	{"POST", "/api/v1/session/link", ""},
 	{"POST", "/api/v1/update/check", ""},
+	{"PUT", "/api/v1/update/automatic", `{"automatic":false}`},
 	{"GET", "/metrics", ""},
 }
 

@@ -3,19 +3,40 @@ package control
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
 	"wowlab/node/update"
 )
 
-// fakeUpdates is a checker whose check finds what the test set.
+// fakeUpdates is a checker whose check finds what the test set and
+// whose switch fails with setErr when set.
 type fakeUpdates struct {
-	mu     sync.Mutex
-	status update.Status
-	found  *update.Release
-	checks int
+	mu       sync.Mutex
+	status   update.Status
+	found    *update.Release
+	checks   int
+	switched []bool
+	setErr   error
+}
+
+func (f *fakeUpdates) SetAutomatic(on bool) (update.Status, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.setErr != nil {
+		return f.status, f.setErr
+	}
+	f.switched = append(f.switched, on)
+	f.status.Automatic = on
+	f.status.Off = ""
+	if !on {
+		f.status.Off = update.OffByConfig
+	}
+	return f.status, nil
 }
 
 func (f *fakeUpdates) Status() update.Status {
@@ -64,6 +85,37 @@ func TestUpdateStatusAndCheck(t *testing.T) {
 	}
 }
 
+func TestSetAutomaticUpdates(t *testing.T) {
+	fu := &fakeUpdates{status: update.Status{Version: "1.2.3", Automatic: true, Switchable: true}}
+	a := startAPI(t, func(o *Options) { o.Updates = fu })
+	c := a.client()
+	ctx := context.Background()
+	u, err := c.SetAutomaticUpdates(ctx, false)
+	if err != nil || u.Automatic || u.Off != update.OffByConfig || !u.Switchable {
+		t.Fatalf("switched off: %+v, %v", u, err)
+	}
+	if s, err := c.Status(ctx); err != nil || s.Update == nil || s.Update.Automatic {
+		t.Fatalf("status after switching off: %+v, %v", s.Update, err)
+	}
+	for _, body := range []string{`{}`, `{"automatic":"yes"}`, `{"automatic":true,"force":1}`, `[]`} {
+		if resp, got := a.request("PUT", "/api/v1/update/automatic", a.srv.Key(), body, nil); resp.StatusCode != http.StatusBadRequest {
+			t.Fatalf("body %s: %d %s", body, resp.StatusCode, got)
+		}
+	}
+	fu.mu.Lock()
+	fu.setErr = fmt.Errorf("%w: --no-update is set", update.ErrNotSwitchable)
+	fu.mu.Unlock()
+	var ae *APIError
+	if _, err := c.SetAutomaticUpdates(ctx, true); !errors.As(err, &ae) || ae.Status != http.StatusConflict || !strings.Contains(ae.Message, "--no-update") {
+		t.Fatalf("forced off: %v", err)
+	}
+	fu.mu.Lock()
+	defer fu.mu.Unlock()
+	if !slices.Equal(fu.switched, []bool{false}) {
+		t.Fatalf("switched %v: refused requests must change nothing", fu.switched)
+	}
+}
+
 func TestUpdateCheckWithoutUpdates(t *testing.T) {
 	a := startAPI(t, nil)
 	c := a.client()
@@ -74,5 +126,8 @@ func TestUpdateCheckWithoutUpdates(t *testing.T) {
 	var ae *APIError
 	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
 		t.Fatalf("check without updates: %v", err)
+	}
+	if _, err := c.SetAutomaticUpdates(context.Background(), true); !errors.As(err, &ae) || ae.Status != http.StatusNotFound {
+		t.Fatalf("switch without updates: %v", err)
 	}
 }

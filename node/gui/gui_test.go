@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
@@ -20,6 +22,7 @@ import (
 	"wowlab/node/control"
 	"wowlab/node/gui"
 	"wowlab/node/policy"
+	"wowlab/node/update"
 )
 
 // fakeNode is a node whose state the test sets: the page is checked for
@@ -133,10 +136,37 @@ func advance(t *testing.T, fc *clock.Fake, n int) {
 }
 
 type rig struct {
-	node *fakeNode
-	srv  *control.Server
-	logs *logging.Ring
-	log  *slog.Logger
+	node    *fakeNode
+	srv     *control.Server
+	logs    *logging.Ring
+	log     *slog.Logger
+	updates *update.Checker
+	mu      sync.Mutex
+	saved   []bool // what the update switch saved
+}
+
+// newChecker is a real update checker of a release build in a directory
+// of its own, whose switch saves into r.saved.
+func (r *rig) newChecker(t *testing.T) *update.Checker {
+	t.Helper()
+	feed, err := update.ParseFeed("github:legacy3/wowlab", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(t.TempDir(), "node-gui")
+	if err := os.WriteFile(bin, []byte("binary"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	u, err := update.New(update.Options{Binary: "node-gui", Version: "v1.4.0", Feed: feed, Path: bin, InContainer: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &update.Checker{Updater: u, Save: func(on bool) error {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		r.saved = append(r.saved, on)
+		return nil
+	}}
 }
 
 func newRig(t *testing.T) *rig {
@@ -146,17 +176,20 @@ func newRig(t *testing.T) *rig {
 	log := slog.New(ring.Handler(slog.LevelDebug))
 	fc := clock.NewFake(time.Date(2026, 1, 7, 12, 0, 0, 0, time.UTC))
 	ui := gui.New(wavingStats(f), gui.Options{Clock: fc, Info: gui.Info{LogDir: "/home/ana/.local/state/wowlab-node", ConfigDir: "/home/ana/.config/wowlab-node", Priority: "low"}})
-	srv, err := control.Listen(f, control.Options{ConfigDir: t.TempDir(), Version: "1.4.0", Logs: ring, UI: ui.Handler(), Routes: ui.Routes()})
+	r := &rig{node: f, logs: ring, log: log}
+	r.updates = r.newChecker(t)
+	srv, err := control.Listen(f, control.Options{ConfigDir: t.TempDir(), Version: "1.4.0", Logs: ring, UI: ui.Handler(), Routes: ui.Routes(), Updates: r.updates})
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.srv = srv
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{}, 2)
 	go func() { _ = srv.Serve(ctx); done <- struct{}{} }()
 	go func() { ui.Run(ctx); done <- struct{}{} }()
 	t.Cleanup(func() { cancel(); <-done; <-done })
 	advance(t, fc, gui.HistoryLength)
-	return &rig{node: f, srv: srv, logs: ring, log: log}
+	return r
 }
 
 func (r *rig) open(t *testing.T, width, height int) *browsertest.Browser {
@@ -246,6 +279,42 @@ func TestControlsAndSettings(t *testing.T) {
 	if got := r.node.gov.Settings().Schedule.String(); got != "" {
 		t.Fatalf("a refused schedule changed the settings: %q", got)
 	}
+
+	// The update switch turns automatic updates off and on again.
+	b.WaitText("#update-text", "Automatic updates are on")
+	b.Do("switch automatic updates off", chromedp.Click(`#update-auto`))
+	b.WaitText("#update-text", "Automatic updates are off: "+update.OffByConfig)
+	if browsertest.Eval[bool](b, `document.getElementById("update-auto").checked`) {
+		t.Fatal("the update switch is still on")
+	}
+	b.Shot("updates-off-1280x800")
+	if r.updates.Status().Automatic {
+		t.Fatal("the checker still installs updates by itself")
+	}
+	b.Do("switch automatic updates on", chromedp.Click(`#update-auto`))
+	b.WaitText("#update-text", "Automatic updates are on")
+	r.mu.Lock()
+	saved := slices.Clone(r.saved)
+	r.mu.Unlock()
+	if !slices.Equal(saved, []bool{false, true}) {
+		t.Fatalf("the switch saved %v", saved)
+	}
+}
+
+// A node whose flag forces automatic updates off shows the switch off and
+// disabled, with the reason.
+func TestUpdateSwitchForcedOff(t *testing.T) {
+	r := newRig(t)
+	r.updates.Forced = "--no-update (or WOWLAB_NO_UPDATE) is set"
+	r.node.set(node.State{Phase: node.Running, NodeID: "7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001", Name: "desk"})
+	b := r.open(t, 1280, 800)
+	b.WaitText("#badge", "Online")
+	b.Do("settings", chromedp.Click(`button[data-view="settings"]`))
+	b.WaitText("#update-auto-usage", "Cannot be switched here: --no-update")
+	if !browsertest.Eval[bool](b, `(() => { const e = document.getElementById("update-auto"); return e.disabled && !e.checked; })()`) {
+		t.Fatal("the switch of a node forced off is not off and disabled")
+	}
+	b.Shot("updates-forced-1280x800")
 }
 
 // A page of another origin, open in the same browser as a signed-in

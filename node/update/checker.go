@@ -3,6 +3,7 @@ package update
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -19,15 +20,22 @@ const (
 	DefaultJitter   = time.Hour
 )
 
+// OffByConfig is why automatic updates are off when the node's
+// configuration turns them off.
+const OffByConfig = "auto_update = false in config.ini"
+
 // Status is what the node shows about updates.
 type Status struct {
-	Version   string    // running version
-	Feed      string    // where releases come from
-	Automatic bool      // found releases are installed without asking
-	Off       string    // why automatic updates are off, when they are
-	Available *Release  // newest release above the running one, if any
-	Checked   time.Time // last check, zero before the first
-	Err       string    // last check's error, if it failed
+	Version   string // running version
+	Feed      string // where releases come from
+	Automatic bool   // found releases are installed without asking
+	Off       string // why automatic updates are off, when they are
+	// Switchable says whether SetAutomatic may turn them on or off: not
+	// while a flag forces them off or the install cannot update itself.
+	Switchable bool
+	Available  *Release  // newest release above the running one, if any
+	Checked    time.Time // last check, zero before the first
+	Err        string    // last check's error, if it failed
 }
 
 // Checker looks for a new release at start and then every Interval (with
@@ -42,10 +50,16 @@ type Checker struct {
 	Interval time.Duration       // default DefaultInterval
 	Jitter   time.Duration       // default DefaultJitter or Interval/12 when less; negative for none
 	Rand     func(n int64) int64 // uniform in [0, n); default math/rand/v2
-	// Off is why automatic updates are off by configuration
-	// (auto_update = false, --no-update); "" leaves them on unless the
-	// Updater is Blocked.
-	Off    string
+	// Off is why automatic updates are off by configuration (OffByConfig);
+	// "" leaves them on unless Forced or the Updater is Blocked.
+	// SetAutomatic changes it while the checker runs.
+	Off string
+	// Forced is why automatic updates are off whatever the configuration
+	// says (a --no-update flag), or "".
+	Forced string
+	// Save records a SetAutomatic choice in the configuration before it
+	// applies; nil records nothing.
+	Save   func(on bool) error
 	Found  func(context.Context, Release) error
 	Logger *slog.Logger
 
@@ -109,8 +123,10 @@ func (c *Checker) Status() Status {
 	defer c.mu.Unlock()
 	s := c.status
 	s.Version, s.Feed = c.Updater.Version(), c.Updater.Feed().String()
-	s.Off = c.off()
+	blocked := c.Updater.Blocked()
+	s.Off = c.offGiven(blocked)
 	s.Automatic = s.Off == ""
+	s.Switchable = c.Forced == "" && blocked == nil
 	if s.Available != nil {
 		r := *s.Available
 		s.Available = &r
@@ -118,20 +134,51 @@ func (c *Checker) Status() Status {
 	return s
 }
 
-// off returns why automatic updates are off, or "".
-func (c *Checker) off() string {
-	if c.Off != "" {
-		return c.Off
+// off returns why automatic updates are off, or "": Forced first, then a
+// blocked install, then the configuration.
+func (c *Checker) off() string { return c.offGiven(c.Updater.Blocked()) }
+
+// offGiven is off with the Updater's Blocked answer.
+func (c *Checker) offGiven(blocked error) string {
+	if c.Forced != "" {
+		return c.Forced
 	}
-	if err := c.Updater.Blocked(); err != nil {
+	if err := blocked; err != nil {
 		var b *BlockedError
 		if errors.As(err, &b) {
 			return b.Reason
 		}
 		return err.Error()
 	}
-	return ""
+	return c.Off
 }
+
+// SetAutomatic turns automatic updates on or off by configuration: Save
+// records the choice, then it applies. A release found while they were off
+// is handed to Found at the first check after they are turned on. It
+// changes nothing and fails while they are not Switchable, or when Save
+// fails.
+func (c *Checker) SetAutomatic(on bool) (Status, error) {
+	if st := c.Status(); !st.Switchable {
+		return st, fmt.Errorf("%w: %s", ErrNotSwitchable, st.Off)
+	}
+	if c.Save != nil {
+		if err := c.Save(on); err != nil {
+			return c.Status(), fmt.Errorf("save the automatic update setting: %w", err)
+		}
+	}
+	c.mu.Lock()
+	c.Off = OffByConfig
+	if on {
+		c.Off = ""
+	}
+	c.mu.Unlock()
+	return c.Status(), nil
+}
+
+// ErrNotSwitchable means automatic updates are off whatever the
+// configuration says, so SetAutomatic cannot change them.
+var ErrNotSwitchable = errors.New("automatic updates cannot be switched on this node")
 
 func (c *Checker) check(ctx context.Context, clk clock.Clock) {
 	c.checking.Lock()

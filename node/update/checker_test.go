@@ -2,8 +2,10 @@ package update_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -194,5 +196,56 @@ func TestCheckerCheckNow(t *testing.T) {
 	case r := <-found:
 		t.Fatalf("Found %s twice", r.Version)
 	default:
+	}
+}
+
+// TestCheckerSetAutomatic switches automatic updates: the choice is saved
+// before it applies, a release found while off is handed over at the first
+// check after they are on, and a forced or blocked node refuses the
+// switch, changing nothing.
+func TestCheckerSetAutomatic(t *testing.T) {
+	f := newFixture(t)
+	f.publish(t, "v1.1.0", false, f.key, f.good("v1.1.0"))
+	u := f.updater(t, installed(t, "v1.0.0"), "v1.0.0", nil)
+	found := make(chan update.Release, 4)
+	var saved []bool
+	saveErr := error(nil)
+	c := &update.Checker{Updater: u, Off: update.OffByConfig,
+		Save:  func(on bool) error { saved = append(saved, on); return saveErr },
+		Found: func(_ context.Context, r update.Release) error { found <- r; return nil }}
+	ctx := context.Background()
+	if s := c.CheckNow(ctx); s.Automatic || s.Off != update.OffByConfig || !s.Switchable || s.Available == nil {
+		t.Fatalf("off by config: %+v", s)
+	}
+	if len(found) != 0 {
+		t.Fatal("a release was handed over with updates off")
+	}
+	saveErr = errors.New("disk full")
+	if s, err := c.SetAutomatic(true); err == nil || !strings.Contains(err.Error(), "disk full") || s.Automatic {
+		t.Fatalf("a failed save: %+v, %v; want the error and updates still off", s, err)
+	}
+	saveErr = nil
+	s, err := c.SetAutomatic(true)
+	if err != nil || !s.Automatic || s.Off != "" {
+		t.Fatalf("switched on: %+v, %v", s, err)
+	}
+	c.CheckNow(ctx)
+	if r := <-found; r.Version != "v1.1.0" {
+		t.Fatalf("handed over %s", r.Version)
+	}
+	if s, err := c.SetAutomatic(false); err != nil || s.Automatic || s.Off != update.OffByConfig {
+		t.Fatalf("switched off: %+v, %v", s, err)
+	}
+	if want := []bool{true, true, false}; !slices.Equal(saved, want) {
+		t.Fatalf("saved %v, want %v", saved, want)
+	}
+
+	forced := &update.Checker{Updater: u, Forced: "--no-update is set", Save: func(bool) error { t.Error("a forced node saved the switch"); return nil }}
+	if s, err := forced.SetAutomatic(true); !errors.Is(err, update.ErrNotSwitchable) || s.Automatic || s.Switchable || s.Off != "--no-update is set" {
+		t.Fatalf("forced off: %+v, %v", s, err)
+	}
+	dev := &update.Checker{Updater: f.updater(t, installed(t, "v1.0.0"), "dev", nil), Save: func(bool) error { t.Error("a blocked node saved the switch"); return nil }}
+	if s, err := dev.SetAutomatic(true); !errors.Is(err, update.ErrNotSwitchable) || s.Switchable || !strings.Contains(s.Off, "development build") {
+		t.Fatalf("blocked: %+v, %v", s, err)
 	}
 }

@@ -465,10 +465,18 @@ function renderUpdate(st) {
   const u = st.update;
   const text = $("update-text");
   $("update-check").hidden = !u;
+  $("update-auto-row").hidden = !u;
   if (!u) {
     text.textContent = "This node does not update itself.";
     return;
   }
+  const auto = $("update-auto");
+  // A box being switched keeps what was clicked until its request ends.
+  if (!auto.matches(":focus")) auto.checked = u.automatic;
+  auto.disabled = !u.switchable;
+  $("update-auto-usage").textContent = u.switchable
+    ? "Signed releases are installed between chunks · saved to config.ini as auto_update"
+    : "Cannot be switched here: " + u.off;
   const parts = ["Version " + u.version + "."];
   if (u.available) {
     parts.push(u.available.version + " is available" + (u.automatic ? " and is installed between chunks." : "."));
@@ -481,6 +489,19 @@ function renderUpdate(st) {
   if (u.error) parts.push("The last check failed: " + u.error);
   text.textContent = parts.join(" ");
 }
+
+$("update-auto").addEventListener("change", async () => {
+  const auto = $("update-auto");
+  auto.disabled = true;
+  $("update-error").textContent = "";
+  try {
+    await call("PUT", "/api/v1/update/automatic", { automatic: auto.checked });
+  } catch (e) {
+    $("update-error").textContent = e.message;
+  }
+  auto.blur();
+  await poll();
+});
 
 $("update-check").addEventListener("click", async () => {
   const b = $("update-check");
