@@ -9,6 +9,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"sync/atomic"
@@ -132,6 +135,55 @@ func (c *Core) UpdateSettings(o policy.Overrides) error {
 	}
 	c.apply()
 	return nil
+}
+
+// Unlink finishes the node (see Finish) and then makes it forget its
+// identity: once every result it holds has reached the sentinel, its
+// node_id and key pair are deleted from the config directory, so that the
+// next start registers a new node with a new claim code. Results that did
+// not reach the sentinel are signed by this identity, so they keep it: the
+// node then finishes linked, saying why (State.Err). The sentinel keeps
+// the old node until its owner deletes it or it goes stale.
+func (c *Core) Unlink() error {
+	c.mu.Lock()
+	c.unlinking = true
+	c.mu.Unlock()
+	c.log.Info("unlinking: the node finishes what it holds, then forgets its identity")
+	if err := c.Finish(); err != nil && !errors.Is(err, ErrFinishing) {
+		return err
+	}
+	return nil
+}
+
+func (c *Core) unlinkRequested() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.unlinking
+}
+
+// forgetIdentity deletes the identity after an Unlink, when no result needs it,
+// and returns the finished state that says what happened: the node id
+// first, so that a key that cannot be deleted only links the same node
+// again at the next start.
+func (c *Core) forgetIdentity(st State) State {
+	if n := len(c.held.list()); n > 0 {
+		st.Err = fmt.Sprintf("not unlinked: %d results have not reached the sentinel and need this node's key; start the node again to deliver them, then unlink", n)
+		c.log.Warn(st.Err)
+		return st
+	}
+	if err := c.saveNodeID(""); err != nil {
+		st.Err = "not unlinked: " + err.Error()
+		c.log.Error(st.Err)
+		return st
+	}
+	if err := os.Remove(filepath.Join(c.opts.ConfigDir, KeyFile)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		st.Err = "not unlinked: " + err.Error()
+		c.log.Error(st.Err)
+		return st
+	}
+	c.log.Info("unlinked: the next start registers a new node", "previous", st.NodeID)
+	st.NodeID, st.Unlinked = "", true
+	return st
 }
 
 func (c *Core) finishRequested() bool {

@@ -4,7 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -340,5 +345,74 @@ func TestCoreFinishRunsWhatItHoldsThenStops(t *testing.T) {
 	}
 	if b.count(protocol.PathComplete) != 3 {
 		t.Fatalf("%d completions sent, want 3", b.count(protocol.PathComplete))
+	}
+}
+
+// Unlink finishes what the node holds, delivers its results and then
+// forgets the identity: node_id and the key pair are gone, so the next
+// start registers anew.
+func TestCoreUnlinkForgetsTheIdentityOnceFinished(t *testing.T) {
+	n, b, sim, hash := controlNode(t, 2)
+	pushChunks(b, hash, 0)
+	sim.waitStarted(t, 1)
+	if err := n.core.Unlink(); err != nil {
+		t.Fatal(err)
+	}
+	n.waitEvent(t, "finishing", isPhase(Finishing))
+	if _, err := os.Stat(filepath.Join(n.dir, KeyFile)); err != nil {
+		t.Fatalf("the key is gone while a chunk runs: %v", err)
+	}
+	sim.open(0)
+	if got := n.outcomes(t, 0); got[0] != ChunkCompleted {
+		t.Fatalf("the held chunk: %v, want completed", got[0])
+	}
+	if err := <-n.done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	n.done <- nil
+	if st := n.core.State(); st.Phase != Finished || !st.Unlinked || st.NodeID != "" || st.Err != "" || !strings.Contains(st.String(), "unlinked") {
+		t.Fatalf("state %+v (%s), want finished and unlinked", st, st)
+	}
+	if _, err := os.Stat(filepath.Join(n.dir, KeyFile)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the key pair is still there: %v", err)
+	}
+	if cfg, err := LoadConfig(n.dir, nil); err != nil || cfg.NodeID != "" {
+		t.Fatalf("config after unlinking: %+v, %v", cfg, err)
+	}
+}
+
+// A result that cannot reach the sentinel keeps the identity it is signed
+// with: the node finishes linked and says why.
+func TestCoreUnlinkKeepsTheIdentityOfUndeliveredResults(t *testing.T) {
+	b, hash := claimedBackend(t)
+	b.set(func(b *backend) { b.maxParallel = 4 })
+	sim := newLatchSim()
+	n := startNode(t, b, "", func(o *Options) {
+		o.sim = sim
+		o.Intervals.Grace = 100 * time.Millisecond
+		o.Intervals.Heartbeat = time.Hour
+	})
+	b.waitSubscribed(t, "realtime:chunks:"+testNodeID)
+	n.waitEvent(t, "running", isPhase(Running))
+	b.set(func(b *backend) { b.failStatus[protocol.PathComplete] = slices.Repeat([]int{503}, 1000) })
+	pushChunks(b, hash, 0)
+	sim.waitStarted(t, 1)
+	if err := n.core.Unlink(); err != nil {
+		t.Fatal(err)
+	}
+	sim.open(0)
+	if err := <-n.done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	n.done <- nil
+	st := n.core.State()
+	if st.Phase != Finished || st.Unlinked || st.NodeID != testNodeID || !strings.Contains(st.Err, "not unlinked: 1 results") || !strings.Contains(st.String(), "finished; not unlinked") {
+		t.Fatalf("state %+v, want finished, still linked, with the reason", st)
+	}
+	if _, err := os.Stat(filepath.Join(n.dir, KeyFile)); err != nil {
+		t.Fatalf("the key of an undelivered result is gone: %v", err)
+	}
+	if cfg, err := LoadConfig(n.dir, nil); err != nil || cfg.NodeID != testNodeID {
+		t.Fatalf("config: %+v, %v", cfg, err)
 	}
 }

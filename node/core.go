@@ -147,6 +147,7 @@ type Core struct {
 	session     *realtimeSession
 	decision    policy.Decision // the one the pool follows
 	finishing   bool
+	unlinking   bool           // Unlink: forget the identity once finished
 	claimURL    string         // the sentinel's claim page, from its bootstrap
 	needs       bootstrapNeeds // what is still to learn from the bootstrap
 }
@@ -366,7 +367,11 @@ func (c *Core) Run(parent context.Context) error {
 		bg.Wait()
 		c.drain()
 		if c.finishRequested() {
-			c.setState(State{Phase: Finished, NodeID: c.Config().NodeID})
+			st := State{Phase: Finished, NodeID: c.Config().NodeID}
+			if c.unlinkRequested() {
+				st = c.forgetIdentity(st)
+			}
+			c.setState(st)
 		}
 	}()
 	if kept := c.held.list(); len(kept) > 0 {

@@ -58,7 +58,8 @@ type State struct {
 	Name      string        // node name, once claimed
 	Reason    policy.Rule   // why, while Paused: user, schedule, busy, battery, temperature, in-use
 	RetryIn   time.Duration // set while Unavailable
-	Err       string        // why, while Unavailable
+	Err       string        // why, while Unavailable; when Finished, why Unlink did not unlink
+	Unlinked  bool          // Finished after Unlink: the identity is forgotten
 }
 
 func (s State) String() string {
@@ -69,6 +70,13 @@ func (s State) String() string {
 		return fmt.Sprintf("unavailable, retrying in %s: %s", s.RetryIn, s.Err)
 	case Paused:
 		return fmt.Sprintf("paused (%s)", s.Reason.Label())
+	case Finished:
+		switch {
+		case s.Unlinked:
+			return "finished and unlinked (the next start registers a new node)"
+		case s.Err != "":
+			return "finished; " + s.Err
+		}
 	}
 	return s.Phase.String()
 }

@@ -148,8 +148,13 @@ func watchState(ctx context.Context, core *node.Core, t *tray) {
 func trayStateOf(st node.State, paused bool) trayState {
 	s := trayState{text: st.Phase.String(), paused: paused}
 	switch st.Phase {
-	case node.Finishing, node.Finished:
+	case node.Finishing:
 		s.stopping = true
+	case node.Finished:
+		s.stopping = true
+		if st.Unlinked {
+			s.text = "unlinked: start again to link this computer"
+		}
 	case node.Claiming:
 		s.text = "waiting for claim (code " + st.ClaimCode + ")"
 	}

@@ -9,6 +9,8 @@ import (
 	"runtime"
 	"slices"
 	"testing"
+
+	"wowlab/node"
 )
 
 func TestIcons(t *testing.T) {
@@ -85,6 +87,27 @@ func TestTrayAvailable(t *testing.T) {
 	} {
 		if got := trayAvailable(func(k string) string { return tc.env[k] }); got != tc.want {
 			t.Errorf("%s: %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// The tray's line and whether Finish is greyed out follow the node's state.
+func TestTrayStateOf(t *testing.T) {
+	for _, c := range []struct {
+		st       node.State
+		paused   bool
+		text     string
+		stopping bool
+	}{
+		{node.State{Phase: node.Running}, false, "running", false},
+		{node.State{Phase: node.Running}, true, "paused", false},
+		{node.State{Phase: node.Claiming, ClaimCode: "KQ7M2X"}, false, "waiting for claim (code KQ7M2X)", false},
+		{node.State{Phase: node.Finishing}, true, "finishing", true},
+		{node.State{Phase: node.Finished}, false, "finished", true},
+		{node.State{Phase: node.Finished, Unlinked: true}, false, "unlinked: start again to link this computer", true},
+	} {
+		if got := trayStateOf(c.st, c.paused); got.text != c.text || got.stopping != c.stopping {
+			t.Errorf("%v (paused %v): %+v, want %q, stopping %v", c.st, c.paused, got, c.text, c.stopping)
 		}
 	}
 }

@@ -163,6 +163,27 @@ func newCtl(prog string, configDir *string, out io.Writer) *cobra.Command {
 		},
 	}
 
+	var unlinkYes bool
+	unlink := &cobra.Command{
+		Use:   "unlink --yes",
+		Short: "Finish, then forget the node's identity (key pair and node id): the next start registers a new node to claim",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !unlinkYes {
+				return cli.Usagef("unlink forgets this node's identity for good (it must be claimed again after the next start); confirm with --yes")
+			}
+			return session(cmd, 30*time.Second, func(ctx context.Context, c *control.Client) error {
+				s, err := c.Unlink(ctx)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(out, "Unlinking: the node takes no new chunks, finishes the %s it holds and delivers the results, then forgets its identity and stops.\n", plural(len(s.Chunks), "chunk"))
+				return nil
+			})
+		},
+	}
+	unlink.Flags().BoolVar(&unlinkYes, "yes", false, "confirm that the node forgets its identity")
+
 	checkUpdate := &cobra.Command{
 		Use:   "check-update",
 		Short: "Look for a new release now (installed between chunks when updates are automatic)",
@@ -300,7 +321,7 @@ func newCtl(prog string, configDir *string, out io.Writer) *cobra.Command {
 	logs.Flags().IntVarP(&lines, "lines", "n", 50, "recent lines to print first")
 	logs.Flags().StringVar(&level, "level", "info", "lowest level shown: debug, info, warn or error")
 
-	ctl.AddCommand(status, pause, resume, finish, settings, set, logs, checkUpdate, autoUpdate)
+	ctl.AddCommand(status, pause, resume, finish, unlink, settings, set, logs, checkUpdate, autoUpdate)
 	// Of the flags ctl inherits, only --config-dir means anything to it.
 	ctl.SetUsageTemplate(strings.Replace(ctl.UsageTemplate(), "{{.InheritedFlags.FlagUsages | trimTrailingWhitespaces}}",
 		`{{with .InheritedFlags.Lookup "config-dir"}}      --config-dir string   {{.Usage}}{{end}}`, 1))

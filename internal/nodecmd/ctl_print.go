@@ -80,6 +80,10 @@ func stateLine(s control.Status) string {
 		return "waiting to be claimed with code " + spacedCode(s.ClaimCode)
 	case s.State == "unavailable":
 		return fmt.Sprintf("sentinel unavailable, retrying in %.0f s: %s", s.RetryInSeconds, s.Error)
+	case s.State == "finished" && s.Unlinked:
+		return "finished and unlinked: the next start registers a new node"
+	case s.State == "finished" && s.Error != "":
+		return "finished; " + s.Error
 	}
 	return s.State + ", realtime " + s.Connection
 }

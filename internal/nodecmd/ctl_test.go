@@ -61,6 +61,7 @@ func (n *ctlNode) Resume() error { n.record("resume"); n.gov.Resume(); return ni
 func (n *ctlNode) RetryNow()     { n.record("retry") }
 
 func (n *ctlNode) Finish() error { n.record("finish"); return nil }
+func (n *ctlNode) Unlink() error { n.record("unlink"); return nil }
 func (n *ctlNode) UpdateSettings(o policy.Overrides) error {
 	n.record("settings")
 	return n.gov.Update(o, nil)
@@ -194,8 +195,20 @@ func TestCtlPauseResumeFinish(t *testing.T) {
 	if code, out, _ = e.ctl(t, "finish"); code != 0 || !strings.Contains(out, "finishes the 2 chunks it holds, then stops") {
 		t.Fatalf("finish: %d %q", code, out)
 	}
-	if got := e.node.Calls(); got != "pause,pause now,resume,finish" {
-		t.Fatalf("calls %s", got)
+	if code, _, errOut := e.ctl(t, "unlink"); code != 2 || !strings.Contains(errOut, "confirm with --yes") {
+		t.Fatalf("unlink without --yes: %d %q", code, errOut)
+	}
+	if code, out, _ = e.ctl(t, "unlink", "--yes"); code != 0 || !strings.Contains(out, "then forgets its identity and stops") {
+		t.Fatalf("unlink: %d %q", code, out)
+	}
+	if got := e.node.Calls(); got != "pause,pause now,resume,finish,unlink" {
+		t.Fatalf("calls %s (an unconfirmed unlink must not reach the node)", got)
+	}
+	e.node.mu.Lock()
+	e.node.state = node.State{Phase: node.Finished, Unlinked: true}
+	e.node.mu.Unlock()
+	if _, out, _ = e.ctl(t, "status"); !strings.Contains(out, "finished and unlinked: the next start registers a new node") {
+		t.Fatalf("status of an unlinked node:\n%s", out)
 	}
 }
 

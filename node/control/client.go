@@ -151,6 +151,12 @@ func (c *Client) Finish(ctx context.Context) (Status, error) {
 	return s, c.do(ctx, http.MethodPost, "/api/v1/finish", nil, &s)
 }
 
+// Unlink makes the node finish, then forget its identity.
+func (c *Client) Unlink(ctx context.Context) (Status, error) {
+	var s Status
+	return s, c.do(ctx, http.MethodPost, "/api/v1/unlink", nil, &s)
+}
+
 // Settings returns the settings and their effects.
 func (c *Client) Settings(ctx context.Context) (Settings, error) {
 	var s Settings

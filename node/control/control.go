@@ -41,6 +41,9 @@ type Node interface {
 	Resume() error
 	// Finish takes no new chunks, finishes those it holds, then stops.
 	Finish() error
+	// Unlink is Finish, then forgets the node's identity (key pair and
+	// node id) once no result needs it: the next start registers anew.
+	Unlink() error
 	// RetryNow ends a wait for the sentinel: it is tried again at once.
 	RetryNow()
 	// UpdateSettings validates, saves and applies changed settings; an

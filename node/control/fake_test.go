@@ -111,6 +111,8 @@ func (f *fakeNode) Finish() error {
 	return nil
 }
 
+func (f *fakeNode) Unlink() error { f.record("unlink"); return nil }
+
 func (f *fakeNode) UpdateSettings(o policy.Overrides) error {
 	f.record("settings")
 	return f.gov.Update(o, func(s policy.Settings) error {

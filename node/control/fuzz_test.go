@@ -13,7 +13,7 @@ import (
 // a refused request must change nothing.
 func FuzzRequestBodies(f *testing.F) {
 	targets := []struct{ method, path string }{
-		{"POST", "/api/v1/pause"}, {"POST", "/api/v1/resume"}, {"POST", "/api/v1/finish"},
+		{"POST", "/api/v1/pause"}, {"POST", "/api/v1/resume"}, {"POST", "/api/v1/finish"}, {"POST", "/api/v1/unlink"},
 		{"PATCH", "/api/v1/settings"}, {"POST", "/api/v1/session"}, {"POST", "/api/v1/session/link"}, {"POST", "/api/v1/update/check"},
 		{"PUT", "/api/v1/update/automatic"},
 	}

@@ -249,6 +249,7 @@ func (s *Server) routes() http.Handler {
 		{"POST", "/api/v1/pause", s.auth(s.postPause)},
 		{"POST", "/api/v1/resume", s.auth(s.postResume)},
 		{"POST", "/api/v1/finish", s.auth(s.postFinish)},
+		{"POST", "/api/v1/unlink", s.auth(s.postUnlink)},
 		{"POST", "/api/v1/retry", s.auth(s.postRetry)},
 		{"POST", "/api/v1/update/check", s.auth(s.postUpdateCheck)},
 		{"PUT", "/api/v1/update/automatic", s.auth(s.putAutomatic)},
@@ -409,6 +410,12 @@ func (s *Server) postRetry(w http.ResponseWriter, r *http.Request) {
 func (s *Server) postFinish(w http.ResponseWriter, r *http.Request) {
 	if readJSON(w, r, &struct{}{}) {
 		s.act(w, "finish", s.node.Finish)
+	}
+}
+
+func (s *Server) postUnlink(w http.ResponseWriter, r *http.Request) {
+	if readJSON(w, r, &struct{}{}) {
+		s.act(w, "unlink", s.node.Unlink)
 	}
 }
 

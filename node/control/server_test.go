@@ -67,6 +67,7 @@ var endpoints = []struct{ method, path, body string }{
 	{"POST", "/api/v1/pause", `{"now":true}`},
 	{"POST", "/api/v1/resume", ""},
 	{"POST", "/api/v1/finish", ""},
+	{"POST", "/api/v1/unlink", ""},
 	{"POST", "/api/v1/retry", ""},
 	{"GET", "/api/v1/settings", ""},
 	{"PATCH", "/api/v1/settings", `{"cores":2}`},
@@ -412,6 +413,9 @@ func TestControls(t *testing.T) {
 	if _, err = c.RetryNow(ctx); err != nil {
 		t.Fatal(err)
 	}
+	if _, err = c.Unlink(ctx); err != nil {
+		t.Fatal(err)
+	}
 	a.node.mu.Lock()
 	a.node.finishOK = false
 	a.node.mu.Unlock()
@@ -420,7 +424,7 @@ func TestControls(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Status != http.StatusConflict || !strings.Contains(ae.Message, "cannot finish now: already finishing") {
 		t.Fatalf("refused finish: %v", err)
 	}
-	want := "pause now,resume,pause,finish,retry,finish"
+	want := "pause now,resume,pause,finish,retry,unlink,finish"
 	if got := strings.Join(a.node.Calls(), ","); got != want {
 		t.Fatalf("calls %s, want %s", got, want)
 	}

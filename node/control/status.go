@@ -15,7 +15,8 @@ type Status struct {
 	State          string          `json:"state"`                    // the lifecycle phase: verifying, registering, claiming, running, unavailable, ...
 	Reason         policy.Rule     `json:"reason,omitempty"`         // why the node is paused
 	ReasonText     string          `json:"reasonText,omitempty"`     // the same in words
-	Error          string          `json:"error,omitempty"`          // why the backend is unavailable
+	Error          string          `json:"error,omitempty"`          // why the backend is unavailable; when finished, why an unlink did not unlink
+	Unlinked       bool            `json:"unlinked,omitempty"`       // finished after an unlink: the identity is forgotten
 	RetryInSeconds float64         `json:"retryInSeconds,omitempty"` // until the next attempt, while unavailable
 	NodeID         string          `json:"nodeId,omitempty"`
 	Name           string          `json:"name,omitempty"`
@@ -46,7 +47,7 @@ type Chunk struct {
 func statusOf(n Node, version string, now time.Time) Status {
 	st, h, pol := n.State(), n.Host(), n.Policy()
 	s := Status{
-		State: st.Phase.String(), NodeID: st.NodeID, Name: st.Name, ClaimCode: st.ClaimCode, ClaimURL: st.ClaimURL, Error: st.Err,
+		State: st.Phase.String(), NodeID: st.NodeID, Name: st.Name, ClaimCode: st.ClaimCode, ClaimURL: st.ClaimURL, Error: st.Err, Unlinked: st.Unlinked,
 		RetryInSeconds: st.RetryIn.Seconds(), Version: version, Hostname: h.Hostname, Platform: h.Platform,
 		Connection: n.Connection().String(), Stats: n.Stats(), Chunks: []Chunk{}, Policy: pol.Decision, Time: now,
 	}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -30,9 +31,10 @@ import (
 type fakeNode struct {
 	gov *policy.Governor
 
-	mu    sync.Mutex
-	state node.State
-	calls []string
+	mu      sync.Mutex
+	state   node.State
+	calls   []string
+	unlinks chan struct{} // a send per Unlink
 }
 
 func newFakeNode(t *testing.T) *fakeNode {
@@ -42,7 +44,7 @@ func newFakeNode(t *testing.T) *fakeNode {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeNode{gov: gov, state: node.State{Phase: node.Claiming, NodeID: "7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001", ClaimCode: "KQ7M2X"}}
+	return &fakeNode{gov: gov, unlinks: make(chan struct{}, 4), state: node.State{Phase: node.Claiming, NodeID: "7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001", ClaimCode: "KQ7M2X"}}
 }
 
 func (f *fakeNode) set(s node.State) {
@@ -93,6 +95,7 @@ func (f *fakeNode) Resume() error { f.record("resume"); f.gov.Resume(); return n
 func (f *fakeNode) RetryNow()     { f.record("retry") }
 
 func (f *fakeNode) Finish() error { f.record("finish"); return nil }
+func (f *fakeNode) Unlink() error { f.record("unlink"); f.unlinks <- struct{}{}; return nil }
 func (f *fakeNode) UpdateSettings(o policy.Overrides) error {
 	f.record("settings")
 	return f.gov.Update(o, func(policy.Settings) error { return nil })
@@ -373,4 +376,36 @@ func TestHistoryKeepsTenMinutes(t *testing.T) {
 	if last.IterationsPerSecond != float64(gui.HistoryLength+11) || last.Time.Sub(first.Time) != (gui.HistoryLength-1)*gui.SampleEvery {
 		t.Fatalf("newest sample %+v", last)
 	}
+}
+
+// Unlinking from the settings asks first, then tells the node; the
+// dashboard then says the identity is forgotten.
+func TestUnlink(t *testing.T) {
+	r := newRig(t)
+	r.node.set(node.State{Phase: node.Running, NodeID: "7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001", Name: "desk"})
+	b := r.open(t, 1280, 800)
+	b.WaitText("#badge", "Online")
+	b.Do("settings", chromedp.Click(`button[data-view="settings"]`))
+	b.WaitText("#settings-controls", "Unlink this computer")
+	b.Shot("settings-unlink-1280x800")
+	browsertest.Eval[bool](b, "window.confirm = (q) => { window.asked = q; return false; }, true")
+	b.Do("unlink, then cancel", chromedp.Click(`#settings-controls button[data-action="unlink"]`))
+	if q := browsertest.Eval[string](b, "window.asked || ''"); !strings.Contains(q, "forgets its identity") {
+		t.Fatalf("the confirmation asked %q", q)
+	}
+	if got := r.node.called(); slices.Contains(got, "unlink") {
+		t.Fatalf("a cancelled unlink reached the node: %v", got)
+	}
+	browsertest.Eval[bool](b, "window.confirm = () => true, true")
+	b.Do("unlink", chromedp.Click(`#settings-controls button[data-action="unlink"]`))
+	select {
+	case <-r.node.unlinks:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the confirmed unlink did not reach the node")
+	}
+	r.node.set(node.State{Phase: node.Finished, Unlinked: true})
+	b.Do("dashboard", chromedp.Click(`button[data-view="dashboard"]`))
+	b.WaitText("#badge", "Unlinked")
+	b.WaitText("#pause-note", "forgot its identity")
+	b.Shot("unlinked-1280x800")
 }

@@ -105,7 +105,10 @@ function badgeOf(st) {
     case "claiming": return ["Waiting for claim", "warn", "Enter the claim code to link this node"];
     case "unavailable": return ["Unavailable", "bad", st.error || ""];
     case "finishing": return ["Finishing", "warn", "Finishing its chunks, then it stops"];
-    case "finished": return ["Finished", "muted", "Finished its chunks and took no new ones"];
+    case "finished":
+      if (st.unlinked) return ["Unlinked", "muted", "Finished its chunks and forgot its identity: start the app again to link this computer to an account"];
+      if (st.error) return ["Finished", "warn", st.error];
+      return ["Finished", "muted", "Finished its chunks and took no new ones"];
   }
   if (paused) return ["Paused" + (st.reasonText ? " · " + reasonLabel(st.reason) : ""), "warn", st.reasonText || ""];
   if (st.connection !== "connected") return ["Connecting", "muted", "Connecting to the realtime channel"];
@@ -240,8 +243,10 @@ function renderDashboard(st) {
   const note = $("pause-note");
   const [, , why] = badgeOf(st);
   const paused = st.state === "paused" || (st.policy && st.policy.cores === 0);
-  note.hidden = !paused;
-  note.textContent = paused ? (why ? why.charAt(0).toUpperCase() + why.slice(1) : "No rule allows simulating now") + ": chunks already running finish, no new ones start." : "";
+  const finished = st.state === "finished";
+  note.hidden = !paused && !finished;
+  if (finished) note.textContent = why + ".";
+  else note.textContent = paused ? (why ? why.charAt(0).toUpperCase() + why.slice(1) : "No rule allows simulating now") + ": chunks already running finish, no new ones start." : "";
 }
 
 function renderChunks(chunks) {
@@ -277,6 +282,7 @@ function renderControls(box, st) {
   if (paused) want.push(["Resume", "resume", "primary"]);
   else if (!stopping) want.push(["Pause", "pause", ""], ["Pause now", "pause-now", ""]);
   if (!stopping) want.push(["Finish and stop", "finish", "danger"]);
+  if (!stopping && box.id === "settings-controls" && st.nodeId) want.push(["Unlink this computer", "unlink", "danger"]);
   const key = want.map((w) => w[1]).join(",");
   if (box.dataset.key === key) return;
   box.dataset.key = key;
@@ -292,7 +298,8 @@ function renderControls(box, st) {
 
 async function act(action, btn) {
   if (action === "finish" && !confirm("Finish the chunks this node holds, take no new ones, then stop?")) return;
-  const path = { pause: "/api/v1/pause", "pause-now": "/api/v1/pause", resume: "/api/v1/resume", finish: "/api/v1/finish" }[action];
+  if (action === "unlink" && !confirm("Unlink this computer from its account? The node finishes the chunks it holds and delivers their results, then forgets its identity and stops. The next start shows a new claim code.")) return;
+  const path = { pause: "/api/v1/pause", "pause-now": "/api/v1/pause", resume: "/api/v1/resume", finish: "/api/v1/finish", unlink: "/api/v1/unlink" }[action];
   const body = action === "pause-now" ? { now: true } : action === "pause" ? { now: false } : {};
   btn.disabled = true;
   try {
