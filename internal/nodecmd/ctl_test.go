@@ -414,6 +414,41 @@ func TestRunRefusesABadPolicyFile(t *testing.T) {
 // ctl auto-update switches the node's real update checker, which saves the
 // choice; a node whose flag forces updates off refuses it (exit 1).
 func TestCtlAutoUpdate(t *testing.T) {
+	var mu sync.Mutex
+	var saved []bool
+	save := func(on bool) error { mu.Lock(); defer mu.Unlock(); saved = append(saved, on); return nil }
+	checker := newTestChecker(t, "", save)
+	e := startNodeAPIWith(t, func(o *control.Options) { o.Updates = checker })
+	code, out, errOut := e.ctl(t, "auto-update", "off")
+	if code != 0 || !strings.Contains(out, "automatic updates off: "+update.OffByConfig) {
+		t.Fatalf("auto-update off: %d %q %q", code, out, errOut)
+	}
+	if s := checker.Status(); s.Automatic {
+		t.Fatalf("checker after off: %+v", s)
+	}
+	if code, out, errOut := e.ctl(t, "auto-update", "on"); code != 0 || strings.Contains(out, "off") {
+		t.Fatalf("auto-update on: %d %q %q", code, out, errOut)
+	}
+	if code, _, errOut := e.ctl(t, "auto-update", "maybe"); code != 2 || !strings.Contains(errOut, "maybe") {
+		t.Fatalf("auto-update maybe: %d %q", code, errOut)
+	}
+	forced := startNodeAPIWith(t, func(o *control.Options) {
+		o.Updates = newTestChecker(t, "--no-update (or WOWLAB_NO_UPDATE) is set", save)
+	})
+	if code, _, errOut := forced.ctl(t, "auto-update", "on"); code != 1 || !strings.Contains(errOut, "--no-update") {
+		t.Fatalf("forced off: %d %q", code, errOut)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if !slices.Equal(saved, []bool{false, true}) {
+		t.Fatalf("saved %v, want the two accepted switches only", saved)
+	}
+}
+
+// newTestChecker is a real update checker of a release build in a
+// directory of its own, forced off for the reason forced when not "".
+func newTestChecker(t *testing.T, forced string, save func(bool) error) *update.Checker {
+	t.Helper()
 	feed, err := update.ParseFeed("github:legacy3/wowlab", "")
 	if err != nil {
 		t.Fatal(err)
@@ -426,30 +461,5 @@ func TestCtlAutoUpdate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var saved []bool
-	checker := &update.Checker{Updater: u, Save: func(on bool) error { saved = append(saved, on); return nil }}
-	e := startNodeAPIWith(t, func(o *control.Options) { o.Updates = checker })
-	code, out, errOut := e.ctl(t, "auto-update", "off")
-	if code != 0 || !strings.Contains(out, "automatic updates off: "+update.OffByConfig) {
-		t.Fatalf("auto-update off: %d %q %q", code, out, errOut)
-	}
-	if s := checker.Status(); s.Automatic {
-		t.Fatalf("checker after off: %+v", s)
-	}
-	if code, out, errOut := e.ctl(t, "auto-update", "on"); code != 0 || strings.Contains(out, "off") {
-		t.Fatalf("auto-update on: %d %q %q", code, out, errOut)
-	}
-	if !slices.Equal(saved, []bool{false, true}) {
-		t.Fatalf("saved %v", saved)
-	}
-	if code, _, errOut := e.ctl(t, "auto-update", "maybe"); code != 2 || !strings.Contains(errOut, "maybe") {
-		t.Fatalf("auto-update maybe: %d %q", code, errOut)
-	}
-	checker.Forced = "--no-update (or WOWLAB_NO_UPDATE) is set"
-	if code, _, errOut := e.ctl(t, "auto-update", "on"); code != 1 || !strings.Contains(errOut, "--no-update") {
-		t.Fatalf("forced off: %d %q", code, errOut)
-	}
-	if len(saved) != 2 {
-		t.Fatalf("a refused switch saved: %v", saved)
-	}
+	return &update.Checker{Updater: u, Forced: forced, Save: save}
 }

@@ -172,7 +172,11 @@ func (r *rig) newChecker(t *testing.T) *update.Checker {
 	}}
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t *testing.T) *rig { t.Helper(); return newRigForced(t, "") }
+
+// newRigForced is newRig with automatic updates forced off for the reason
+// forced (a flag), when not "".
+func newRigForced(t *testing.T, forced string) *rig {
 	t.Helper()
 	f := newFakeNode(t)
 	ring := logging.NewRing(500)
@@ -181,6 +185,7 @@ func newRig(t *testing.T) *rig {
 	ui := gui.New(wavingStats(f), gui.Options{Clock: fc, Info: gui.Info{LogDir: "/home/ana/.local/state/wowlab-node", ConfigDir: "/home/ana/.config/wowlab-node", Priority: "low"}})
 	r := &rig{node: f, logs: ring, log: log}
 	r.updates = r.newChecker(t)
+	r.updates.Forced = forced
 	srv, err := control.Listen(f, control.Options{ConfigDir: t.TempDir(), Version: "1.4.0", Logs: ring, UI: ui.Handler(), Routes: ui.Routes(), Updates: r.updates})
 	if err != nil {
 		t.Fatal(err)
@@ -307,8 +312,7 @@ func TestControlsAndSettings(t *testing.T) {
 // A node whose flag forces automatic updates off shows the switch off and
 // disabled, with the reason.
 func TestUpdateSwitchForcedOff(t *testing.T) {
-	r := newRig(t)
-	r.updates.Forced = "--no-update (or WOWLAB_NO_UPDATE) is set"
+	r := newRigForced(t, "--no-update (or WOWLAB_NO_UPDATE) is set")
 	r.node.set(node.State{Phase: node.Running, NodeID: "7d8a6f7e-0f57-4a43-8f0c-55c7f6f2a001", Name: "desk"})
 	b := r.open(t, 1280, 800)
 	b.WaitText("#badge", "Online")
