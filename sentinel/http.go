@@ -56,7 +56,7 @@ type ctxKey int
 const (
 	nodeKeyCtx ctxKey = iota + 1 // the verified public key (nodeKey)
 	addressCtx                   // the client's address (withAddress)
-	signerCtx                    // what was read with the signature (signed)
+	signerCtx                    // what was read with the signature (store.Signer)
 )
 
 // nodeKey returns the verified public key the signature middleware stored.
@@ -65,22 +65,15 @@ func nodeKey(ctx context.Context) ed25519.PublicKey {
 	return k
 }
 
-// signed is what the signature middleware read of the signing key's node
-// along with the signature (store.Signer), and that key (encoded).
-type signed struct {
-	key    string
-	signer store.Signer
-}
-
 // nodeByKey returns the node of key (encoded): the one the signature
 // middleware read with the request's signature when it is the key that
 // signed it, else a fresh read.
 func (s *Service) nodeByKey(ctx context.Context, key string) (store.Node, error) {
-	if v, ok := ctx.Value(signerCtx).(signed); ok && v.key == key {
-		if !v.signer.Known {
+	if v, ok := ctx.Value(signerCtx).(store.Signer); ok && key == protocol.EncodePublicKey(nodeKey(ctx)) {
+		if !v.Known {
 			return store.Node{}, store.ErrNotFound
 		}
-		return v.signer.Node, nil
+		return v.Node, nil
 	}
 	return s.store.NodeByPublicKey(ctx, key)
 }
@@ -149,7 +142,7 @@ func (s *Service) Signed(next http.Handler) http.Handler {
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		ctx := context.WithValue(r.Context(), nodeKeyCtx, pub)
-		ctx = withAddress(context.WithValue(ctx, signerCtx, signed{key: key, signer: signer}), s.ClientAddress(r))
+		ctx = withAddress(context.WithValue(ctx, signerCtx, signer), s.ClientAddress(r))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -23,6 +23,7 @@ import (
 	"wowlab/node/control"
 	"wowlab/node/policy"
 	"wowlab/node/update"
+	"wowlab/node/update/updatetest"
 )
 
 // ctlNode stands for node.Core behind the control API.
@@ -417,7 +418,7 @@ func TestCtlAutoUpdate(t *testing.T) {
 	var mu sync.Mutex
 	var saved []bool
 	save := func(on bool) error { mu.Lock(); defer mu.Unlock(); saved = append(saved, on); return nil }
-	checker := newTestChecker(t, "", save)
+	checker := updatetest.Checker(t, "node-headless", "v1.2.3", "", save)
 	e := startNodeAPIWith(t, func(o *control.Options) { o.Updates = checker })
 	code, out, errOut := e.ctl(t, "auto-update", "off")
 	if code != 0 || !strings.Contains(out, "automatic updates off: "+update.OffByConfig) {
@@ -433,7 +434,7 @@ func TestCtlAutoUpdate(t *testing.T) {
 		t.Fatalf("auto-update maybe: %d %q", code, errOut)
 	}
 	forced := startNodeAPIWith(t, func(o *control.Options) {
-		o.Updates = newTestChecker(t, "--no-update (or WOWLAB_NO_UPDATE) is set", save)
+		o.Updates = updatetest.Checker(t, "node-headless", "v1.2.3", "--no-update (or WOWLAB_NO_UPDATE) is set", save)
 	})
 	if code, _, errOut := forced.ctl(t, "auto-update", "on"); code != 1 || !strings.Contains(errOut, "--no-update") {
 		t.Fatalf("forced off: %d %q", code, errOut)
@@ -443,23 +444,4 @@ func TestCtlAutoUpdate(t *testing.T) {
 	if !slices.Equal(saved, []bool{false, true}) {
 		t.Fatalf("saved %v, want the two accepted switches only", saved)
 	}
-}
-
-// newTestChecker is a real update checker of a release build in a
-// directory of its own, forced off for the reason forced when not "".
-func newTestChecker(t *testing.T, forced string, save func(bool) error) *update.Checker {
-	t.Helper()
-	feed, err := update.ParseFeed("github:legacy3/wowlab", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "node-headless")
-	if err := os.WriteFile(bin, []byte("binary"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	u, err := update.New(update.Options{Binary: "node-headless", Version: "v1.2.3", Feed: feed, Path: bin, InContainer: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &update.Checker{Updater: u, Forced: forced, Save: save}
 }

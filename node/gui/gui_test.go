@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -24,6 +22,7 @@ import (
 	"wowlab/node/gui"
 	"wowlab/node/policy"
 	"wowlab/node/update"
+	"wowlab/node/update/updatetest"
 )
 
 // fakeNode is a node whose state the test sets: the page is checked for
@@ -148,28 +147,12 @@ type rig struct {
 	saved   []bool // what the update switch saved
 }
 
-// newChecker is a real update checker of a release build in a directory
-// of its own, whose switch saves into r.saved.
-func (r *rig) newChecker(t *testing.T) *update.Checker {
-	t.Helper()
-	feed, err := update.ParseFeed("github:legacy3/wowlab", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "node-gui")
-	if err := os.WriteFile(bin, []byte("binary"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	u, err := update.New(update.Options{Binary: "node-gui", Version: "v1.4.0", Feed: feed, Path: bin, InContainer: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &update.Checker{Updater: u, Save: func(on bool) error {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		r.saved = append(r.saved, on)
-		return nil
-	}}
+// save records a switch of automatic updates in r.saved.
+func (r *rig) save(on bool) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.saved = append(r.saved, on)
+	return nil
 }
 
 func newRig(t *testing.T) *rig { t.Helper(); return newRigForced(t, "") }
@@ -184,8 +167,7 @@ func newRigForced(t *testing.T, forced string) *rig {
 	fc := clock.NewFake(time.Date(2026, 1, 7, 12, 0, 0, 0, time.UTC))
 	ui := gui.New(wavingStats(f), gui.Options{Clock: fc, Info: gui.Info{LogDir: "/home/ana/.local/state/wowlab-node", ConfigDir: "/home/ana/.config/wowlab-node", Priority: "low"}})
 	r := &rig{node: f, logs: ring, log: log}
-	r.updates = r.newChecker(t)
-	r.updates.Forced = forced
+	r.updates = updatetest.Checker(t, "node-gui", "v1.4.0", forced, r.save)
 	srv, err := control.Listen(f, control.Options{ConfigDir: t.TempDir(), Version: "1.4.0", Logs: ring, UI: ui.Handler(), Routes: ui.Routes(), Updates: r.updates})
 	if err != nil {
 		t.Fatal(err)
